@@ -1,0 +1,103 @@
+// Command devctl is the developer's handle on a running local stack:
+//
+//	devctl token -email alice@example.com        a bearer token the gateway accepts
+//	devctl team -plan pro -seats 50 -owner a@b   billing's provisioning call
+//	devctl team -team t_… -plan free             change a team
+//
+// Each prints its result as its last line.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/provisioning"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: devctl token|team [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "token":
+		err = token(os.Args[2:])
+	case "team":
+		err = team(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devctl:", err)
+		os.Exit(1)
+	}
+}
+
+func token(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ExitOnError)
+	email := fs.String("email", "", "the caller's email")
+	keyFile := fs.String("key", ".state/jwt/key.pem", "the local signing key")
+	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
+	_ = fs.Parse(args)
+	if *email == "" {
+		return fmt.Errorf("EMAIL is required: make token EMAIL=alice@example.com")
+	}
+	keys, err := local.LoadOrCreateKeys(*keyFile)
+	if err != nil {
+		return err
+	}
+	t, err := keys.Mint(*email, local.TokenOptions{TTL: *ttl})
+	if err != nil {
+		return err
+	}
+	fmt.Println(t)
+	return nil
+}
+
+type info struct {
+	DynamoDBEndpoint string `json:"dynamodbEndpoint"`
+	TableName        string `json:"tableName"`
+}
+
+func readInfo(state string) (info, error) {
+	var i info
+	b, err := os.ReadFile(filepath.Join(state, "info.json"))
+	if err != nil {
+		return i, fmt.Errorf("the local stack is not running (make run): %w", err)
+	}
+	return i, json.Unmarshal(b, &i)
+}
+
+func team(args []string) error {
+	fs := flag.NewFlagSet("team", flag.ExitOnError)
+	state := fs.String("state", ".state/run", "the running stack's state folder")
+	teamID := fs.String("team", "", "an existing team to change")
+	plan := fs.String("plan", "", "pro, free, …")
+	seats := fs.Int("seats", 0, "purchased seats")
+	owner := fs.String("owner", "", "the owner's email (new teams)")
+	_ = fs.Parse(args)
+	inf, err := readInfo(*state)
+	if err != nil {
+		return err
+	}
+	req := provisioning.Request{TeamID: *teamID, Plan: *plan, OwnerEmail: *owner}
+	if *seats != 0 {
+		req.Seats = seats
+	}
+	svc := provisioning.Service{Store: dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName), Now: time.Now}
+	resp, err := svc.Handle(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(resp)
+	fmt.Println(string(b))
+	return nil
+}

@@ -1,0 +1,91 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// Every key format of the single table lives in this file.
+//
+//	item          PK                 SK                 indexes
+//	team          TEAM#<teamId>      TEAM               -
+//	member        TEAM#<teamId>      MEMBER#<memberId>  ByEmail, ByLastActive, ByInvitedAt (facetPK), ByDomain (PK)
+//	membership    USER#<email>       TEAM#<teamId>      -
+//
+// The membership item is the "one email, one member per team" guard (it is
+// put with attribute_not_exists in the same transaction as the member), the
+// authorization record read on every team request, and the way the desktop
+// app's calls find the caller's teams.
+const (
+	attrPK = "PK"
+	attrSK = "SK"
+
+	skTeam = "TEAM"
+
+	indexByEmail      = "ByEmail"
+	indexByLastActive = "ByLastActive"
+	indexByInvitedAt  = "ByInvitedAt"
+	indexByDomain     = "ByDomain"
+
+	attrFacetPK   = "facetPK"
+	attrEmailSK   = "emailSK"
+	attrActiveSK  = "activeSK"
+	attrInvitedSK = "invitedSK"
+	attrDomainSK  = "domainSK"
+)
+
+func teamPK(teamID string) string     { return "TEAM#" + teamID }
+func memberSK(memberID string) string { return "MEMBER#" + memberID }
+func userPK(email string) string      { return "USER#" + email }
+func membershipSK(teamID string) string {
+	return "TEAM#" + teamID
+}
+
+// facetPK puts each (status, bucket, role) combination of a team in its own
+// index partition, so a filtered page reads only matching members.
+func facetPK(teamID string, f users.Facet) string {
+	return teamID + "#" + string(f.Status) + "#" + string(f.LastCall) + "#" + string(f.Role)
+}
+
+// keyTime is the fixed-width form of instants in sort keys and attributes:
+// lexical order is time order.
+const keyTime = "2006-01-02T15:04:05.000Z"
+
+// neverKey sorts before every real instant.
+const neverKey = "0000-00-00T00:00:00.000Z"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(keyTime)
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(keyTime, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func timeKey(t time.Time, memberID string) string {
+	if t.IsZero() {
+		return neverKey + "#" + memberID
+	}
+	return fmtTime(t) + "#" + memberID
+}
+
+func domainSK(email string) string { return users.DomainOf(email) + "#" + email }
+
+// Key-range sentinels. Stored keys never contain characters below '!'
+// (addresses are validated), so " " is below every key and a key followed by
+// " " is the smallest key above it; U+10FFFF is above every UTF-8 key.
+const (
+	minKey = " "
+	maxKey = "\U0010FFFF"
+)

@@ -1,0 +1,341 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// MaxSearchRead bounds what one search page sorted by something other than
+// email may read: such a page must sort every match in memory.
+const MaxSearchRead = 5000
+
+// MaxSearchDomains bounds how many distinct domains one search prefix may
+// match before the caller is asked to type more.
+const MaxSearchDomains = 50
+
+// ListMembers returns one page of members matching q, after the position
+// `after` (the sort key of the last member of the previous page, "" for the
+// first page), and the position to continue from ("" on the last page).
+//
+// How it stays proportional to the page, not the team:
+//   - without a search, each (status, bucket, role) combination the filters
+//     select is its own index partition, already sorted by the requested
+//     column; the page is a lazy k-way merge of at most 14 sorted streams;
+//   - with a search sorted by email, the streams are the email-prefix ranges
+//     of those partitions plus, for a domain prefix, one range per matching
+//     domain of the ByDomain index (sorted by email within a domain);
+//   - a search sorted by another column reads every match (at most
+//     MaxSearchRead) and sorts in memory.
+func (s *Store) ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error) {
+	if q.Q != "" && q.Sort != users.SortEmail {
+		return s.searchSorted(ctx, teamID, q, after)
+	}
+	var streams []*stream
+	if q.Q == "" {
+		for _, f := range q.Facets() {
+			streams = append(streams, s.facetStream(teamID, f, q.Sort, "", after, q.Desc))
+		}
+	} else {
+		var err error
+		if streams, err = s.searchStreams(ctx, teamID, q, after, q.Desc); err != nil {
+			return nil, "", err
+		}
+	}
+	return s.merge(ctx, streams, q, q.Limit)
+}
+
+// stream is one sorted key range of one index partition, read lazily.
+type stream struct {
+	index, pkAttr, pk, skAttr string
+	skPrefix                  string // what every sort key of the stream starts with before the merge key
+	lo, hi                    string // merge-key range, inclusive
+	desc                      bool
+	exclude                   string // a merge key to drop (the cursor position, for descending ranges)
+	filter                    bool   // items may not match the query's filters
+	sortKey                   func(memberRecord) string
+
+	buf   []memberRecord
+	start map[string]types.AttributeValue
+	done  bool
+	chunk int32
+}
+
+func sortKeyFunc(f users.SortField) (index, attr string, key func(memberRecord) string) {
+	switch f {
+	case users.SortLastActive:
+		return indexByLastActive, attrActiveSK, func(r memberRecord) string { return r.ActiveSK }
+	case users.SortInvitedAt:
+		return indexByInvitedAt, attrInvitedSK, func(r memberRecord) string { return r.InvitedSK }
+	default:
+		return indexByEmail, attrEmailSK, func(r memberRecord) string { return r.EmailSK }
+	}
+}
+
+// bounds narrows a merge-key range to the keys after the cursor position.
+func bounds(prefix, after string, desc bool) (lo, hi, exclude string) {
+	lo, hi = minKey, maxKey
+	if prefix != "" {
+		lo, hi = prefix, prefix+maxKey
+	}
+	if after == "" {
+		return lo, hi, ""
+	}
+	if desc {
+		return lo, min(hi, after), after
+	}
+	return max(lo, after+minKey), hi, ""
+}
+
+func (s *Store) facetStream(teamID string, f users.Facet, sort users.SortField, prefix, after string, desc bool) *stream {
+	index, attr, keyf := sortKeyFunc(sort)
+	lo, hi, excl := bounds(prefix, after, desc)
+	return &stream{index: index, pkAttr: attrFacetPK, pk: facetPK(teamID, f), skAttr: attr,
+		lo: lo, hi: hi, desc: desc, exclude: excl, sortKey: keyf}
+}
+
+// searchStreams builds the streams of a search sorted by email.
+func (s *Store) searchStreams(ctx context.Context, teamID string, q users.ListQuery, after string, desc bool) ([]*stream, error) {
+	var streams []*stream
+	if !strings.HasPrefix(q.Q, "@") {
+		for _, f := range q.Facets() {
+			streams = append(streams, s.facetStream(teamID, f, users.SortEmail, q.Q, after, desc))
+		}
+	}
+	domainPrefix := strings.TrimPrefix(q.Q, "@")
+	if strings.Contains(domainPrefix, "@") {
+		return streams, nil
+	}
+	domains, err := s.domainsWithPrefix(ctx, teamID, domainPrefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range domains {
+		lo, hi, excl := bounds("", after, desc)
+		streams = append(streams, &stream{index: indexByDomain, pkAttr: attrPK, pk: teamPK(teamID), skAttr: attrDomainSK,
+			skPrefix: d + "#", lo: lo, hi: hi, desc: desc, exclude: excl, filter: true,
+			sortKey: func(r memberRecord) string { return r.EmailSK }})
+	}
+	return streams, nil
+}
+
+// domainsWithPrefix lists the distinct domains of a team's members that
+// start with prefix, by skipping from one domain to the next in the ByDomain
+// index: one single-item read per domain, whatever the domain's size.
+func (s *Store) domainsWithPrefix(ctx context.Context, teamID, prefix string) ([]string, error) {
+	var out []string
+	lo, hi := prefix, prefix+maxKey
+	if prefix == "" {
+		lo = minKey
+	}
+	for lo <= hi {
+		recs, _, err := s.query(ctx, indexByDomain, attrPK, teamPK(teamID), attrDomainSK, lo, hi, false, 1, nil)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		d := users.DomainOf(recs[0].Email)
+		out = append(out, d)
+		if len(out) > MaxSearchDomains {
+			return nil, users.Errorf(users.KindInvalid, "search_too_broad", "More than %d email domains start with %q; type more of the address.", MaxSearchDomains, prefix)
+		}
+		lo = d + "$" // '$' follows '#': past every key of domain d
+	}
+	return out, nil
+}
+
+// merge reads the streams lazily and returns the first limit members in
+// order, plus the position to continue from when there are more.
+func (s *Store) merge(ctx context.Context, streams []*stream, q users.ListQuery, limit int) ([]users.Member, string, error) {
+	first := int32(max(2, (limit+1)/max(1, len(streams))+1))
+	for _, st := range streams {
+		st.chunk = first
+		if st.filter {
+			st.chunk = int32(limit + 1)
+		}
+		if st.lo > st.hi {
+			st.done = true
+		}
+	}
+	var out []memberRecord
+	last := ""
+	for len(out) <= limit {
+		if err := s.refill(ctx, streams); err != nil {
+			return nil, "", err
+		}
+		var best *stream
+		for _, st := range streams {
+			if len(st.buf) == 0 {
+				continue
+			}
+			if best == nil {
+				best = st
+				continue
+			}
+			a, b := st.sortKey(st.buf[0]), best.sortKey(best.buf[0])
+			if (!q.Desc && a < b) || (q.Desc && a > b) {
+				best = st
+			}
+		}
+		if best == nil {
+			break
+		}
+		r := best.buf[0]
+		best.buf = best.buf[1:]
+		k := best.sortKey(r)
+		if k == last || k == best.exclude { // the same member from two streams, or the cursor's own row
+			continue
+		}
+		if best.filter && !q.Matches(r.domain()) {
+			continue
+		}
+		last = k
+		out = append(out, r)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = streams[0].sortKey(out[limit-1])
+	}
+	members := make([]users.Member, len(out))
+	for i, r := range out {
+		members[i] = r.domain()
+	}
+	return members, next, nil
+}
+
+// refill fetches the next chunk of every stream whose buffer is empty, in
+// parallel: the first round costs one round trip, not one per partition.
+func (s *Store) refill(ctx context.Context, streams []*stream) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(streams))
+	for i, st := range streams {
+		if len(st.buf) > 0 || st.done {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs, next, err := s.query(ctx, st.index, st.pkAttr, st.pk, st.skAttr, st.skPrefix+st.lo, st.skPrefix+st.hi, st.desc, st.chunk, st.start)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			st.buf, st.start, st.done = recs, next, next == nil
+			st.chunk = min(st.chunk*2, 101)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// query reads one page of an index range, sk BETWEEN lo AND hi.
+func (s *Store) query(ctx context.Context, index, pkAttr, pk, skAttr, lo, hi string, desc bool, limit int32, start map[string]types.AttributeValue) ([]memberRecord, map[string]types.AttributeValue, error) {
+	kc := expression.Key(pkAttr).Equal(expression.Value(pk)).And(expression.Key(skAttr).Between(expression.Value(lo), expression.Value(hi)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("build query: %w", err)
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(index),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(!desc),
+		Limit:                     aws.Int32(limit),
+		ExclusiveStartKey:         start,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("query %s: %w", index, err)
+	}
+	s.itemsRead.Add(int64(out.ScannedCount))
+	recs := make([]memberRecord, len(out.Items))
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &recs); err != nil {
+		return nil, nil, fmt.Errorf("decode members: %w", err)
+	}
+	return recs, out.LastEvaluatedKey, nil
+}
+
+// searchSorted serves a search sorted by a column other than email: it
+// gathers every match, sorts it and cuts the page after the position.
+func (s *Store) searchSorted(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error) {
+	streams, err := s.searchStreams(ctx, teamID, q, "", false)
+	if err != nil {
+		return nil, "", err
+	}
+	_, _, keyf := sortKeyFunc(q.Sort)
+	for _, st := range streams {
+		st.filter = true
+		st.sortKey = keyf
+	}
+	seen := map[string]bool{}
+	var matches []memberRecord
+	read := 0
+	for _, st := range streams {
+		start := map[string]types.AttributeValue(nil)
+		for {
+			recs, next, err := s.query(ctx, st.index, st.pkAttr, st.pk, st.skAttr, st.skPrefix+st.lo, st.skPrefix+st.hi, false, 200, start)
+			if err != nil {
+				return nil, "", err
+			}
+			read += len(recs)
+			if read > MaxSearchRead {
+				return nil, "", users.Errorf(users.KindInvalid, "search_too_broad", "More than %d members match %q; type more of the address, or sort by email.", MaxSearchRead, q.Q)
+			}
+			for _, r := range recs {
+				if !seen[r.MemberID] && q.Matches(r.domain()) {
+					seen[r.MemberID] = true
+					matches = append(matches, r)
+				}
+			}
+			if start = next; start == nil {
+				break
+			}
+		}
+	}
+	slices.SortFunc(matches, func(a, b memberRecord) int {
+		if q.Desc {
+			return strings.Compare(keyf(b), keyf(a))
+		}
+		return strings.Compare(keyf(a), keyf(b))
+	})
+	if after != "" {
+		i, _ := slices.BinarySearchFunc(matches, after, func(r memberRecord, k string) int {
+			if q.Desc {
+				return strings.Compare(k, keyf(r))
+			}
+			return strings.Compare(keyf(r), k)
+		})
+		for i < len(matches) && keyf(matches[i]) == after {
+			i++
+		}
+		matches = matches[i:]
+	}
+	next := ""
+	if len(matches) > q.Limit {
+		matches = matches[:q.Limit]
+		next = keyf(matches[q.Limit-1])
+	}
+	members := make([]users.Member, len(matches))
+	for i, r := range matches {
+		members[i] = r.domain()
+	}
+	return members, next, nil
+}

@@ -1,0 +1,134 @@
+package dynamo
+
+import (
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+type teamRecord struct {
+	PK                 string `dynamodbav:"PK"`
+	SK                 string `dynamodbav:"SK"`
+	Type               string `dynamodbav:"type"`
+	TeamID             string `dynamodbav:"teamId"`
+	Plan               string `dynamodbav:"plan"`
+	Seats              int    `dynamodbav:"seats"`
+	OwnerEmail         string `dynamodbav:"ownerEmail"`
+	OwnerMemberID      string `dynamodbav:"ownerMemberId"`
+	CreatedAt          string `dynamodbav:"createdAt"`
+	Assigned           int    `dynamodbav:"assigned"`
+	PendingInvitations int    `dynamodbav:"pendingInvitations"`
+	NeverUsedApp       int    `dynamodbav:"neverUsedApp"`
+}
+
+func (r teamRecord) domain() users.Team {
+	return users.Team{
+		ID: r.TeamID, Plan: users.Plan(r.Plan), Seats: r.Seats,
+		OwnerEmail: r.OwnerEmail, OwnerMemberID: r.OwnerMemberID, CreatedAt: parseTime(r.CreatedAt),
+		Counters: users.Counters{Assigned: r.Assigned, PendingInvitations: r.PendingInvitations, NeverUsedApp: r.NeverUsedApp},
+	}
+}
+
+func newTeamRecord(t users.Team) teamRecord {
+	return teamRecord{
+		PK: teamPK(t.ID), SK: skTeam, Type: "team", TeamID: t.ID, Plan: string(t.Plan), Seats: t.Seats,
+		OwnerEmail: t.OwnerEmail, OwnerMemberID: t.OwnerMemberID, CreatedAt: fmtTime(t.CreatedAt),
+		Assigned: t.Counters.Assigned, PendingInvitations: t.Counters.PendingInvitations, NeverUsedApp: t.Counters.NeverUsedApp,
+	}
+}
+
+type emailRecord struct {
+	Kind   string `dynamodbav:"kind"`
+	State  string `dynamodbav:"state"`
+	At     string `dynamodbav:"at"`
+	Reason string `dynamodbav:"reason,omitempty"`
+}
+
+type memberRecord struct {
+	PK                  string       `dynamodbav:"PK"`
+	SK                  string       `dynamodbav:"SK"`
+	Type                string       `dynamodbav:"type"`
+	TeamID              string       `dynamodbav:"teamId"`
+	MemberID            string       `dynamodbav:"memberId"`
+	Email               string       `dynamodbav:"email"`
+	Role                string       `dynamodbav:"role"`
+	IsOwner             bool         `dynamodbav:"isOwner"`
+	Status              string       `dynamodbav:"status"`
+	LastCall            string       `dynamodbav:"lastCall"`
+	LastActiveAt        string       `dynamodbav:"lastActiveAt,omitempty"`
+	InvitedAt           string       `dynamodbav:"invitedAt,omitempty"`
+	InvitedBy           string       `dynamodbav:"invitedBy,omitempty"`
+	InvitationSentAt    string       `dynamodbav:"invitationSentAt,omitempty"`
+	InvitationExpiresAt string       `dynamodbav:"invitationExpiresAt,omitempty"`
+	InvitationExpired   bool         `dynamodbav:"invitationExpired,omitempty"`
+	AcceptedAt          string       `dynamodbav:"acceptedAt,omitempty"`
+	FirstSignInAt       string       `dynamodbav:"firstSignInAt,omitempty"`
+	LastSignInAt        string       `dynamodbav:"lastSignInAt,omitempty"`
+	LastEmail           *emailRecord `dynamodbav:"lastEmail,omitempty"`
+
+	FacetPK   string `dynamodbav:"facetPK"`
+	EmailSK   string `dynamodbav:"emailSK"`
+	ActiveSK  string `dynamodbav:"activeSK"`
+	InvitedSK string `dynamodbav:"invitedSK"`
+	DomainSK  string `dynamodbav:"domainSK"`
+}
+
+func newMemberRecord(m users.Member) memberRecord {
+	r := memberRecord{
+		PK: teamPK(m.TeamID), SK: memberSK(m.ID), Type: "member", TeamID: m.TeamID, MemberID: m.ID,
+		Email: m.Email, Role: string(m.Role), IsOwner: m.IsOwner, Status: string(m.Status), LastCall: string(m.LastCall),
+		LastActiveAt: fmtTime(m.LastActiveAt), InvitedAt: fmtTime(m.InvitedAt), InvitedBy: m.InvitedBy,
+		InvitationSentAt: fmtTime(m.InvitationSentAt), InvitationExpiresAt: fmtTime(m.InvitationExpiresAt),
+		InvitationExpired: m.InvitationExpired, AcceptedAt: fmtTime(m.AcceptedAt),
+		FirstSignInAt: fmtTime(m.FirstSignInAt), LastSignInAt: fmtTime(m.LastSignInAt),
+	}
+	if m.LastEmail != nil {
+		r.LastEmail = &emailRecord{Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
+	}
+	r.setIndexKeys()
+	return r
+}
+
+// setIndexKeys derives every index key from the attributes, so no write can
+// leave an index disagreeing with the item.
+func (r *memberRecord) setIndexKeys() {
+	r.FacetPK = facetPK(r.TeamID, users.Facet{Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), Role: users.Role(r.Role)})
+	r.EmailSK = r.Email
+	r.ActiveSK = timeKey(parseTime(r.LastActiveAt), r.MemberID)
+	r.InvitedSK = timeKey(parseTime(r.InvitedAt), r.MemberID)
+	r.DomainSK = domainSK(r.Email)
+}
+
+func (r memberRecord) domain() users.Member {
+	m := users.Member{
+		ID: r.MemberID, TeamID: r.TeamID, Email: r.Email, Role: users.Role(r.Role), IsOwner: r.IsOwner,
+		Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), LastActiveAt: parseTime(r.LastActiveAt),
+		InvitedAt: parseTime(r.InvitedAt), InvitedBy: r.InvitedBy, InvitationSentAt: parseTime(r.InvitationSentAt),
+		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
+		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
+	}
+	if r.LastEmail != nil {
+		m.LastEmail = &users.EmailState{Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}
+	}
+	return m
+}
+
+type membershipRecord struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	Type     string `dynamodbav:"type"`
+	TeamID   string `dynamodbav:"teamId"`
+	MemberID string `dynamodbav:"memberId"`
+	Role     string `dynamodbav:"role"`
+	IsOwner  bool   `dynamodbav:"isOwner"`
+	Status   string `dynamodbav:"status"`
+}
+
+func newMembershipRecord(m users.Member) membershipRecord {
+	return membershipRecord{
+		PK: userPK(m.Email), SK: membershipSK(m.TeamID), Type: "membership", TeamID: m.TeamID,
+		MemberID: m.ID, Role: string(m.Role), IsOwner: m.IsOwner, Status: string(m.Status),
+	}
+}
+
+func (r membershipRecord) domain() users.Membership {
+	return users.Membership{TeamID: r.TeamID, MemberID: r.MemberID, Role: users.Role(r.Role), IsOwner: r.IsOwner, Status: users.Status(r.Status)}
+}

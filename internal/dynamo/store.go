@@ -1,0 +1,300 @@
+// Package dynamo is the single-table DynamoDB store of teams and members. It
+// owns every key format (keys.go), the records that map items to the domain
+// types of package users, and the transactions that keep the invariants:
+// one member per email per team, never more members than seats, and team
+// counters that always equal a recount of the members.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// Store reads and writes the table.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+	now   func() time.Time
+
+	itemsRead atomic.Int64
+}
+
+// New returns a store on the named table.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table, now: time.Now}
+}
+
+// ItemsRead is how many items the store has read (DynamoDB's ScannedCount
+// for queries, the items returned for gets) since it was made. Benchmarks and
+// tests use it to prove that costs track the page, not the team.
+func (s *Store) ItemsRead() int64 { return s.itemsRead.Load() }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// GetTeam reads a team with its counters.
+func (s *Store) GetTeam(ctx context.Context, teamID string) (users.Team, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(teamPK(teamID), skTeam), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return users.Team{}, fmt.Errorf("get team %s: %w", teamID, err)
+	}
+	if out.Item == nil {
+		return users.Team{}, users.ErrTeamNotFound
+	}
+	s.itemsRead.Add(1)
+	var r teamRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return users.Team{}, fmt.Errorf("decode team %s: %w", teamID, err)
+	}
+	return r.domain(), nil
+}
+
+// Access reads, in one round trip, the team and the caller's membership in
+// it: everything a team endpoint's authorization needs.
+func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error) {
+	keys := []map[string]types.AttributeValue{key(teamPK(teamID), skTeam), key(userPK(email), membershipSK(teamID))}
+	var team *teamRecord
+	var ms *membershipRecord
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return users.Team{}, users.Membership{}, err
+			}
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return users.Team{}, users.Membership{}, fmt.Errorf("access %s: %w", teamID, err)
+		}
+		for _, item := range out.Responses[s.table] {
+			s.itemsRead.Add(1)
+			var head struct {
+				Type string `dynamodbav:"type"`
+			}
+			if err := attributevalue.UnmarshalMap(item, &head); err != nil {
+				return users.Team{}, users.Membership{}, fmt.Errorf("decode access item: %w", err)
+			}
+			switch head.Type {
+			case "team":
+				team = new(teamRecord)
+				err = attributevalue.UnmarshalMap(item, team)
+			case "membership":
+				ms = new(membershipRecord)
+				err = attributevalue.UnmarshalMap(item, ms)
+			}
+			if err != nil {
+				return users.Team{}, users.Membership{}, fmt.Errorf("decode access item: %w", err)
+			}
+		}
+		req = out.UnprocessedKeys
+	}
+	if team == nil || ms == nil {
+		return users.Team{}, users.Membership{}, users.ErrTeamNotFound
+	}
+	return team.domain(), ms.domain(), nil
+}
+
+// CreateTeam writes a new team and its owner, who holds the first seat.
+func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member) error {
+	t.Counters = users.CounterDelta("", owner.Status)
+	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now())
+	items, err := marshalAll(newTeamRecord(t), newMemberRecord(owner), newMembershipRecord(owner))
+	if err != nil {
+		return err
+	}
+	notExists := aws.String("attribute_not_exists(PK)")
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &s.table, Item: items[2], ConditionExpression: notExists}},
+	}})
+	if reasons := cancellationCodes(err); reasons != nil {
+		return users.Errorf(users.KindConflict, "team_exists", "A team with this id already exists.")
+	}
+	if err != nil {
+		return fmt.Errorf("create team %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// UpdateTeam changes a team's plan or seat count. Seats may not drop below
+// the seats already assigned: billing must free seats first.
+func (s *Store) UpdateTeam(ctx context.Context, teamID string, plan *users.Plan, seats *int) (users.Team, error) {
+	set := "SET #u = :now"
+	cond := "attribute_exists(PK)"
+	names := map[string]string{"#u": "updatedAt"}
+	vals := map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: fmtTime(s.now())}}
+	if plan != nil {
+		set += ", #plan = :plan"
+		names["#plan"] = "plan"
+		vals[":plan"] = &types.AttributeValueMemberS{Value: string(*plan)}
+	}
+	if seats != nil {
+		set += ", #seats = :seats"
+		cond += " AND #assigned <= :seats"
+		names["#seats"] = "seats"
+		names["#assigned"] = "assigned"
+		vals[":seats"] = &types.AttributeValueMemberN{Value: strconv.Itoa(*seats)}
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(teamPK(teamID), skTeam),
+		UpdateExpression: &set, ConditionExpression: &cond,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if ccf.Item == nil {
+			return users.Team{}, users.ErrTeamNotFound
+		}
+		return users.Team{}, users.Errorf(users.KindConflict, "seats_below_assigned", "The team has more assigned seats than %d; remove members first.", *seats)
+	}
+	if err != nil {
+		return users.Team{}, fmt.Errorf("update team %s: %w", teamID, err)
+	}
+	var r teamRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
+		return users.Team{}, fmt.Errorf("decode team %s: %w", teamID, err)
+	}
+	return r.domain(), nil
+}
+
+// GetMember reads one member of a team.
+func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.Member, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(teamPK(teamID), memberSK(memberID)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return users.Member{}, fmt.Errorf("get member %s/%s: %w", teamID, memberID, err)
+	}
+	if out.Item == nil {
+		return users.Member{}, users.ErrMemberNotFound
+	}
+	s.itemsRead.Add(1)
+	var r memberRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return users.Member{}, fmt.Errorf("decode member %s: %w", memberID, err)
+	}
+	return r.domain(), nil
+}
+
+// AddMember writes a member exactly as given (the bucket is derived from
+// its status and activity) and moves the team counters with it, in one
+// transaction that fails if the email is already in the team or no seat is
+// free. Provisioning, the demo seed and benchmarks use it.
+func (s *Store) AddMember(ctx context.Context, m users.Member) error {
+	m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, s.now())
+	items, err := marshalAll(newMemberRecord(m), newMembershipRecord(m))
+	if err != nil {
+		return err
+	}
+	d := users.CounterDelta("", m.Status)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		s.counterUpdate(m.TeamID, d),
+	}})
+	if codes := cancellationCodes(err); codes != nil {
+		switch {
+		case codeAt(codes, 1) == "ConditionalCheckFailed":
+			return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", m.Email)
+		case codeAt(codes, 2) == "ConditionalCheckFailed":
+			return users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("add member %s: %w", m.Email, err)
+	}
+	return nil
+}
+
+// counterUpdate moves a team's counters by d. When the change takes a seat
+// it is conditional on a seat being free, which is what makes overselling
+// impossible under any concurrency.
+func (s *Store) counterUpdate(teamID string, d users.Counters) types.TransactWriteItem {
+	cond := "attribute_exists(PK)"
+	vals := map[string]types.AttributeValue{
+		":a": &types.AttributeValueMemberN{Value: strconv.Itoa(d.Assigned)},
+		":p": &types.AttributeValueMemberN{Value: strconv.Itoa(d.PendingInvitations)},
+		":n": &types.AttributeValueMemberN{Value: strconv.Itoa(d.NeverUsedApp)},
+	}
+	if d.Assigned > 0 {
+		cond += " AND assigned < seats"
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(teamPK(teamID), skTeam),
+		UpdateExpression:          aws.String("ADD assigned :a, pendingInvitations :p, neverUsedApp :n"),
+		ConditionExpression:       &cond,
+		ExpressionAttributeValues: vals,
+	}}
+}
+
+func marshalAll(records ...any) ([]map[string]types.AttributeValue, error) {
+	out := make([]map[string]types.AttributeValue, len(records))
+	for i, r := range records {
+		item, err := attributevalue.MarshalMap(r)
+		if err != nil {
+			return nil, fmt.Errorf("encode %T: %w", r, err)
+		}
+		out[i] = item
+	}
+	return out, nil
+}
+
+// cancellationCodes returns the per-item reason codes of a cancelled
+// transaction, or nil when err is not a cancellation.
+func cancellationCodes(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		codes[i] = aws.ToString(r.Code)
+	}
+	if codes == nil {
+		codes = []string{}
+	}
+	return codes
+}
+
+func codeAt(codes []string, i int) string {
+	if i < len(codes) {
+		return codes[i]
+	}
+	return ""
+}
+
+func backoff(attempt int) time.Duration {
+	d := time.Duration(1<<min(attempt, 6)) * 10 * time.Millisecond
+	return d
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// Store is what the handlers need of the table.
+type Store interface {
+	Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error)
+	GetTeam(ctx context.Context, teamID string) (users.Team, error)
+	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
+	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
+}
+
+// Deps is everything a handler is built from, once per cold start.
+type Deps struct {
+	Store   Store
+	Cursors *Cursors
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// Endpoint is one route of the HTTP API and the function that serves it.
+// The template's HttpApi events, this table and the OpenAPI document must
+// name the same routes; a test proves it.
+type Endpoint struct {
+	Function string // logical id of the function in template.yaml
+	Pattern  string // net/http pattern: "METHOD /path/{param}"
+	Public   bool   // no JWT authorizer on this route
+	build    func(Deps) http.HandlerFunc
+}
+
+// Endpoints is the route table.
+var Endpoints = []Endpoint{
+	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary", build: getSummary},
+	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members", build: listMembers},
+	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}", build: getMember},
+}
+
+// Lookup finds the endpoint served by a function; it panics on an unknown
+// name because that is a wiring mistake caught at start-up.
+func Lookup(function string) Endpoint {
+	for _, e := range Endpoints {
+		if e.Function == function {
+			return e
+		}
+	}
+	panic("httpapi: no endpoint for function " + function)
+}
+
+// Handler builds the endpoint's handler: its own route on a mux (so path
+// values work exactly as in the gateway) and a problem+json 404/405 for
+// anything else.
+func (e Endpoint) Handler(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(e.Pattern, e.build(d))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
+	})
+	return mux
+}

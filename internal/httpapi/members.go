@@ -1,0 +1,158 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+type seatsJSON struct {
+	Purchased  int `json:"purchased"`
+	Assigned   int `json:"assigned"`
+	Unassigned int `json:"unassigned"`
+}
+
+type summaryJSON struct {
+	Seats              seatsJSON `json:"seats"`
+	PendingInvitations int       `json:"pendingInvitations"`
+	NeverUsedApp       int       `json:"neverUsedApp"`
+}
+
+// getSummary serves Section 1: one read of the team item, whose counters
+// every write keeps current.
+func getSummary(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := d.authorizeAdmin(r)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		s := users.SummaryOf(a.Team)
+		writeJSON(w, http.StatusOK, summaryJSON{
+			Seats:              seatsJSON{Purchased: s.Purchased, Assigned: s.Assigned, Unassigned: s.Unassigned()},
+			PendingInvitations: s.PendingInvitations,
+			NeverUsedApp:       s.NeverUsedApp,
+		})
+	}
+}
+
+type memberRowJSON struct {
+	ID                string  `json:"id"`
+	Email             string  `json:"email"`
+	Status            string  `json:"status"`
+	LastCall          string  `json:"lastCall"`
+	LastActiveAt      *string `json:"lastActiveAt"`
+	Role              string  `json:"role"`
+	IsOwner           bool    `json:"isOwner"`
+	InvitationExpired bool    `json:"invitationExpired"`
+}
+
+type lastEmailJSON struct {
+	Kind   string  `json:"kind"`
+	State  string  `json:"state"`
+	At     *string `json:"at"`
+	Reason string  `json:"reason,omitempty"`
+}
+
+type memberInfoJSON struct {
+	memberRowJSON
+	InvitedAt           *string        `json:"invitedAt"`
+	InvitedBy           string         `json:"invitedBy,omitempty"`
+	InvitationSentAt    *string        `json:"invitationSentAt"`
+	InvitationExpiresAt *string        `json:"invitationExpiresAt"`
+	AcceptedAt          *string        `json:"acceptedAt"`
+	FirstSignInAt       *string        `json:"firstSignInAt"`
+	LastSignInAt        *string        `json:"lastSignInAt"`
+	LastEmail           *lastEmailJSON `json:"lastEmail"`
+}
+
+// timeJSON renders an instant as RFC 3339 UTC, or null when unset.
+func timeJSON(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+func rowJSON(m users.Member, now time.Time) memberRowJSON {
+	return memberRowJSON{
+		ID: m.ID, Email: m.Email, Status: string(m.Status), LastCall: string(m.LastCall),
+		LastActiveAt: timeJSON(m.LastActiveAt), Role: string(m.Role), IsOwner: m.IsOwner,
+		InvitationExpired: m.InvitationExpiredAt(now),
+	}
+}
+
+type listJSON struct {
+	Members    []memberRowJSON `json:"members"`
+	NextCursor string          `json:"nextCursor,omitempty"`
+}
+
+// listMembers serves Sections 2 and 3: search, filters, sort and pages.
+func listMembers(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := d.authorizeAdmin(r)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		q, err := users.ParseListQuery(r.URL.Query())
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		after := ""
+		if q.Cursor != "" {
+			if after, err = d.Cursors.Decode(a.Team.ID, q, q.Cursor); err != nil {
+				writeError(r.Context(), d.Log, w, err)
+				return
+			}
+		}
+		members, next, err := d.Store.ListMembers(r.Context(), a.Team.ID, q, after)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		now := d.Now()
+		out := listJSON{Members: make([]memberRowJSON, len(members))}
+		for i, m := range members {
+			out.Members[i] = rowJSON(m, now)
+		}
+		if next != "" {
+			out.NextCursor = d.Cursors.Encode(a.Team.ID, q, next)
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// getMember serves the Member information view.
+func getMember(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := d.authorizeAdmin(r)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		id := r.PathValue("memberId")
+		if !validID(id) {
+			writeError(r.Context(), d.Log, w, users.ErrMemberNotFound)
+			return
+		}
+		m, err := d.Store.GetMember(r.Context(), a.Team.ID, id)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		out := memberInfoJSON{
+			memberRowJSON: rowJSON(m, d.Now()),
+			InvitedAt:     timeJSON(m.InvitedAt), InvitedBy: m.InvitedBy,
+			InvitationSentAt: timeJSON(m.InvitationSentAt), InvitationExpiresAt: timeJSON(m.InvitationExpiresAt),
+			AcceptedAt: timeJSON(m.AcceptedAt), FirstSignInAt: timeJSON(m.FirstSignInAt), LastSignInAt: timeJSON(m.LastSignInAt),
+		}
+		if e := m.LastEmail; e != nil {
+			out.LastEmail = &lastEmailJSON{Kind: e.Kind, State: e.State, At: timeJSON(e.At), Reason: e.Reason}
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}

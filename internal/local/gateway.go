@@ -1,0 +1,189 @@
+// Package local is the local stand-in for AWS used by `make run` and the
+// tests: it starts the DynamoDB and SES servers, creates the table from
+// template.yaml, and serves the functions' handlers behind a gateway that
+// authenticates and builds events the way the HTTP API does.
+package local
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// MaxPayload is the HTTP API's request payload limit.
+const MaxPayload = 10 << 20
+
+// NewGateway serves every route the template declares with the handler of
+// the function it names. A route without a Go endpoint, an endpoint without
+// a route, or a pattern that differs is an error: routes cannot drift.
+func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *slog.Logger) (http.Handler, error) {
+	verifier := NewVerifier(keys, Issuer, Audience)
+	mux := http.NewServeMux()
+	served := map[string]bool{}
+	for _, route := range tmpl.Routes() {
+		ep, ok := findEndpoint(route.Function)
+		if !ok {
+			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi", route.Pattern(), route.Function)
+		}
+		if ep.Pattern != route.Pattern() || ep.Public != route.Public {
+			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
+		}
+		served[ep.Function] = true
+		lam := httpadapter.NewV2(ep.Handler(deps))
+		route := route
+		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
+			var claims map[string]string
+			if !route.Public {
+				var err error
+				if claims, err = verifier.Verify(r.Header.Get("Authorization")); err != nil {
+					w.Header().Set("WWW-Authenticate", "Bearer")
+					problem(w, http.StatusUnauthorized, "unauthorized", "A valid bearer token is required.")
+					return
+				}
+			}
+			ev, err := toEvent(r, route, claims)
+			if err != nil {
+				problem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is over the gateway's 10 MB limit.")
+				return
+			}
+			resp, err := lam.ProxyWithContext(r.Context(), ev)
+			if err != nil {
+				log.Error("function failed", "function", route.Function, "error", err.Error())
+				problem(w, http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
+				return
+			}
+			writeResponse(w, resp)
+		})
+	}
+	for _, ep := range httpapi.Endpoints {
+		if !served[ep.Function] {
+			return nil, fmt.Errorf("endpoint %s (%s) has no route in template.yaml", ep.Function, ep.Pattern)
+		}
+	}
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(keys.JWKS())
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem(w, http.StatusNotFound, "route_not_found", "No such route.")
+	})
+	return mux, nil
+}
+
+func findEndpoint(function string) (httpapi.Endpoint, bool) {
+	for _, e := range httpapi.Endpoints {
+		if e.Function == function {
+			return e, true
+		}
+	}
+	return httpapi.Endpoint{}, false
+}
+
+// toEvent builds the payload-format-2.0 event the HTTP API would send.
+func toEvent(r *http.Request, route samtemplate.Route, claims map[string]string) (events.APIGatewayV2HTTPRequest, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	if err != nil || len(body) > MaxPayload {
+		return events.APIGatewayV2HTTPRequest{}, fmt.Errorf("payload too large")
+	}
+	headers := map[string]string{}
+	for name, vals := range r.Header {
+		if strings.EqualFold(name, "Cookie") {
+			continue
+		}
+		headers[strings.ToLower(name)] = strings.Join(vals, ",")
+	}
+	query := map[string]string{}
+	for name, vals := range r.URL.Query() {
+		query[name] = strings.Join(vals, ",")
+	}
+	path := map[string]string{}
+	for _, seg := range strings.Split(route.Path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			name := seg[1 : len(seg)-1]
+			path[name] = r.PathValue(name)
+		}
+	}
+	var cookies []string
+	for _, c := range r.Cookies() {
+		cookies = append(cookies, c.String())
+	}
+	now := time.Now()
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: route.Pattern(), RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
+		Cookies: cookies, Headers: headers, QueryStringParameters: query, PathParameters: path,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey: route.Pattern(), AccountID: "000000000000", Stage: "$default", APIID: "local",
+			DomainName: r.Host, DomainPrefix: "local", RequestID: users.NewID("req"),
+			Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: strings.Split(r.RemoteAddr, ":")[0], UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: nil},
+		}
+	}
+	if len(body) > 0 {
+		if isText(r.Header.Get("Content-Type")) && utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+	}
+	return ev, nil
+}
+
+func isText(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-www-form-urlencoded"
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		w.Header().Del(k)
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.Copy(w, bytes.NewReader(body))
+}
+
+func problem(w http.ResponseWriter, status int, code, detail string) {
+	httpapi.WriteProblem(w, status, code, detail)
+}

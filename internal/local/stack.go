@@ -1,0 +1,166 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/samtemplate"
+)
+
+// Region is the region the local clients claim; the local servers accept any.
+const Region = "us-east-1"
+
+// Services are the local stand-ins for DynamoDB (with Streams) and SES v2.
+type Services struct {
+	DynamoDBEndpoint string
+	SESEndpoint      string
+	procs            []*exec.Cmd
+}
+
+// ServiceOptions say where the stand-ins listen and where they log.
+type ServiceOptions struct {
+	Root                  string // project root (node_modules, .venv, scripts)
+	StateDir              string // logs
+	DynamoDBPort, SESPort int    // 0 picks a free port
+}
+
+// StartServices starts moto and aws-ses-v2-local, bound to 127.0.0.1, and
+// waits until both answer. The children die with this process.
+func StartServices(ctx context.Context, o ServiceOptions) (*Services, error) {
+	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Services{}
+	var err error
+	if o.DynamoDBPort == 0 {
+		if o.DynamoDBPort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	if o.SESPort == 0 {
+		if o.SESPort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	python := filepath.Join(o.Root, ".venv", "bin", "python")
+	moto := exec.Command(python, filepath.Join(o.Root, "scripts", "moto_server.py"), "--host", "127.0.0.1", "--port", fmt.Sprint(o.DynamoDBPort))
+	ses := exec.Command("node", filepath.Join(o.Root, "node_modules", "aws-ses-v2-local", "dist", "cli.js"), "--host", "127.0.0.1", "--port", fmt.Sprint(o.SESPort))
+	for _, c := range []struct {
+		cmd *exec.Cmd
+		log string
+	}{{moto, "dynamodb.log"}, {ses, "ses.log"}} {
+		f, err := os.Create(filepath.Join(o.StateDir, c.log))
+		if err != nil {
+			s.Stop()
+			return nil, err
+		}
+		c.cmd.Stdout, c.cmd.Stderr = f, f
+		c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+		if err := c.cmd.Start(); err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("start %s: %w (run `make deps`?)", c.cmd.Path, err)
+		}
+		s.procs = append(s.procs, c.cmd)
+	}
+	s.DynamoDBEndpoint = fmt.Sprintf("http://127.0.0.1:%d", o.DynamoDBPort)
+	s.SESEndpoint = fmt.Sprintf("http://127.0.0.1:%d", o.SESPort)
+	deadline := time.Now().Add(60 * time.Second)
+	for _, probe := range []func() error{
+		func() error {
+			_, err := NewDynamoDB(s.DynamoDBEndpoint).ListTables(ctx, &dynamodb.ListTablesInput{})
+			return err
+		},
+		func() error { return httpOK(s.SESEndpoint + "/health-check") },
+	} {
+		for {
+			err := probe()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				s.Stop()
+				return nil, fmt.Errorf("local services did not start (logs in %s): %w", o.StateDir, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return s, nil
+}
+
+// Stop ends the stand-ins.
+func (s *Services) Stop() {
+	for _, c := range s.procs {
+		if c.Process != nil {
+			_ = syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
+		}
+	}
+	for _, c := range s.procs {
+		_ = c.Wait()
+	}
+	s.procs = nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func httpOK(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+// AWSConfig is the SDK configuration for the local servers: static
+// credentials, a fixed region.
+func AWSConfig() aws.Config {
+	return aws.Config{
+		Region:      Region,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+}
+
+// NewDynamoDB is a client of the local DynamoDB server.
+func NewDynamoDB(endpoint string) *dynamodb.Client {
+	return lambdaapp.NewDynamoDB(AWSConfig(), endpoint)
+}
+
+// EnsureTable creates the table from the template's definition, unless it
+// exists already.
+func EnsureTable(ctx context.Context, db *dynamodb.Client, tmpl *samtemplate.Template, name string) error {
+	in, err := tmpl.CreateTableInput("Table", name)
+	if err != nil {
+		return err
+	}
+	_, err = db.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) && !strings.Contains(err.Error(), "ResourceInUse") {
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	return nil
+}

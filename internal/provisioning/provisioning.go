@@ -1,0 +1,104 @@
+// Package provisioning is the entry point the billing system invokes to
+// create a team or change its plan and seats. Teams come from billing, never
+// from the Users page.
+package provisioning
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// MaxSeats bounds a team's purchased seats.
+const MaxSeats = 1_000_000
+
+// Request creates a team when TeamID is empty, else changes it.
+type Request struct {
+	TeamID     string `json:"teamId,omitempty"`
+	Plan       string `json:"plan,omitempty"`
+	Seats      *int   `json:"seats,omitempty"`
+	OwnerEmail string `json:"ownerEmail,omitempty"`
+}
+
+// Response names the team and its state after the change.
+type Response struct {
+	TeamID string `json:"teamId"`
+	Plan   string `json:"plan"`
+	Seats  int    `json:"seats"`
+}
+
+// Store is what provisioning needs of the table.
+type Store interface {
+	CreateTeam(ctx context.Context, t users.Team, owner users.Member) error
+	UpdateTeam(ctx context.Context, teamID string, plan *users.Plan, seats *int) (users.Team, error)
+}
+
+// Service provisions teams.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+}
+
+// Handle validates and applies one request.
+func (s Service) Handle(ctx context.Context, req Request) (Response, error) {
+	if req.Seats != nil && (*req.Seats < 1 || *req.Seats > MaxSeats) {
+		return Response{}, users.Errorf(users.KindInvalid, "invalid_seats", "seats must be from 1 to %d", MaxSeats)
+	}
+	plan := users.Plan(strings.TrimSpace(req.Plan))
+	if req.Plan != "" && !validPlan(plan) {
+		return Response{}, users.Errorf(users.KindInvalid, "invalid_plan", "plan must be a lower-case word such as pro or free")
+	}
+	if req.TeamID == "" {
+		return s.create(ctx, plan, req)
+	}
+	var p *users.Plan
+	if plan != "" {
+		p = &plan
+	}
+	if p == nil && req.Seats == nil {
+		return Response{}, users.Errorf(users.KindInvalid, "nothing_to_change", "give plan or seats to change a team")
+	}
+	if req.OwnerEmail != "" {
+		return Response{}, users.Errorf(users.KindInvalid, "owner_immutable", "the owner of an existing team cannot be changed here")
+	}
+	t, err := s.Store.UpdateTeam(ctx, req.TeamID, p, req.Seats)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{TeamID: t.ID, Plan: string(t.Plan), Seats: t.Seats}, nil
+}
+
+func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Response, error) {
+	email, ok := users.NormalizeEmail(req.OwnerEmail)
+	if !ok {
+		return Response{}, users.Errorf(users.KindInvalid, "invalid_email", "ownerEmail must be an email address")
+	}
+	if plan == "" || req.Seats == nil {
+		return Response{}, users.Errorf(users.KindInvalid, "missing_field", "a new team needs plan, seats and ownerEmail")
+	}
+	now := s.Now().UTC()
+	owner := users.Member{
+		ID: users.NewID("m"), TeamID: users.NewID("t"), Email: email, Role: users.RoleAdmin, IsOwner: true,
+		// The owner bought the team: joined from the start, never invited.
+		Status: users.StatusPendingAppLogin, InvitedAt: now, AcceptedAt: now,
+	}
+	team := users.Team{ID: owner.TeamID, Plan: plan, Seats: *req.Seats, OwnerEmail: email, OwnerMemberID: owner.ID, CreatedAt: now}
+	if err := s.Store.CreateTeam(ctx, team, owner); err != nil {
+		return Response{}, err
+	}
+	return Response{TeamID: team.ID, Plan: string(team.Plan), Seats: team.Seats}, nil
+}
+
+func validPlan(p users.Plan) bool {
+	if len(p) == 0 || len(p) > 32 {
+		return false
+	}
+	for _, c := range p {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}

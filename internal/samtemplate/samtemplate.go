@@ -1,0 +1,134 @@
+// Package samtemplate reads template.yaml, the one description of the
+// deployed system, so that the local gateway serves exactly the routes the
+// HTTP API declares and the local table has exactly the deployed schema.
+package samtemplate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/intrinsics"
+)
+
+// Template is a parsed template.yaml.
+type Template struct {
+	cf *cloudformation.Template
+}
+
+// Route is one HttpApi event of a function.
+type Route struct {
+	Function string
+	Method   string
+	Path     string
+	Public   bool // Auth.Authorizer: NONE
+}
+
+// Pattern is the route as a net/http pattern.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// Load parses the template at path. Intrinsics are left unresolved where
+// they name resources; nothing read here depends on them.
+func Load(path string) (*Template, error) {
+	ref := func(name string, input interface{}, tpl interface{}) interface{} {
+		if s, ok := input.(string); ok {
+			return "ref:" + s
+		}
+		return nil
+	}
+	cf, err := goformation.OpenWithOptions(path, &intrinsics.ProcessorOptions{
+		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{"Ref": ref},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &Template{cf: cf}, nil
+}
+
+// FindRoot walks up from the working directory to the folder holding
+// template.yaml, so tools and tests work from any package folder.
+func FindRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no template.yaml above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Routes lists every HttpApi route, sorted by pattern.
+func (t *Template) Routes() []Route {
+	var out []Route
+	for name, fn := range t.cf.GetAllServerlessFunctionResources() {
+		for _, ev := range fn.Events {
+			if ev.Type != "HttpApi" || ev.Properties == nil || ev.Properties.HttpApiEvent == nil {
+				continue
+			}
+			h := ev.Properties.HttpApiEvent
+			r := Route{Function: name, Method: strings.ToUpper(aws.ToString(h.Method)), Path: aws.ToString(h.Path)}
+			if h.Auth != nil && h.Auth.Authorizer != nil && *h.Auth.Authorizer == "NONE" {
+				r.Public = true
+			}
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pattern() < out[j].Pattern() })
+	return out
+}
+
+// Functions lists the logical ids of every function.
+func (t *Template) Functions() []string {
+	var out []string
+	for name := range t.cf.GetAllServerlessFunctionResources() {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CreateTableInput turns the AWS::DynamoDB::Table resource with the given
+// logical id into the CreateTable call that makes the same table locally.
+func (t *Template) CreateTableInput(logicalID, tableName string) (*ddb.CreateTableInput, error) {
+	tbl, ok := t.cf.GetAllDynamoDBTableResources()[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("template has no table %s", logicalID)
+	}
+	in := &ddb.CreateTableInput{TableName: aws.String(tableName), BillingMode: types.BillingModePayPerRequest}
+	for _, a := range tbl.AttributeDefinitions {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+			AttributeName: aws.String(a.AttributeName), AttributeType: types.ScalarAttributeType(a.AttributeType)})
+	}
+	for _, k := range tbl.KeySchema {
+		in.KeySchema = append(in.KeySchema, types.KeySchemaElement{AttributeName: aws.String(k.AttributeName), KeyType: types.KeyType(k.KeyType)})
+	}
+	for _, g := range tbl.GlobalSecondaryIndexes {
+		gsi := types.GlobalSecondaryIndex{IndexName: aws.String(g.IndexName), Projection: &types.Projection{}}
+		for _, k := range g.KeySchema {
+			gsi.KeySchema = append(gsi.KeySchema, types.KeySchemaElement{AttributeName: aws.String(k.AttributeName), KeyType: types.KeyType(k.KeyType)})
+		}
+		if g.Projection != nil && g.Projection.ProjectionType != nil {
+			gsi.Projection.ProjectionType = types.ProjectionType(*g.Projection.ProjectionType)
+			gsi.Projection.NonKeyAttributes = g.Projection.NonKeyAttributes
+		}
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
+	}
+	if s := tbl.StreamSpecification; s != nil {
+		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(s.StreamViewType)}
+	}
+	return in, nil
+}

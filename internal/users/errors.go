@@ -1,0 +1,59 @@
+package users
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error for the edge that turns it into a response.
+type Kind int
+
+const (
+	KindInternal     Kind = iota // a fault of ours; the caller sees no detail
+	KindInvalid                  // the request is malformed or out of range
+	KindUnauthorized             // no valid identity
+	KindForbidden                // identity known, action not allowed
+	KindNotFound                 // the thing does not exist, or the caller may not know it does
+	KindConflict                 // the request conflicts with the current state
+	KindTooLarge                 // the request body is over a limit
+	KindUnsupported              // the request's media type is not accepted
+)
+
+// Error is a domain error with a stable machine-readable code. Its Message is
+// written for the caller and never carries internal detail.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Err     error // the cause, for logs only
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a domain error.
+func Errorf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsError finds the domain error in err's chain.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Common errors.
+var (
+	ErrTeamNotFound   = &Error{Kind: KindNotFound, Code: "team_not_found", Message: "No such team."}
+	ErrMemberNotFound = &Error{Kind: KindNotFound, Code: "member_not_found", Message: "No such member in this team."}
+	ErrNotAdmin       = &Error{Kind: KindForbidden, Code: "admin_required", Message: "Only admins of this team may do this."}
+	ErrPlanRequired   = &Error{Kind: KindForbidden, Code: "plan_required", Message: "The Users page needs the team to be on the pro plan."}
+	ErrInvalidCursor  = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
+)

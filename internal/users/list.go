@@ -1,0 +1,177 @@
+package users
+
+import (
+	"slices"
+	"strings"
+)
+
+// SortField is a column the member list can be sorted by.
+type SortField string
+
+const (
+	SortEmail      SortField = "email"
+	SortLastActive SortField = "lastActive"
+	SortInvitedAt  SortField = "invitedAt"
+)
+
+// List limits.
+const (
+	DefaultListLimit = 25
+	MaxListLimit     = 100
+	MaxQueryLength   = 254
+)
+
+// ListQuery is a validated request for one page of the member list.
+type ListQuery struct {
+	Q         string // lower-cased prefix of the email or of its domain
+	Statuses  []Status
+	LastCalls []LastCall
+	Roles     []Role
+	Sort      SortField
+	Desc      bool
+	Limit     int
+	Cursor    string // opaque, checked by the HTTP layer
+}
+
+// Facet is one (status, bucket, role) combination; the store keeps each
+// combination in its own index partition so filters never read
+// non-matching members.
+type Facet struct {
+	Status   Status
+	LastCall LastCall
+	Role     Role
+}
+
+// Facets lists the combinations that the query's filters select, skipping
+// combinations no member can be in.
+func (q ListQuery) Facets() []Facet {
+	statuses := q.Statuses
+	if len(statuses) == 0 {
+		statuses = Statuses
+	}
+	roles := q.Roles
+	if len(roles) == 0 {
+		roles = Roles
+	}
+	var out []Facet
+	for _, s := range statuses {
+		for _, lc := range PossibleLastCalls(s) {
+			if len(q.LastCalls) > 0 && !slices.Contains(q.LastCalls, lc) {
+				continue
+			}
+			for _, r := range roles {
+				out = append(out, Facet{Status: s, LastCall: lc, Role: r})
+			}
+		}
+	}
+	return out
+}
+
+// Matches reports whether a member passes the query's filters and search.
+func (q ListQuery) Matches(m Member) bool {
+	if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, m.Status) {
+		return false
+	}
+	if len(q.LastCalls) > 0 && !slices.Contains(q.LastCalls, m.LastCall) {
+		return false
+	}
+	if len(q.Roles) > 0 && !slices.Contains(q.Roles, m.Role) {
+		return false
+	}
+	if q.Q != "" && !strings.HasPrefix(m.Email, q.Q) && !strings.HasPrefix(DomainOf(m.Email), strings.TrimPrefix(q.Q, "@")) {
+		return false
+	}
+	return true
+}
+
+// ParseListQuery validates raw query parameters. Repeated parameters are
+// OR-ed; different parameters are AND-ed.
+func ParseListQuery(params map[string][]string) (ListQuery, error) {
+	q := ListQuery{Sort: SortEmail, Limit: DefaultListLimit}
+	for key, vals := range params {
+		switch key {
+		case "q", "sort", "order", "limit", "cursor":
+			if len(vals) > 1 {
+				return q, Errorf(KindInvalid, "invalid_query", "Parameter %q may be given once.", key)
+			}
+		case "status", "lastCall", "role":
+		default:
+			return q, Errorf(KindInvalid, "invalid_query", "Unknown parameter %q.", key)
+		}
+	}
+	if v := first(params["q"]); v != "" {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if len(v) > MaxQueryLength {
+			return q, Errorf(KindInvalid, "invalid_query", "Parameter q is longer than %d characters.", MaxQueryLength)
+		}
+		for _, r := range v {
+			if r < 0x21 || r == 0x7f {
+				return q, Errorf(KindInvalid, "invalid_query", "Parameter q may not contain spaces or control characters.")
+			}
+		}
+		q.Q = v
+	}
+	var err error
+	if q.Statuses, err = parseEnum(params["status"], "status", Statuses); err != nil {
+		return q, err
+	}
+	if q.LastCalls, err = parseEnum(params["lastCall"], "lastCall", LastCalls); err != nil {
+		return q, err
+	}
+	if q.Roles, err = parseEnum(params["role"], "role", Roles); err != nil {
+		return q, err
+	}
+	switch v := SortField(first(params["sort"])); v {
+	case "":
+	case SortEmail, SortLastActive, SortInvitedAt:
+		q.Sort = v
+	default:
+		return q, Errorf(KindInvalid, "invalid_query", "Parameter sort must be one of email, lastActive, invitedAt.")
+	}
+	switch first(params["order"]) {
+	case "", "asc":
+	case "desc":
+		q.Desc = true
+	default:
+		return q, Errorf(KindInvalid, "invalid_query", "Parameter order must be asc or desc.")
+	}
+	if v := first(params["limit"]); v != "" {
+		n := 0
+		for _, c := range v {
+			if c < '0' || c > '9' || n > MaxListLimit {
+				n = -1
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n < 1 || n > MaxListLimit {
+			return q, Errorf(KindInvalid, "invalid_query", "Parameter limit must be a whole number from 1 to %d.", MaxListLimit)
+		}
+		q.Limit = n
+	}
+	q.Cursor = first(params["cursor"])
+	return q, nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func parseEnum[T ~string](vals []string, name string, allowed []T) ([]T, error) {
+	var out []T
+	for _, raw := range vals {
+		for _, part := range strings.Split(raw, ",") {
+			v := T(strings.TrimSpace(part))
+			if !slices.Contains(allowed, v) {
+				return nil, Errorf(KindInvalid, "invalid_query", "Parameter %s has an unknown value %q.", name, string(v))
+			}
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out, nil
+}

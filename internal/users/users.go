@@ -1,0 +1,231 @@
+// Package users owns the model of the Users page: teams, members, their
+// statuses, last-call buckets and roles, and the rules that relate them. It
+// has no AWS or HTTP imports; the store and the HTTP layer translate to it.
+package users
+
+import (
+	"time"
+)
+
+// Status is where a member is in the joining process.
+type Status string
+
+const (
+	StatusInvitationSent  Status = "invitation_sent"
+	StatusPendingAppLogin Status = "pending_app_login"
+	StatusActive          Status = "active"
+	StatusSignedInWithApp Status = "signed_in_with_app"
+)
+
+// Statuses lists every status in the order the portal shows them.
+var Statuses = []Status{StatusInvitationSent, StatusPendingAppLogin, StatusActive, StatusSignedInWithApp}
+
+// LastCall is the activity bucket shown in the Last call column.
+type LastCall string
+
+const (
+	LastCallPending        LastCall = "pending"
+	LastCallNotActive      LastCall = "not_active"
+	LastCallRecently       LastCall = "recently"
+	LastCallLast7Days      LastCall = "last_7_days"
+	LastCallLast30Days     LastCall = "last_30_days"
+	LastCallMoreThan30Days LastCall = "more_than_30_days"
+)
+
+// LastCalls lists every bucket, freshest first.
+var LastCalls = []LastCall{LastCallPending, LastCallNotActive, LastCallRecently, LastCallLast7Days, LastCallLast30Days, LastCallMoreThan30Days}
+
+// Role is a member's access level.
+type Role string
+
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleUser, RoleAdmin}
+
+// Plan is the billing plan of a team. Only pro teams may use the Users page.
+type Plan string
+
+const PlanPro Plan = "pro"
+
+// Bucket thresholds, relative to now, on the last app activity.
+const (
+	RecentlyWithin   = 3 * 24 * time.Hour
+	Last7DaysWithin  = 7 * 24 * time.Hour
+	Last30DaysWithin = 30 * 24 * time.Hour
+)
+
+// BucketFor computes the last-call bucket of a member with the given status
+// and last app activity (zero when the app was never used), as of now.
+func BucketFor(status Status, lastActive time.Time, now time.Time) LastCall {
+	switch status {
+	case StatusInvitationSent:
+		return LastCallPending
+	case StatusPendingAppLogin:
+		return LastCallNotActive
+	}
+	if lastActive.IsZero() {
+		return LastCallNotActive
+	}
+	age := now.Sub(lastActive)
+	switch {
+	case age <= RecentlyWithin:
+		return LastCallRecently
+	case age <= Last7DaysWithin:
+		return LastCallLast7Days
+	case age <= Last30DaysWithin:
+		return LastCallLast30Days
+	default:
+		return LastCallMoreThan30Days
+	}
+}
+
+// PossibleLastCalls says which buckets a member of the given status can be
+// in. The store uses it to skip (status, bucket) pairs that cannot exist.
+func PossibleLastCalls(s Status) []LastCall {
+	switch s {
+	case StatusInvitationSent:
+		return []LastCall{LastCallPending}
+	case StatusPendingAppLogin:
+		return []LastCall{LastCallNotActive}
+	case StatusActive:
+		return []LastCall{LastCallRecently, LastCallLast7Days, LastCallLast30Days, LastCallMoreThan30Days}
+	case StatusSignedInWithApp:
+		return []LastCall{LastCallMoreThan30Days}
+	}
+	return nil
+}
+
+// Team is a customer account.
+type Team struct {
+	ID            string
+	Plan          Plan
+	Seats         int
+	OwnerEmail    string
+	OwnerMemberID string
+	CreatedAt     time.Time
+	Counters      Counters
+}
+
+// Counters are the Section 1 numbers, kept current by every write that
+// changes them so the summary never counts members on read.
+type Counters struct {
+	Assigned           int
+	PendingInvitations int
+	NeverUsedApp       int
+}
+
+// CounterDelta is how the team counters move when a member goes from one
+// status to another. An empty status means "no member" (added or removed).
+func CounterDelta(from, to Status) Counters {
+	weight := func(s Status) Counters {
+		switch s {
+		case "":
+			return Counters{}
+		case StatusInvitationSent:
+			return Counters{Assigned: 1, PendingInvitations: 1, NeverUsedApp: 1}
+		case StatusPendingAppLogin:
+			return Counters{Assigned: 1, NeverUsedApp: 1}
+		default:
+			return Counters{Assigned: 1}
+		}
+	}
+	a, b := weight(from), weight(to)
+	return Counters{
+		Assigned:           b.Assigned - a.Assigned,
+		PendingInvitations: b.PendingInvitations - a.PendingInvitations,
+		NeverUsedApp:       b.NeverUsedApp - a.NeverUsedApp,
+	}
+}
+
+// Summary is the Section 1 view of a team.
+type Summary struct {
+	Purchased          int
+	Assigned           int
+	PendingInvitations int
+	NeverUsedApp       int
+}
+
+// SummaryOf derives the summary from a team's stored counters.
+func SummaryOf(t Team) Summary {
+	return Summary{
+		Purchased:          t.Seats,
+		Assigned:           t.Counters.Assigned,
+		PendingInvitations: t.Counters.PendingInvitations,
+		NeverUsedApp:       t.Counters.NeverUsedApp,
+	}
+}
+
+// Unassigned is purchased minus assigned seats, never below zero.
+func (s Summary) Unassigned() int {
+	if s.Assigned >= s.Purchased {
+		return 0
+	}
+	return s.Purchased - s.Assigned
+}
+
+// EmailState is what happened to the last email sent to a member.
+type EmailState struct {
+	Kind   string
+	State  string
+	At     time.Time
+	Reason string
+}
+
+// Member is a person added to a team.
+type Member struct {
+	ID                  string
+	TeamID              string
+	Email               string
+	Role                Role
+	IsOwner             bool
+	Status              Status
+	LastCall            LastCall
+	LastActiveAt        time.Time
+	InvitedAt           time.Time
+	InvitedBy           string
+	InvitationSentAt    time.Time
+	InvitationExpiresAt time.Time
+	InvitationExpired   bool
+	AcceptedAt          time.Time
+	FirstSignInAt       time.Time
+	LastSignInAt        time.Time
+	LastEmail           *EmailState
+}
+
+// InvitationExpiredAt reports whether the member's invitation is past its
+// expiry at now. The nightly job stores the flag; reads also check the
+// clock so the answer is never a day late.
+func (m Member) InvitationExpiredAt(now time.Time) bool {
+	if m.Status != StatusInvitationSent {
+		return false
+	}
+	return m.InvitationExpired || (!m.InvitationExpiresAt.IsZero() && !now.Before(m.InvitationExpiresAt))
+}
+
+// Membership is a caller's standing in one team, as authorization needs it.
+type Membership struct {
+	TeamID   string
+	MemberID string
+	Role     Role
+	IsOwner  bool
+	Status   Status
+}
+
+// CheckAdmin decides whether a member may use the team endpoints.
+func CheckAdmin(t Team, m Membership) error {
+	if m.Status == StatusInvitationSent {
+		// Invited but not joined: not yet a member.
+		return ErrTeamNotFound
+	}
+	if m.Role != RoleAdmin {
+		return ErrNotAdmin
+	}
+	if t.Plan != PlanPro {
+		return ErrPlanRequired
+	}
+	return nil
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts the local stack in the background unless this checkout's stack is
+# already running; waits until it serves. Used by `make run`, `make team`.
+set -euo pipefail
+run=${RUN_DIR:-.state/run}
+mkdir -p "$run"
+if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null && [ -f "$run/info.json" ]; then
+  exit 0
+fi
+rm -f "$run/info.json"
+setsid nohup .state/bin/localstack -state "$run" \
+  -api-port "${API_PORT:-3000}" -dynamodb-port "${DYNAMODB_PORT:-8000}" -ses-port "${SES_PORT:-8005}" \
+  >"$run/localstack.log" 2>&1 </dev/null &
+echo $! >"$run/pid"
+for _ in $(seq 1 1200); do
+  [ -f "$run/info.json" ] && exit 0
+  if ! kill -0 "$(cat "$run/pid")" 2>/dev/null; then
+    echo "The local stack did not start. Its log ($run/localstack.log):" >&2
+    tail -n 20 "$run/localstack.log" >&2
+    echo "If a port is taken, choose others: make run API_PORT=3100 DYNAMODB_PORT=8100 SES_PORT=8105" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "The local stack did not answer within 120 s; see $run/localstack.log" >&2
+exit 1
