@@ -1,0 +1,146 @@
+// Package integration tests the API end to end: real tokens through the
+// local gateway, the functions' own handlers, and the local DynamoDB server.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+var (
+	stack *local.Stack
+	api   *httptest.Server
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	state, err := os.MkdirTemp("", "usersapi-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(state)
+	stack, err = local.Start(context.Background(), local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local stack:", err)
+		return 1
+	}
+	defer stack.Stop()
+	api = httptest.NewServer(stack.Gateway)
+	defer api.Close()
+	return m.Run()
+}
+
+// newTeam provisions a team the way billing does.
+func newTeam(t *testing.T, plan string, seats int, owner string) string {
+	t.Helper()
+	resp, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(context.Background(),
+		provisioning.Request{Plan: plan, Seats: &seats, OwnerEmail: owner})
+	if err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	return resp.TeamID
+}
+
+// seed adds members to a team and returns them as stored.
+func seed(t *testing.T, teamID string, n int, now time.Time) []users.Member {
+	t.Helper()
+	ms := local.DemoMembers(teamID, n, now)
+	for i := range ms {
+		if err := stack.Store.AddMember(context.Background(), ms[i]); err != nil {
+			t.Fatalf("add %s: %v", ms[i].Email, err)
+		}
+		ms[i].LastCall = users.BucketFor(ms[i].Status, ms[i].LastActiveAt, now)
+	}
+	return ms
+}
+
+func token(t *testing.T, email string, o local.TokenOptions) string {
+	t.Helper()
+	tok, err := stack.Keys.Mint(email, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// problemCode checks that the response is a problem+json with the status
+// and returns its code.
+func (r response) problem(t *testing.T, status int) string {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q for an error: %s", ct, r.Body)
+	}
+	var p struct {
+		Type, Title, Detail, Code string
+		Status                    int
+	}
+	r.json(t, &p)
+	if p.Status != status || p.Code == "" || p.Detail == "" || p.Title == "" || p.Type == "" {
+		t.Fatalf("incomplete problem: %s", r.Body)
+	}
+	return p.Code
+}
+
+func call(t *testing.T, method, path, tok string, body any) response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, api.URL+path, rd)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
