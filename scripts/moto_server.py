@@ -1,5 +1,14 @@
 """Local DynamoDB + DynamoDB Streams stand-in: moto in server mode, serialised.
 
+Two changes to moto's behaviour, both to make it act like DynamoDB:
+
+1. One request at a time (see Serialised below).
+2. TransactWriteItems checks every condition against the state before the
+   transaction, then applies all writes, or none. moto's own version
+   deep-copies every table it touches, once per item, to roll back: a cost
+   that grows with the table, which made a 400-member seed take minutes.
+   Ours snapshots only the items the transaction names.
+
 moto's server handles each connection on its own thread, and its DynamoDB
 backend does not lock around TransactWriteItems, so two conflicting
 transactions can interleave there although they never can in DynamoDB. We
@@ -8,6 +17,7 @@ let one request at a time into the backend. Bound to 127.0.0.1 by default.
 """
 
 import argparse
+import copy
 import signal
 import sys
 import threading
@@ -18,6 +28,97 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+
+
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+
+OPS = {"ConditionCheck", "Put", "Delete", "Update"}
+
+
+def transact_write_items(self, transact_items):
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    ops, seen = [], set()
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        if op_type not in OPS:
+            raise ValueError("Unsupported transaction operation")
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            attrs = op["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = op["Key"]
+        ident = (op["TableName"], str(sorted(key.items())))
+        if ident in seen:
+            raise MultipleTransactionsException()
+        seen.add(ident)
+        ops.append((op_type, op, table, key))
+
+    # Every condition is judged against the state before the transaction.
+    reasons, failed = [], False
+    for op_type, op, table, key in ops:
+        current = self.get_item(op["TableName"], key)
+        cond = op.get("ConditionExpression")
+        if cond is not None:
+            check = get_filter_expression(
+                cond, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+            if not check.expr(current):
+                old = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    old = current.to_json()["Attributes"]
+                reasons.append(("ConditionalCheckFailed", "The conditional request failed", old))
+                failed = True
+                continue
+        reasons.append((None, None, None))
+    if failed:
+        raise TransactionCanceledException(reasons)
+
+    # All or nothing: keep the named items to put back if a write fails.
+    saved = []
+    for op_type, op, table, key in ops:
+        hash_key, range_key = self.get_keys_value(table, key)
+        saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    try:
+        for op_type, op, table, key in ops:
+            name = op["TableName"]
+            if op_type == "Put":
+                self.put_item(name, op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(name, key)
+            elif op_type == "Update":
+                self.update_item(
+                    name, key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=op.get("ExpressionAttributeNames"),
+                    expression_attribute_values=op.get("ExpressionAttributeValues"),
+                )
+    except Exception:
+        for table, hash_key, range_key, old in saved:
+            if range_key is None:
+                if old is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = old
+            elif old is None:
+                table.items[hash_key].pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = old
+        raise
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
 
 
 class Serialised:
