@@ -1,0 +1,76 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// ImportMembers bulk-loads members into a team that nobody else is writing
+// to (a migration, a benchmark): items in batches of 25, then one counter
+// update that is refused if the team lacks the seats. Unlike AddMember it
+// does not guard each email with a transaction, so the caller must give
+// distinct emails that are not in the team yet.
+func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Member) error {
+	var total users.Counters
+	var writes []types.WriteRequest
+	now := s.now()
+	for _, m := range ms {
+		m.TeamID = teamID
+		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now)
+		items, err := marshalAll(newMemberRecord(m), newMembershipRecord(m))
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		}
+		d := users.CounterDelta("", m.Status)
+		total.Assigned += d.Assigned
+		total.PendingInvitations += d.PendingInvitations
+		total.NeverUsedApp += d.NeverUsedApp
+	}
+	// Take the seats first, so a team without room gets nothing. Conditions
+	// cannot do arithmetic, so check the room on a read and make the update
+	// conditional on the count that read saw.
+	team, err := s.GetTeam(ctx, teamID)
+	if err != nil {
+		return err
+	}
+	if team.Seats-team.Counters.Assigned < total.Assigned {
+		return users.Errorf(users.KindConflict, "seat_limit_reached", "%d members do not fit in %d free seats.", total.Assigned, team.Seats-team.Counters.Assigned)
+	}
+	upd := s.counterUpdate(teamID, total).Update
+	upd.ConditionExpression = aws.String("assigned = :seen")
+	upd.ExpressionAttributeValues[":seen"] = &types.AttributeValueMemberN{Value: strconv.Itoa(team.Counters.Assigned)}
+	if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
+		ConditionExpression: upd.ConditionExpression, ExpressionAttributeValues: upd.ExpressionAttributeValues,
+	}); err != nil {
+		return fmt.Errorf("import into %s: reserve %d seats: %w", teamID, total.Assigned, err)
+	}
+	for len(writes) > 0 {
+		n := min(25, len(writes))
+		req := map[string][]types.WriteRequest{s.table: writes[:n]}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return err
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+			if err != nil {
+				return fmt.Errorf("import into %s: %w", teamID, err)
+			}
+			req = out.UnprocessedItems
+		}
+		writes = writes[n:]
+	}
+	return nil
+}

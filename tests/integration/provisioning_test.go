@@ -1,0 +1,72 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
+	ctx := context.Background()
+	svc := provisioning.Service{Store: stack.Store, Now: time.Now}
+	n := func(v int) *int { return &v }
+	team := newTeam(t, "pro", 3, "Owner@Prov.Example")
+	tok := token(t, "owner@prov.example", local.TokenOptions{})
+	if r := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil); r.Status != 200 || string(r.Body) != `{"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1}`+"\n" {
+		t.Fatalf("new team summary: %d %s", r.Status, r.Body)
+	}
+	seed(t, team, 2, time.Now())
+
+	// Seats cannot drop below the members already holding them.
+	if _, err := svc.Handle(ctx, provisioning.Request{TeamID: team, Seats: n(2)}); code(err) != "seats_below_assigned" {
+		t.Fatalf("cut below assigned: %v", err)
+	}
+	if resp, err := svc.Handle(ctx, provisioning.Request{TeamID: team, Seats: n(10)}); err != nil || resp.Seats != 10 {
+		t.Fatalf("add seats: %+v %v", resp, err)
+	}
+	// Downgrading the plan closes the Users page.
+	if _, err := svc.Handle(ctx, provisioning.Request{TeamID: team, Plan: "free"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil).problem(t, 403); c != "plan_required" {
+		t.Fatalf("after downgrade: %s", c)
+	}
+	if _, err := svc.Handle(ctx, provisioning.Request{TeamID: team, Plan: "pro"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil); r.Status != 200 {
+		t.Fatalf("after upgrade: %d %s", r.Status, r.Body)
+	}
+
+	for name, c := range map[string]struct {
+		req  provisioning.Request
+		code string
+	}{
+		"no owner":          {provisioning.Request{Plan: "pro", Seats: n(5)}, "invalid_email"},
+		"bad owner":         {provisioning.Request{Plan: "pro", Seats: n(5), OwnerEmail: "not-an-email"}, "invalid_email"},
+		"no seats":          {provisioning.Request{Plan: "pro", OwnerEmail: "a@prov.example"}, "missing_field"},
+		"zero seats":        {provisioning.Request{Plan: "pro", Seats: n(0), OwnerEmail: "a@prov.example"}, "invalid_seats"},
+		"bad plan":          {provisioning.Request{Plan: "Pro Plus", Seats: n(5), OwnerEmail: "a@prov.example"}, "invalid_plan"},
+		"unknown team":      {provisioning.Request{TeamID: "t_nope", Seats: n(5)}, "team_not_found"},
+		"nothing to change": {provisioning.Request{TeamID: team}, "nothing_to_change"},
+		"owner change":      {provisioning.Request{TeamID: team, Plan: "pro", OwnerEmail: "b@prov.example"}, "owner_immutable"},
+	} {
+		if _, err := svc.Handle(ctx, c.req); code(err) != c.code {
+			t.Errorf("%s: %v, want %s", name, err, c.code)
+		}
+	}
+}
+
+func code(err error) string {
+	if e, ok := users.AsError(err); ok {
+		return e.Code
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
