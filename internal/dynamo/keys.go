@@ -89,3 +89,27 @@ const (
 	minKey = " "
 	maxKey = "\U0010FFFF"
 )
+
+// Items of the write side.
+//
+//	invitation token  INVITE#<sha256 of token>   INVITE                   the only copy of a token is its hash
+//	outbox email      EMAIL#<emailId>            EMAIL                    delivered from the table's stream
+//	usage             TEAM#<teamId>              USAGE#<memberId>#<day>   calls and seconds per member per day
+//	sign-in           TEAM#<teamId>              SIGNIN#<memberId>#<time> one per app sign-in
+//	idempotency       IDEM#<scope>#<key>         IDEM                     first answer to a POST, 24 h
+//	team job          JOB#<jobId>                JOB                      a team-wide resend, run from the stream
+func invitePK(hash string) string { return "INVITE#" + hash }
+func emailPK(id string) string    { return "EMAIL#" + id }
+func usageSK(memberID, day string) string {
+	return "USAGE#" + memberID + "#" + day
+}
+func signInSK(memberID string, at string) string { return "SIGNIN#" + memberID + "#" + at }
+func idemPK(scope, key string) string            { return "IDEM#" + scope + "#" + key }
+func jobPK(id string) string                     { return "JOB#" + id }
+
+const (
+	skInvite = "INVITE"
+	skEmail  = "EMAIL"
+	skIdem   = "IDEM"
+	skJob    = "JOB"
+)

@@ -36,6 +36,7 @@ func newTeamRecord(t users.Team) teamRecord {
 }
 
 type emailRecord struct {
+	ID     string `dynamodbav:"id,omitempty"`
 	Kind   string `dynamodbav:"kind"`
 	State  string `dynamodbav:"state"`
 	At     string `dynamodbav:"at"`
@@ -63,6 +64,9 @@ type memberRecord struct {
 	FirstSignInAt       string       `dynamodbav:"firstSignInAt,omitempty"`
 	LastSignInAt        string       `dynamodbav:"lastSignInAt,omitempty"`
 	LastEmail           *emailRecord `dynamodbav:"lastEmail,omitempty"`
+	TokenHash           string       `dynamodbav:"tokenHash,omitempty"`
+	InstructionsSentAt  string       `dynamodbav:"instructionsSentAt,omitempty"`
+	Version             int          `dynamodbav:"version"`
 
 	FacetPK   string `dynamodbav:"facetPK"`
 	EmailSK   string `dynamodbav:"emailSK"`
@@ -79,9 +83,10 @@ func newMemberRecord(m users.Member) memberRecord {
 		InvitationSentAt: fmtTime(m.InvitationSentAt), InvitationExpiresAt: fmtTime(m.InvitationExpiresAt),
 		InvitationExpired: m.InvitationExpired, AcceptedAt: fmtTime(m.AcceptedAt),
 		FirstSignInAt: fmtTime(m.FirstSignInAt), LastSignInAt: fmtTime(m.LastSignInAt),
+		InstructionsSentAt: fmtTime(m.InstructionsSentAt),
 	}
 	if m.LastEmail != nil {
-		r.LastEmail = &emailRecord{Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
+		r.LastEmail = &emailRecord{ID: m.LastEmail.ID, Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
 	}
 	r.setIndexKeys()
 	return r
@@ -104,9 +109,10 @@ func (r memberRecord) domain() users.Member {
 		InvitedAt: parseTime(r.InvitedAt), InvitedBy: r.InvitedBy, InvitationSentAt: parseTime(r.InvitationSentAt),
 		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
 		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
+		InstructionsSentAt: parseTime(r.InstructionsSentAt),
 	}
 	if r.LastEmail != nil {
-		m.LastEmail = &users.EmailState{Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}
+		m.LastEmail = &users.EmailState{ID: r.LastEmail.ID, Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}
 	}
 	return m
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -20,6 +22,9 @@ type Store interface {
 // Deps is everything a handler is built from, once per cold start.
 type Deps struct {
 	Store   Store
+	Roster  *roster.Service
+	Jobs    *roster.Jobs
+	Idem    Idempotency
 	Cursors *Cursors
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -40,6 +45,17 @@ var Endpoints = []Endpoint{
 	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary", build: getSummary},
 	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members", build: listMembers},
 	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}", build: getMember},
+	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations", build: invite},
+	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend", build: teamJob(roster.JobResendInvites)},
+	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions", build: teamJob(roster.JobSendInstructions)},
+	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk", build: bulk},
+	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}", build: changeRole},
+	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}", build: removeMember},
+	{Function: "ResendInviteFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite", build: resendInvite},
+	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions", build: sendInstructions},
+	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true, build: accept},
+	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins", build: func(d Deps) http.HandlerFunc { return appActivity(d, true) }},
+	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls", build: func(d Deps) http.HandlerFunc { return appActivity(d, false) }},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown
@@ -64,7 +80,11 @@ func (e Endpoint) Handler(d Deps) http.Handler {
 		d.Log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(e.Pattern, e.build(d))
+	h := e.build(d)
+	if strings.HasPrefix(e.Pattern, "POST ") {
+		h = d.idempotent(h)
+	}
+	mux.HandleFunc(e.Pattern, h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})

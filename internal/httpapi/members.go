@@ -144,15 +144,19 @@ func getMember(d Deps) http.HandlerFunc {
 			writeError(r.Context(), d.Log, w, err)
 			return
 		}
-		out := memberInfoJSON{
-			memberRowJSON: rowJSON(m, d.Now()),
-			InvitedAt:     timeJSON(m.InvitedAt), InvitedBy: m.InvitedBy,
-			InvitationSentAt: timeJSON(m.InvitationSentAt), InvitationExpiresAt: timeJSON(m.InvitationExpiresAt),
-			AcceptedAt: timeJSON(m.AcceptedAt), FirstSignInAt: timeJSON(m.FirstSignInAt), LastSignInAt: timeJSON(m.LastSignInAt),
-		}
-		if e := m.LastEmail; e != nil {
-			out.LastEmail = &lastEmailJSON{Kind: e.Kind, State: e.State, At: timeJSON(e.At), Reason: e.Reason}
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
 	}
+}
+
+func infoJSON(m users.Member, now time.Time) memberInfoJSON {
+	out := memberInfoJSON{
+		memberRowJSON: rowJSON(m, now),
+		InvitedAt:     timeJSON(m.InvitedAt), InvitedBy: m.InvitedBy,
+		InvitationSentAt: timeJSON(m.InvitationSentAt), InvitationExpiresAt: timeJSON(m.InvitationExpiresAt),
+		AcceptedAt: timeJSON(m.AcceptedAt), FirstSignInAt: timeJSON(m.FirstSignInAt), LastSignInAt: timeJSON(m.LastSignInAt),
+	}
+	if e := m.LastEmail; e != nil {
+		out.LastEmail = &lastEmailJSON{Kind: e.Kind, State: e.State, At: timeJSON(e.At), Reason: e.Reason}
+	}
+	return out
 }

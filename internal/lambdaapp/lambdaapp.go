@@ -1,6 +1,7 @@
 // Package lambdaapp is the start-up of every function: configuration from
 // the environment, parsed and checked once; AWS clients built once per cold
 // start; and the adapter from API Gateway v2 events to net/http handlers.
+// The local stack builds its handlers with the same constructors.
 package lambdaapp
 
 import (
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,35 +18,79 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/mail"
+	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 // Config is the functions' environment.
 type Config struct {
-	TableName        string // TABLE_NAME
-	CursorSecret     []byte // CURSOR_SECRET, at least 32 bytes for functions that serve HTTP
-	DynamoDBEndpoint string // DYNAMODB_ENDPOINT, only to point at a local server
+	TableName        string       // TABLE_NAME
+	Secret           []byte       // APP_SECRET: signs cursors, seals tokens in the outbox; at least 32 bytes
+	DynamoDBEndpoint string       // DYNAMODB_ENDPOINT, only to point at a local server
+	SESEndpoint      string       // SES_ENDPOINT, likewise
+	MailFrom         string       // MAIL_FROM
+	Links            mail.Links   // ACCEPT_URL, DOWNLOAD_URL
+	Policy           users.Policy // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS
+	SendRate         float64      // SES_MAX_SEND_RATE, emails a second
 }
 
 // ConfigFromEnv parses and checks the environment.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
 		TableName:        os.Getenv("TABLE_NAME"),
-		CursorSecret:     []byte(os.Getenv("CURSOR_SECRET")),
+		Secret:           []byte(os.Getenv("APP_SECRET")),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+		MailFrom:         envOr("MAIL_FROM", "no-reply@example.com"),
+		Links:            mail.Links{AcceptURL: envOr("ACCEPT_URL", "https://portal.example.com/invitations/accept"), DownloadURL: envOr("DOWNLOAD_URL", "https://example.com/download")},
+		Policy:           users.DefaultPolicy,
+		SendRate:         14,
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
 	}
+	if v := os.Getenv("INVITATION_TTL_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 || days > 30 {
+			return c, fmt.Errorf("INVITATION_TTL_DAYS must be a whole number from 1 to 30")
+		}
+		c.Policy.InvitationTTL = time.Duration(days) * 24 * time.Hour
+	}
+	if v := os.Getenv("EMAIL_COOLDOWN_SECONDS"); v != "" {
+		s, err := strconv.Atoi(v)
+		if err != nil || s < 0 || s > 86400 {
+			return c, fmt.Errorf("EMAIL_COOLDOWN_SECONDS must be from 0 to 86400")
+		}
+		c.Policy.Cooldown = time.Duration(s) * time.Second
+	}
+	if v := os.Getenv("SES_MAX_SEND_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			return c, fmt.Errorf("SES_MAX_SEND_RATE must be a positive number")
+		}
+		c.SendRate = r
+	}
 	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // App is what a function is built from.
 type App struct {
 	Config Config
+	AWS    aws.Config
 	Store  *dynamo.Store
 	Log    *slog.Logger
 }
@@ -52,6 +98,15 @@ type App struct {
 // NewDynamoDB builds a DynamoDB client, pointed at endpoint when set.
 func NewDynamoDB(cfg aws.Config, endpoint string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
+// NewSES builds an SES v2 client, pointed at endpoint when set.
+func NewSES(cfg aws.Config, endpoint string) *sesv2.Client {
+	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -70,12 +125,15 @@ func Load(ctx context.Context) (*App, error) {
 	}
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
-	return &App{Config: c, Store: dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName), Log: log}, nil
+	return &App{Config: c, AWS: awsCfg, Store: dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName), Log: log}, nil
 }
 
 // MustLoad is Load for main: a function that cannot start says why and exits.
 func MustLoad() *App {
 	app, err := Load(context.Background())
+	if err == nil && len(app.Config.Secret) < 32 {
+		err = fmt.Errorf("APP_SECRET must be at least 32 bytes")
+	}
 	if err != nil {
 		slog.Error("cannot start", "error", err.Error())
 		os.Exit(1)
@@ -83,15 +141,32 @@ func MustLoad() *App {
 	return app
 }
 
-// Deps are the HTTP handlers' dependencies. List cursors are signed, so a
-// function that serves HTTP refuses to start without a real secret.
-func (a *App) Deps() httpapi.Deps {
-	if len(a.Config.CursorSecret) < 32 {
-		a.Log.Error("cannot start", "error", "CURSOR_SECRET must be at least 32 bytes")
-		os.Exit(1)
+// NewDeps builds the handlers' dependencies; the local stack uses it too.
+func NewDeps(store *dynamo.Store, c Config, log *slog.Logger) httpapi.Deps {
+	svc := &roster.Service{Store: store, Tokens: secret.NewSealer(c.Secret, "invitation-token"), Policy: c.Policy, Now: time.Now}
+	return httpapi.Deps{
+		Store: store, Roster: svc, Idem: store, Log: log, Now: time.Now,
+		Jobs:    NewJobs(store, svc, log),
+		Cursors: httpapi.NewCursors(secret.Derive(c.Secret, "list-cursor")),
 	}
-	return httpapi.Deps{Store: a.Store, Cursors: httpapi.NewCursors(a.Config.CursorSecret), Log: a.Log, Now: time.Now}
 }
+
+// NewJobs builds the team-job runner.
+func NewJobs(store *dynamo.Store, svc *roster.Service, log *slog.Logger) *roster.Jobs {
+	return &roster.Jobs{Service: *svc, JobStore: store, Log: log, PageSize: 100, Reserve: 20 * time.Second}
+}
+
+// NewDeliverer builds the outbox deliverer; the local stack uses it too.
+func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Logger) *mail.Deliverer {
+	return &mail.Deliverer{
+		Outbox: store, Sender: mail.SES{Client: ses, From: c.MailFrom}, Links: c.Links,
+		Tokens: secret.NewSealer(c.Secret, "invitation-token"), Log: log,
+		Pacer: mail.NewPacer(c.SendRate), Lease: 2 * time.Minute, Retries: 4,
+	}
+}
+
+// Deps are the HTTP handlers' dependencies.
+func (a *App) Deps() httpapi.Deps { return NewDeps(a.Store, a.Config, a.Log) }
 
 // StartHTTP serves an HTTP handler as a Lambda behind an HTTP API (payload
 // format 2.0). ProxyWithContext makes the invocation's deadline the

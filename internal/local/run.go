@@ -13,13 +13,17 @@ import (
 
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 // TableName is the local table's name.
 const TableName = "users-local"
 
-// Stack is a whole local system: services, table, store and gateway.
+// Stack is a whole local system: services, table, store, gateway and the
+// stream poller that delivers email and runs team jobs.
 type Stack struct {
 	Services *Services
 	Store    *dynamo.Store
@@ -27,6 +31,10 @@ type Stack struct {
 	Gateway  http.Handler
 	Template *samtemplate.Template
 	Log      *slog.Logger
+	Config   lambdaapp.Config
+	Deps     httpapi.Deps
+	Poller   *StreamPoller
+	stop     context.CancelFunc
 }
 
 // StackOptions configure Start.
@@ -35,6 +43,8 @@ type StackOptions struct {
 	DynamoDBPort, SESPort int
 	Keys                  *Keys // nil: a fresh key
 	Log                   *slog.Logger
+	Policy                *users.Policy // nil: the defaults
+	SendRate              float64       // emails a second; 0: 50
 }
 
 // Start brings up the services, creates the table from the template and
@@ -65,14 +75,35 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
+	cfg := lambdaapp.Config{
+		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
+		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
+		Links:  mail.Links{AcceptURL: "http://localhost:5173/invitations/accept", DownloadURL: "http://localhost:5173/download"},
+		Policy: users.DefaultPolicy, SendRate: 50,
+	}
+	if o.Policy != nil {
+		cfg.Policy = *o.Policy
+	}
+	if o.SendRate > 0 {
+		cfg.SendRate = o.SendRate
+	}
 	store := dynamo.New(db, TableName)
-	deps := httpapi.Deps{Store: store, Cursors: httpapi.NewCursors([]byte(hex.EncodeToString(secret))), Log: o.Log, Now: time.Now}
+	deps := lambdaapp.NewDeps(store, cfg, o.Log)
 	gw, err := NewGateway(tmpl, deps, keys, o.Log)
 	if err != nil {
 		svcs.Stop()
 		return nil, err
 	}
-	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log}, nil
+	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), svcs.SESEndpoint), cfg, o.Log)
+	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
+		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream}}
+	pctx, stop := context.WithCancel(context.Background())
+	go func() {
+		if err := poller.Run(pctx); err != nil {
+			o.Log.Error("stream poller stopped", "error", err.Error())
+		}
+	}()
+	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, stop: stop}, nil
 }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
@@ -91,5 +122,8 @@ func (s *Stack) Serve(ctx context.Context, port int) (string, func() error, erro
 	return "http://" + l.Addr().String(), func() error { return srv.Serve(l) }, nil
 }
 
-// Stop ends the services.
-func (s *Stack) Stop() { s.Services.Stop() }
+// Stop ends the poller and the services.
+func (s *Stack) Stop() {
+	s.stop()
+	s.Services.Stop()
+}

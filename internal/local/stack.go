@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/samtemplate"
@@ -148,6 +149,14 @@ func AWSConfig() aws.Config {
 // NewDynamoDB is a client of the local DynamoDB server.
 func NewDynamoDB(endpoint string) *dynamodb.Client {
 	return lambdaapp.NewDynamoDB(AWSConfig(), endpoint)
+}
+
+// NewStreams is a client of the local DynamoDB Streams API (moto serves it
+// on the same endpoint).
+func NewStreams(endpoint string) *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(AWSConfig(), func(o *dynamodbstreams.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	})
 }
 
 // EnsureTable creates the table from the template's definition, unless it

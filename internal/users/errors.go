@@ -3,6 +3,7 @@ package users
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the edge that turns it into a response.
@@ -17,6 +18,8 @@ const (
 	KindConflict                 // the request conflicts with the current state
 	KindTooLarge                 // the request body is over a limit
 	KindUnsupported              // the request's media type is not accepted
+	KindGone                     // the thing existed but is no longer usable
+	KindRateLimited              // too soon; RetryAfter says when
 )
 
 // Error is a domain error with a stable machine-readable code. Its Message is
@@ -26,6 +29,8 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error // the cause, for logs only
+
+	RetryAfter time.Duration // with KindRateLimited
 }
 
 func (e *Error) Error() string {
@@ -55,5 +60,17 @@ var (
 	ErrMemberNotFound = &Error{Kind: KindNotFound, Code: "member_not_found", Message: "No such member in this team."}
 	ErrNotAdmin       = &Error{Kind: KindForbidden, Code: "admin_required", Message: "Only admins of this team may do this."}
 	ErrPlanRequired   = &Error{Kind: KindForbidden, Code: "plan_required", Message: "The Users page needs the team to be on the pro plan."}
+	ErrOwnerProtected = &Error{Kind: KindForbidden, Code: "owner_protected", Message: "The team owner cannot be removed or demoted."}
+	ErrSelfChange     = &Error{Kind: KindForbidden, Code: "cannot_change_self", Message: "Admins cannot remove or demote themselves; ask another admin."}
+	ErrNotPending     = &Error{Kind: KindConflict, Code: "not_pending", Message: "This member has already accepted the invitation."}
+	ErrInvalidToken   = &Error{Kind: KindInvalid, Code: "invalid_token", Message: "This invitation link is not valid; it may have been used or replaced by a newer invitation."}
+	ErrTokenExpired   = &Error{Kind: KindGone, Code: "invitation_expired", Message: "This invitation has expired; ask an admin of the team to resend it."}
+	ErrConflict       = &Error{Kind: KindConflict, Code: "concurrent_change", Message: "The member changed while we were updating it; try again."}
 	ErrInvalidCursor  = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
 )
+
+// Cooldown is the error for an email asked for again too soon.
+func Cooldown(wait time.Duration) *Error {
+	return &Error{Kind: KindRateLimited, Code: "cooldown", RetryAfter: wait,
+		Message: fmt.Sprintf("An email was sent to this member recently; try again in %d seconds.", int(wait.Seconds()+0.999))}
+}

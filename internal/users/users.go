@@ -169,6 +169,7 @@ func (s Summary) Unassigned() int {
 
 // EmailState is what happened to the last email sent to a member.
 type EmailState struct {
+	ID     string
 	Kind   string
 	State  string
 	At     time.Time
@@ -194,6 +195,7 @@ type Member struct {
 	FirstSignInAt       time.Time
 	LastSignInAt        time.Time
 	LastEmail           *EmailState
+	InstructionsSentAt  time.Time
 }
 
 // InvitationExpiredAt reports whether the member's invitation is past its

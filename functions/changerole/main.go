@@ -1,0 +1,12 @@
+// Command changerole is the ChangeRoleFunction Lambda: wiring only.
+package main
+
+import (
+	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+)
+
+func main() {
+	app := lambdaapp.MustLoad()
+	lambdaapp.StartHTTP(httpapi.Lookup("ChangeRoleFunction").Handler(app.Deps()))
+}

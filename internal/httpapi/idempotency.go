@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// IdempotencyWindow is how long a POST's first answer is replayed.
+const IdempotencyWindow = 24 * time.Hour
+
+// maxIdempotentBody bounds what is read to fingerprint a request (the CSV
+// upload is the largest body).
+const maxIdempotentBody = 5<<20 + 1
+
+// Idempotency is what the middleware needs of the table.
+type Idempotency interface {
+	BeginIdempotent(ctx context.Context, scope, key, fingerprint string, ttl time.Duration) (*dynamo.StoredResponse, error)
+	FinishIdempotent(ctx context.Context, scope, key string, resp dynamo.StoredResponse) error
+	ForgetIdempotent(ctx context.Context, scope, key string) error
+}
+
+// idempotent makes a POST with an Idempotency-Key header answer a replay
+// within 24 hours with the first answer, doing nothing again. Keys are
+// scoped to the caller (the token's sub), so two callers cannot collide.
+func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" || r.Method != http.MethodPost {
+			next(w, r)
+			return
+		}
+		if len(key) > 128 || !printable(key) {
+			writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_idempotency_key", "Idempotency-Key must be 1 to 128 printable characters."))
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxIdempotentBody))
+		if err != nil {
+			writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_body", "The body could not be read."))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		scope := "public"
+		if c, err := callerFrom(r.Context()); err == nil {
+			scope = c.Sub
+		}
+		sum := sha256.New()
+		io.WriteString(sum, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n"+r.Header.Get("Content-Type")+"\n")
+		sum.Write(body)
+		fp := hex.EncodeToString(sum.Sum(nil))
+		scopeKey := scope + "#" + r.URL.Path
+		stored, err := d.Idem.BeginIdempotent(r.Context(), scopeKey, key, fp, IdempotencyWindow)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		if stored != nil {
+			for k, v := range stored.Headers {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(stored.Status)
+			_, _ = w.Write(stored.Body)
+			return
+		}
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		next(rec, r)
+		ctx := context.WithoutCancel(r.Context())
+		if rec.status >= 500 {
+			if err := d.Idem.ForgetIdempotent(ctx, scopeKey, key); err != nil {
+				d.Log.ErrorContext(ctx, "forget idempotency key", "error", err.Error())
+			}
+		} else {
+			headers := map[string]string{}
+			for _, h := range []string{"Content-Type", "Content-Disposition", "Retry-After", "Location"} {
+				if v := rec.header.Get(h); v != "" {
+					headers[h] = v
+				}
+			}
+			if err := d.Idem.FinishIdempotent(ctx, scopeKey, key, dynamo.StoredResponse{Status: rec.status, Headers: headers, Body: rec.body.Bytes()}); err != nil {
+				d.Log.ErrorContext(ctx, "store idempotent answer", "error", err.Error())
+			}
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+	}
+}
+
+func printable(s string) bool {
+	for _, c := range s {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(s int) {
+	if !r.wrote {
+		r.status, r.wrote = s, true
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.body.Write(b)
+}

@@ -1,0 +1,279 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// teamHandler authorizes an admin, then runs fn; any error becomes a problem.
+func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a teamAccess) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := d.authorizeAdmin(r)
+		if err == nil {
+			err = fn(w, r, a)
+		}
+		if err != nil {
+			if e, ok := users.AsError(err); ok && e.Kind == users.KindRateLimited {
+				w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter/time.Second)+1))
+			}
+			writeError(r.Context(), d.Log, w, err)
+		}
+	}
+}
+
+func memberIDFrom(r *http.Request) (string, error) {
+	id := r.PathValue("memberId")
+	if !validID(id) {
+		return "", users.ErrMemberNotFound
+	}
+	return id, nil
+}
+
+func invite(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		var body struct {
+			Emails []string `json:"emails"`
+			Role   string   `json:"role"`
+		}
+		if err := decodeJSON(w, r, &body); err != nil {
+			return err
+		}
+		if len(body.Emails) == 0 || len(body.Emails) > users.MaxInviteEmails {
+			return users.Errorf(users.KindInvalid, "invalid_emails", "emails must list 1 to %d addresses.", users.MaxInviteEmails)
+		}
+		if body.Role == "" {
+			body.Role = string(users.RoleUser)
+		}
+		role, err := users.ParseRole(body.Role)
+		if err != nil {
+			return err
+		}
+		results, err := d.Roster.Invite(r.Context(), a.Team.ID, a.Caller.Email, body.Emails, role)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"results": results})
+		return nil
+	})
+}
+
+func resendInvite(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err != nil {
+			return err
+		}
+		m, err := d.Roster.ResendInvite(r.Context(), a.Team.ID, id, a.Caller.Email)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusAccepted, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
+func sendInstructions(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err != nil {
+			return err
+		}
+		m, err := d.Roster.SendInstructions(r.Context(), a.Team.ID, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusAccepted, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
+func changeRole(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Role string `json:"role"`
+		}
+		if err := decodeJSON(w, r, &body); err != nil {
+			return err
+		}
+		role, err := users.ParseRole(body.Role)
+		if err != nil {
+			return err
+		}
+		m, _, err := d.Roster.ChangeRole(r.Context(), a.Membership, a.Team.ID, id, role)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
+func removeMember(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err != nil {
+			return err
+		}
+		if err := d.Roster.Remove(r.Context(), a.Membership, a.Team.ID, id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+func bulk(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		var body struct {
+			Action    string   `json:"action"`
+			MemberIDs []string `json:"memberIds"`
+			Role      *string  `json:"role"`
+		}
+		if err := decodeJSON(w, r, &body); err != nil {
+			return err
+		}
+		switch body.Action {
+		case roster.ActionRemove, roster.ActionChangeRole, roster.ActionResendInvite, roster.ActionSendInstructions:
+		default:
+			return users.Errorf(users.KindInvalid, "invalid_action", "action must be remove, change_role, resend_invite or send_instructions.")
+		}
+		if len(body.MemberIDs) == 0 || len(body.MemberIDs) > users.MaxBulkMembers {
+			return users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must list 1 to %d members.", users.MaxBulkMembers)
+		}
+		seen := map[string]bool{}
+		for _, id := range body.MemberIDs {
+			if !validID(id) || seen[id] {
+				return users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must be distinct member ids; %q is not.", id)
+			}
+			seen[id] = true
+		}
+		var role users.Role
+		switch {
+		case body.Action == roster.ActionChangeRole && body.Role == nil:
+			return users.Errorf(users.KindInvalid, "invalid_role", "change_role needs role.")
+		case body.Action == roster.ActionChangeRole:
+			var err error
+			if role, err = users.ParseRole(*body.Role); err != nil {
+				return err
+			}
+		case body.Role != nil:
+			return users.Errorf(users.KindInvalid, "invalid_role", "role goes only with change_role.")
+		}
+		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, a.Team.ID, body.Action, body.MemberIDs, role)
+		writeJSON(w, http.StatusOK, map[string]any{"results": results})
+		return nil
+	})
+}
+
+// teamJob starts a team-wide resend: the answer comes at once, the emails
+// follow at the mail service's pace.
+func teamJob(kind string) func(Deps) http.HandlerFunc {
+	return func(d Deps) http.HandlerFunc {
+		return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+			if r.ContentLength > 0 {
+				var empty struct{}
+				if err := decodeJSON(w, r, &empty); err != nil {
+					return err
+				}
+			}
+			job, err := d.Jobs.Start(r.Context(), a.Team.ID, kind, a.Caller.Email)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusAccepted, map[string]any{"jobId": job.ID, "state": job.State, "members": job.Expected})
+			return nil
+		})
+	}
+}
+
+func accept(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Token string `json:"token"`
+		}
+		err := decodeJSON(w, r, &body)
+		var m users.Member
+		if err == nil {
+			m, err = d.Roster.Accept(r.Context(), body.Token)
+		}
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"teamId": m.TeamID, "memberId": m.ID, "email": m.Email, "status": m.Status})
+	}
+}
+
+type activityJSON struct {
+	TeamID   string `json:"teamId"`
+	MemberID string `json:"memberId"`
+	Status   string `json:"status"`
+	LastCall string `json:"lastCall"`
+}
+
+func appActivity(d Deps, signIn bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := func() error {
+			c, err := callerFrom(r.Context())
+			if err != nil {
+				return err
+			}
+			now := d.Now()
+			a := dynamo.Activity{At: now, SignIn: signIn}
+			if signIn {
+				var body struct {
+					AppVersion string `json:"appVersion"`
+					Device     string `json:"device"`
+				}
+				if err := decodeJSON(w, r, &body); err != nil {
+					return err
+				}
+				if len(body.AppVersion) > 64 || len(body.Device) > 128 {
+					return users.Errorf(users.KindInvalid, "invalid_field", "appVersion is at most 64 characters and device at most 128.")
+				}
+				a.AppVersion, a.Device = body.AppVersion, body.Device
+			} else {
+				var body struct {
+					StartedAt       *time.Time `json:"startedAt"`
+					DurationSeconds *int       `json:"durationSeconds"`
+				}
+				if err := decodeJSON(w, r, &body); err != nil {
+					return err
+				}
+				if body.StartedAt == nil || body.DurationSeconds == nil {
+					return users.Errorf(users.KindInvalid, "missing_field", "startedAt and durationSeconds are required.")
+				}
+				if *body.DurationSeconds < 0 || *body.DurationSeconds > 24*3600 {
+					return users.Errorf(users.KindInvalid, "invalid_duration", "durationSeconds must be from 0 to 86400.")
+				}
+				end := body.StartedAt.Add(time.Duration(*body.DurationSeconds) * time.Second)
+				if end.After(now.Add(5*time.Minute)) || body.StartedAt.Before(now.AddDate(-1, 0, 0)) {
+					return users.Errorf(users.KindInvalid, "invalid_started_at", "startedAt must be within the last year and the call must have ended.")
+				}
+				a.At, a.Seconds = end, *body.DurationSeconds
+			}
+			ms, err := d.Roster.RecordActivity(r.Context(), c.Email, a)
+			if err != nil {
+				return err
+			}
+			out := make([]activityJSON, len(ms))
+			for i, m := range ms {
+				out[i] = activityJSON{TeamID: m.TeamID, MemberID: m.ID, Status: string(m.Status), LastCall: string(m.LastCall)}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"teams": out})
+			return nil
+		}()
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// Sender sends one message.
+type Sender interface {
+	Send(ctx context.Context, m Message) (string, error)
+}
+
+// Outbox is what the deliverer needs of the table.
+type Outbox interface {
+	ClaimEmail(ctx context.Context, id string, lease time.Duration) (dynamo.OutboxEmail, bool, error)
+	ReleaseEmail(ctx context.Context, id string) error
+	FinishEmail(ctx context.Context, e users.Email, state, messageID, reason string) error
+}
+
+// Deliverer sends the outbox's emails. The same value serves the Lambda
+// behind the table's stream and, locally, the stream poller.
+type Deliverer struct {
+	Outbox  Outbox
+	Sender  Sender
+	Links   Links
+	Tokens  *secret.Sealer
+	Log     *slog.Logger
+	Pacer   *Pacer
+	Lease   time.Duration // how long a claim holds; longer than one send with its retries
+	Retries int           // in-process retries of a transient failure
+}
+
+// HandleStream is the stream handler: one result per record, failures
+// reported per item so that only they are retried.
+func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, rec := range ev.Records {
+		if rec.EventName != "INSERT" {
+			continue
+		}
+		pk := rec.Change.Keys["PK"]
+		if pk.DataType() != events.DataTypeString || !strings.HasPrefix(pk.String(), "EMAIL#") {
+			continue
+		}
+		if err := d.Deliver(ctx, strings.TrimPrefix(pk.String(), "EMAIL#")); err != nil {
+			d.Log.WarnContext(ctx, "delivery will be retried", "email", pk.String(), "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+		}
+	}
+	return resp, nil
+}
+
+// Deliver sends one outbox email at most once. It returns an error only
+// when the email should be tried again later.
+func (d *Deliverer) Deliver(ctx context.Context, id string) error {
+	e, claimed, err := d.Outbox.ClaimEmail(ctx, id, d.Lease)
+	if err != nil || !claimed {
+		return err
+	}
+	token := ""
+	if sealed := e.Data["sealedToken"]; sealed != "" {
+		if token, err = d.Tokens.Open(sealed); err != nil {
+			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the invitation token could not be read")
+		}
+	}
+	msg, err := Render(e.Email, token, d.Links)
+	if err != nil {
+		return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the email could not be rendered")
+	}
+	for attempt := 0; ; attempt++ {
+		if err := d.Pacer.Wait(ctx); err != nil {
+			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
+		}
+		msgID, err := d.Sender.Send(ctx, msg)
+		switch {
+		case err == nil:
+			d.Log.InfoContext(ctx, "email sent", "email", id, "kind", e.Kind, "messageId", msgID)
+			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailSent, msgID, "")
+		case errors.Is(err, ErrPermanent):
+			d.Log.WarnContext(ctx, "email refused", "email", id, "error", err.Error())
+			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the mail service refused the message")
+		case errors.Is(err, ErrTransient) && attempt < d.Retries:
+			if err := sleep(ctx, time.Duration(1<<attempt)*100*time.Millisecond); err != nil {
+				return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
+			}
+		case errors.Is(err, ErrTransient):
+			return errors.Join(err, d.Outbox.ReleaseEmail(ctx, id))
+		default: // the request may have reached SES: never risk a second copy
+			d.Log.ErrorContext(ctx, "email outcome unknown", "email", id, "error", err.Error())
+			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailUncertain, "", "the mail service did not confirm; resend if it did not arrive")
+		}
+	}
+}
+
+// Pacer spaces sends to stay within the account's maximum send rate.
+type Pacer struct {
+	mu       sync.Mutex
+	interval time.Duration
+	next     time.Time
+}
+
+// NewPacer allows perSecond sends a second.
+func NewPacer(perSecond float64) *Pacer {
+	return &Pacer{interval: time.Duration(float64(time.Second) / perSecond)}
+}
+
+// Wait blocks until the next send may go.
+func (p *Pacer) Wait(ctx context.Context) error {
+	p.mu.Lock()
+	now := time.Now()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	at := p.next
+	p.next = p.next.Add(p.interval)
+	p.mu.Unlock()
+	return sleep(ctx, time.Until(at))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,78 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Outcome classes of a send.
+var (
+	// ErrTransient: SES did not take the message (throttled, 5xx, could
+	// not connect); sending again is safe.
+	ErrTransient = errors.New("transient send failure")
+	// ErrPermanent: SES refused the message; sending again will not help.
+	ErrPermanent = errors.New("permanent send failure")
+	// ErrUnknown: the request may have reached SES; sending again could
+	// send twice.
+	ErrUnknown = errors.New("send outcome unknown")
+)
+
+// SES sends through SES v2.
+type SES struct {
+	Client *sesv2.Client
+	From   string
+}
+
+// Send sends one message and returns SES's message id, or an error wrapping
+// ErrTransient, ErrPermanent or ErrUnknown.
+func (s SES) Send(ctx context.Context, m Message) (string, error) {
+	out, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(s.From),
+		Destination:      &types.Destination{ToAddresses: []string{m.To}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},
+			Body: &types.Body{
+				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")},
+				Html: &types.Content{Data: aws.String(m.HTML), Charset: aws.String("UTF-8")},
+			},
+		}},
+	})
+	if err != nil {
+		return "", classify(err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+func classify(err error) error {
+	var tooMany *types.TooManyRequestsException
+	var limit *types.LimitExceededException
+	if errors.As(err, &tooMany) || errors.As(err, &limit) {
+		return errors.Join(ErrTransient, err)
+	}
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) {
+		switch code := resp.HTTPStatusCode(); {
+		case code == http.StatusTooManyRequests || code >= 500:
+			return errors.Join(ErrTransient, err)
+		default:
+			return errors.Join(ErrPermanent, err)
+		}
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return errors.Join(ErrPermanent, err)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return errors.Join(ErrTransient, err)
+	}
+	return errors.Join(ErrUnknown, err)
+}

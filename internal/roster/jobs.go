@@ -1,0 +1,152 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// Team job kinds: the Section 1 buttons.
+const (
+	JobResendInvites    = "resend_invites"
+	JobSendInstructions = "send_instructions"
+)
+
+// JobStore is what jobs need of the table.
+type JobStore interface {
+	CreateJob(ctx context.Context, j dynamo.Job) error
+	GetJob(ctx context.Context, id string) (dynamo.Job, error)
+	SaveJob(ctx context.Context, j dynamo.Job, from string) error
+	GetTeam(ctx context.Context, teamID string) (users.Team, error)
+}
+
+// Jobs runs team-wide actions.
+type Jobs struct {
+	Service
+	JobStore JobStore
+	Log      *slog.Logger
+	// PageSize is how many members one step reads; Reserve is the time left
+	// at which a run hands the job to a fresh invocation.
+	PageSize int
+	Reserve  time.Duration
+}
+
+// jobQuery is the members a job visits.
+func jobQuery(kind string, pageSize int) users.ListQuery {
+	q := users.ListQuery{Sort: users.SortEmail, Limit: pageSize, Statuses: []users.Status{users.StatusInvitationSent}}
+	if kind == JobSendInstructions {
+		q.Statuses = append(q.Statuses, users.StatusPendingAppLogin)
+	}
+	return q
+}
+
+// Start records a job and returns it; the stream runs it.
+func (j *Jobs) Start(ctx context.Context, teamID, kind, by string) (dynamo.Job, error) {
+	team, err := j.JobStore.GetTeam(ctx, teamID)
+	if err != nil {
+		return dynamo.Job{}, err
+	}
+	expected := team.Counters.PendingInvitations
+	if kind == JobSendInstructions {
+		expected = team.Counters.NeverUsedApp
+	}
+	job := dynamo.Job{ID: users.NewID("j"), TeamID: teamID, Kind: kind, RequestedBy: by, State: "queued", Expected: expected}
+	return job, j.JobStore.CreateJob(ctx, job)
+}
+
+// Run advances a job until it is done or the deadline is near; then it
+// checkpoints and bumps the step so the stream starts a fresh run.
+func (j *Jobs) Run(ctx context.Context, id string) error {
+	job, err := j.JobStore.GetJob(ctx, id)
+	if err != nil || job.State == "done" {
+		return err
+	}
+	for {
+		from := job.Position
+		members, next, err := j.Store.ListMembers(ctx, job.TeamID, jobQuery(job.Kind, j.PageSize), job.Position)
+		if err != nil {
+			return err
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		for _, m := range members {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				var err error
+				if job.Kind == JobResendInvites {
+					_, err = j.ResendInvite(ctx, job.TeamID, m.ID, job.RequestedBy)
+				} else {
+					_, err = j.SendInstructions(ctx, job.TeamID, m.ID)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					job.Skipped++ // cooldown, accepted meanwhile, removed: each member's own rule decides
+					if e, ok := users.AsError(err); !ok || e.Kind == users.KindInternal {
+						j.Log.ErrorContext(ctx, "job step failed for a member", "job", job.ID, "member", m.ID, "error", err.Error())
+					}
+					return
+				}
+				job.Done++
+			}()
+		}
+		wg.Wait()
+		job.Position, job.State = next, "running"
+		if next == "" {
+			job.State = "done"
+		}
+		deadline, ok := ctx.Deadline()
+		handOff := job.State != "done" && ok && time.Until(deadline) < j.Reserve
+		if handOff {
+			job.Step++
+		}
+		if err := j.JobStore.SaveJob(ctx, job, from); err != nil {
+			if errors.Is(err, dynamo.ErrJobMoved) {
+				return nil // another run is ahead of us
+			}
+			return err
+		}
+		if job.State == "done" || handOff {
+			return nil
+		}
+	}
+}
+
+// HandleStream runs the jobs whose records arrive: a new job, or one handed
+// on by a run that was running out of time.
+func (j *Jobs) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, rec := range ev.Records {
+		pk := rec.Change.Keys["PK"]
+		if pk.DataType() != events.DataTypeString || !strings.HasPrefix(pk.String(), "JOB#") {
+			continue
+		}
+		switch rec.EventName {
+		case "INSERT":
+		case "MODIFY":
+			oldStep, newStep := rec.Change.OldImage["step"], rec.Change.NewImage["step"]
+			if oldStep.DataType() != events.DataTypeNumber || newStep.DataType() != events.DataTypeNumber || oldStep.Number() == newStep.Number() {
+				continue
+			}
+		default:
+			continue
+		}
+		if err := j.Run(ctx, strings.TrimPrefix(pk.String(), "JOB#")); err != nil {
+			j.Log.ErrorContext(ctx, "job failed; will retry", "job", pk.String(), "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+		}
+	}
+	return resp, nil
+}
