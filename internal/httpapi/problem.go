@@ -32,6 +32,8 @@ var statusOf = map[users.Kind]int{
 	users.KindConflict:     http.StatusConflict,
 	users.KindTooLarge:     http.StatusRequestEntityTooLarge,
 	users.KindUnsupported:  http.StatusUnsupportedMediaType,
+	users.KindGone:         http.StatusGone,
+	users.KindRateLimited:  http.StatusTooManyRequests,
 }
 
 // writeError turns any error into a problem response. Domain errors carry
