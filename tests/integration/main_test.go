@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
@@ -149,3 +150,14 @@ func call(t *testing.T, method, path, tok string, body any) response {
 }
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
+
+func provisionSeats(team string, seats int) (provisioning.Response, error) {
+	return provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(context.Background(), provisioning.Request{TeamID: team, Seats: &seats})
+}
+
+func provisioningOn(store *dynamo.Store, seats *int) (string, error) {
+	r, err := provisioning.Service{Store: store, Now: time.Now}.Handle(context.Background(), provisioning.Request{Plan: "pro", Seats: seats, OwnerEmail: "owner@delivery.example"})
+	return r.TeamID, err
+}

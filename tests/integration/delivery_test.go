@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/mail"
+	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// crashAfterSend sends for real, then kills the worker before it can record
+// the outcome: the crash the outbox must survive without a second email.
+type crashAfterSend struct{ real mail.Sender }
+
+func (c crashAfterSend) Send(ctx context.Context, m mail.Message) (string, error) {
+	if _, err := c.real.Send(ctx, m); err != nil {
+		return "", err
+	}
+	runtime.Goexit()
+	return "", nil
+}
+
+// scripted fails as told, then sends for real; it counts its calls.
+type scripted struct {
+	real  mail.Sender
+	fails []error
+	calls atomic.Int32
+}
+
+func (s *scripted) Send(ctx context.Context, m mail.Message) (string, error) {
+	n := int(s.calls.Add(1)) - 1
+	if n < len(s.fails) {
+		return "", s.fails[n]
+	}
+	return s.real.Send(ctx, m)
+}
+
+// A table of its own, with no stream poller on it: the test is the worker.
+func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, lease time.Duration) *mail.Deliverer, func(addr string) users.Email) {
+	t.Helper()
+	ctx := context.Background()
+	db := local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
+	if err := local.EnsureTable(ctx, db, stack.Template, "delivery-test"); err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(db, "delivery-test")
+	n := 5
+	team, err := provisioningOn(store, &n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer := secret.NewSealer(stack.Config.Secret, "invitation-token")
+	cfg := stack.Config
+	cfg.TableName = "delivery-test"
+	ses := mail.SES{Client: lambdaapp.NewSES(local.AWSConfig(), stack.Services.SESEndpoint), From: "no-reply@usersapi.local"}
+	newDeliverer := func(sender mail.Sender, lease time.Duration) *mail.Deliverer {
+		d := lambdaapp.NewDeliverer(store, nil, cfg, stack.Log)
+		d.Sender, d.Lease = sender, lease
+		if sender == nil {
+			d.Sender = ses
+		}
+		return d
+	}
+	inviteOne := func(addr string) users.Email {
+		now := time.Now()
+		m := users.Member{ID: users.NewID("m"), TeamID: team, Email: addr, Role: users.RoleUser, InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(time.Hour)}
+		e := users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: addr, TeamID: team, MemberID: m.ID,
+			Data: map[string]string{"role": "user", "sealedToken": sealer.Seal("tok")}}
+		if err := store.Invite(ctx, m, dynamo.HashToken(users.NewID("tok")), e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	return store, newDeliverer, inviteOne
+}
+
+func TestDeliveryNeverSendsTwiceEvenAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	store, newDeliverer, inviteOne := deliveryFixture(t)
+	e := inviteOne("crash@delivery.example")
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = newDeliverer(crashAfterSend{real: newDeliverer(nil, 0).Sender}, 300*time.Millisecond).Deliver(ctx, e.ID)
+	}()
+	<-done
+	if n := len(mailTo(t, "crash@delivery.example")); n != 1 {
+		t.Fatalf("%d emails after the crash", n)
+	}
+	// The retry while the dead worker's lease still holds waits its turn...
+	retry := newDeliverer(nil, 300*time.Millisecond)
+	if err := retry.Deliver(ctx, e.ID); !errors.Is(err, dynamo.ErrLeased) {
+		t.Fatalf("retry within the lease: %v", err)
+	}
+	time.Sleep(350 * time.Millisecond)
+	// ...and after it, records that the outcome is unknown instead of sending again.
+	if err := retry.Deliver(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry.Deliver(ctx, e.ID); err != nil { // a duplicate stream record
+		t.Fatal(err)
+	}
+	if n := len(mailTo(t, "crash@delivery.example")); n != 1 {
+		t.Fatalf("%d emails after the retries", n)
+	}
+	m, _ := store.GetMember(ctx, e.TeamID, e.MemberID)
+	if m.LastEmail == nil || m.LastEmail.State != users.EmailUncertain || m.LastEmail.Reason == "" {
+		t.Fatalf("member's last email: %+v", m.LastEmail)
+	}
+}
+
+func TestDeliveryRetriesTransientAndRecordsPermanentFailures(t *testing.T) {
+	ctx := context.Background()
+	store, newDeliverer, inviteOne := deliveryFixture(t)
+
+	flaky := inviteOne("flaky@delivery.example")
+	s := &scripted{real: newDeliverer(nil, 0).Sender, fails: []error{mail.ErrTransient, mail.ErrTransient}}
+	if err := newDeliverer(s, time.Minute).Deliver(ctx, flaky.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.calls.Load() != 3 || len(mailTo(t, "flaky@delivery.example")) != 1 {
+		t.Fatalf("%d attempts, %d emails", s.calls.Load(), len(mailTo(t, "flaky@delivery.example")))
+	}
+	m, _ := store.GetMember(ctx, flaky.TeamID, flaky.MemberID)
+	if m.LastEmail.State != users.EmailSent {
+		t.Fatalf("flaky: %+v", m.LastEmail)
+	}
+
+	// Throttled past the in-process retries: back to the queue, retried later by the stream.
+	busy := inviteOne("busy@delivery.example")
+	d := newDeliverer(&scripted{fails: []error{mail.ErrTransient, mail.ErrTransient, mail.ErrTransient, mail.ErrTransient, mail.ErrTransient}}, time.Minute)
+	d.Retries = 2
+	resp, _ := d.HandleStream(ctx, streamEvent(busy.ID))
+	if len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("a throttled email was not reported for retry: %+v", resp)
+	}
+	if err := newDeliverer(nil, time.Minute).Deliver(ctx, busy.ID); err != nil || len(mailTo(t, "busy@delivery.example")) != 1 {
+		t.Fatalf("the retry did not send: %v", err)
+	}
+
+	refused := inviteOne("refused@delivery.example")
+	p := &scripted{fails: []error{errors.Join(mail.ErrPermanent, errors.New("MessageRejected"))}}
+	if err := newDeliverer(p, time.Minute).Deliver(ctx, refused.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := newDeliverer(p, time.Minute).Deliver(ctx, refused.ID); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = store.GetMember(ctx, refused.TeamID, refused.MemberID)
+	if p.calls.Load() != 1 || m.LastEmail.State != users.EmailFailed || m.LastEmail.Reason == "" {
+		t.Fatalf("refused: %d sends, %+v", p.calls.Load(), m.LastEmail)
+	}
+}
+
+func streamEvent(emailID string) events.DynamoDBEvent {
+	return events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "INSERT", Change: events.DynamoDBStreamRecord{
+		SequenceNumber: "1", Keys: map[string]events.DynamoDBAttributeValue{"PK": events.NewStringAttribute("EMAIL#" + emailID), "SK": events.NewStringAttribute("EMAIL")}}}}}
+}
