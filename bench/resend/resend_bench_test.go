@@ -1,0 +1,103 @@
+// Package resend measures the "Resend invites" button on a team with
+// 10,000 pending invitations: how fast the admin gets an answer, and the
+// rate at which the emails then reach the mail server against the
+// configured SES send rate.
+package resend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+const (
+	pending  = 10_000
+	sendRate = 50 // emails a second: the configured SES maximum send rate
+)
+
+func sesCount(endpoint string) int {
+	resp, err := http.Get(endpoint + "/store")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var s struct{ Emails []json.RawMessage }
+	_ = json.NewDecoder(resp.Body).Decode(&s)
+	return len(s.Emails)
+}
+
+func BenchmarkResendInvites10k(b *testing.B) {
+	root, _ := samtemplate.FindRoot()
+	state := b.TempDir()
+	policy := users.DefaultPolicy
+	policy.Cooldown = 0
+	ctx := context.Background()
+	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack"), Policy: &policy, SendRate: sendRate,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stack.Stop()
+	api := httptest.NewServer(stack.Gateway)
+	defer api.Close()
+	seats := pending + 1
+	t, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: "owner@acme.example"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().Add(-time.Hour)
+	ms := make([]users.Member, pending)
+	for i := range ms {
+		ms[i] = users.Member{ID: users.NewID("m"), TeamID: t.TeamID, Email: fmt.Sprintf("p%05d@acme.example", i), Role: users.RoleUser,
+			Status: users.StatusInvitationSent, InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(7 * 24 * time.Hour)}
+	}
+	if err := stack.Store.ImportMembers(ctx, t.TeamID, ms); err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := stack.Keys.Mint("owner@acme.example", local.TokenOptions{})
+
+	for b.Loop() {
+		req, _ := http.NewRequest("POST", api.URL+"/v1/teams/"+t.TeamID+"/invitations/resend", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			b.Fatalf("resend: %v %v", err, resp)
+		}
+		resp.Body.Close()
+		answered := time.Since(start)
+
+		// Watch delivery for a while: the rate is what matters, not the whole run.
+		first := time.Time{}
+		window := 60 * time.Second
+		deadline := time.Now().Add(10 * time.Minute)
+		sent := 0
+		for time.Now().Before(deadline) {
+			sent = sesCount(stack.Services.SESEndpoint)
+			if sent > 0 && first.IsZero() {
+				first = time.Now()
+			}
+			if sent >= pending || (!first.IsZero() && time.Since(first) > window) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		elapsed := time.Since(first).Seconds()
+		b.ReportMetric(float64(answered.Milliseconds()), "answer-ms")
+		b.ReportMetric(float64(sent)/elapsed, "emails/s")
+		b.ReportMetric(sendRate, "ses-max-rate")
+		b.ReportMetric(float64(sent), "emails-in-window")
+	}
+}
