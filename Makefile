@@ -13,7 +13,7 @@ export API_PORT DYNAMODB_PORT SES_PORT
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team test lint unit bench build tools functions clean
+.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions clean
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -21,7 +21,8 @@ help:
 	@echo "make stop     stop what make run started"
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"
 	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com   provision a team (TEAM=<id> to change one)"
-	@echo "make bench    benchmarks: read costs against a large team"
+	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
+	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost"
 
 ## Installation ------------------------------------------------------------
 
@@ -62,6 +63,9 @@ token: tools
 
 team: up
 	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)")
+
+nightly: up
+	@$(BIN)/devctl nightly $(if $(AT),-at "$(AT)")
 
 ## Checks ------------------------------------------------------------------
 

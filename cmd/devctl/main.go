@@ -3,6 +3,7 @@
 //	devctl token -email alice@example.com        a bearer token the gateway accepts
 //	devctl team -plan pro -seats 50 -owner a@b   billing's provisioning call
 //	devctl team -team t_… -plan free             change a team
+//	devctl nightly -at 2026-12-31T03:00:00Z      the nightly job as of an instant
 //
 // Each prints its result as its last line.
 package main
@@ -17,8 +18,10 @@ import (
 	"time"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 func main() {
@@ -32,6 +35,8 @@ func main() {
 		err = token(os.Args[2:])
 	case "team":
 		err = team(os.Args[2:])
+	case "nightly":
+		err = runNightly(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -98,6 +103,32 @@ func team(args []string) error {
 		return err
 	}
 	b, _ := json.Marshal(resp)
+	fmt.Println(string(b))
+	return nil
+}
+
+func runNightly(args []string) error {
+	fs := flag.NewFlagSet("nightly", flag.ExitOnError)
+	state := fs.String("state", ".state/run", "the running stack's state folder")
+	atFlag := fs.String("at", "", "the instant to run as of (RFC 3339); default now")
+	_ = fs.Parse(args)
+	at := time.Now().UTC()
+	if *atFlag != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, *atFlag); err != nil {
+			return fmt.Errorf("AT must be an RFC 3339 instant such as 2026-12-31T03:00:00Z: %w", err)
+		}
+	}
+	inf, err := readInfo(*state)
+	if err != nil {
+		return err
+	}
+	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName)
+	res, err := lambdaapp.NewNightly(store, lambdaapp.Config{Retention: users.DefaultRetention}, at).Run(context.Background())
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]any{"at": at, "result": res})
 	fmt.Println(string(b))
 	return nil
 }

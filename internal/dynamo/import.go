@@ -24,7 +24,7 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	for _, m := range ms {
 		m.TeamID = teamID
 		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now)
-		items, err := marshalAll(newMemberRecord(m), newMembershipRecord(m))
+		items, err := marshalAll(s.memberRecordOf(m), newMembershipRecord(m))
 		if err != nil {
 			return err
 		}

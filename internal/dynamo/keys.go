@@ -1,6 +1,8 @@
 package dynamo
 
 import (
+	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/users"
@@ -33,7 +35,27 @@ const (
 	attrActiveSK  = "activeSK"
 	attrInvitedSK = "invitedSK"
 	attrDomainSK  = "domainSK"
+
+	indexByDue = "ByDue"
+	attrDuePK  = "duePK"
+	attrDueSK  = "dueSK"
 )
+
+// DueShards spreads the nightly work queue over this many index
+// partitions, so writes from a million teams never crowd one key; the
+// nightly run reads each shard once.
+const DueShards = 16
+
+// dueKeys place an item in the ByDue work queue at the instant it next
+// changes by time alone; zero removes it from the queue.
+func dueKeys(at time.Time, pk, sk string) (string, string) {
+	if at.IsZero() {
+		return "", ""
+	}
+	h := fnv.New32a()
+	h.Write([]byte(pk + "|" + sk))
+	return fmt.Sprintf("DUE#%02d", h.Sum32()%DueShards), fmtTime(at) + "#" + pk + "#" + sk
+}
 
 func teamPK(teamID string) string     { return "TEAM#" + teamID }
 func memberSK(memberID string) string { return "MEMBER#" + memberID }

@@ -1,6 +1,8 @@
 package dynamo
 
 import (
+	"time"
+
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -73,6 +75,8 @@ type memberRecord struct {
 	ActiveSK  string `dynamodbav:"activeSK"`
 	InvitedSK string `dynamodbav:"invitedSK"`
 	DomainSK  string `dynamodbav:"domainSK"`
+	DuePK     string `dynamodbav:"duePK,omitempty"`
+	DueSK     string `dynamodbav:"dueSK,omitempty"`
 }
 
 func newMemberRecord(m users.Member) memberRecord {
@@ -88,13 +92,13 @@ func newMemberRecord(m users.Member) memberRecord {
 	if m.LastEmail != nil {
 		r.LastEmail = &emailRecord{ID: m.LastEmail.ID, Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
 	}
-	r.setIndexKeys()
 	return r
 }
 
 // setIndexKeys derives every index key from the attributes, so no write can
 // leave an index disagreeing with the item.
-func (r *memberRecord) setIndexKeys() {
+func (r *memberRecord) setIndexKeys(retention time.Duration) {
+	r.DuePK, r.DueSK = dueKeys(users.NextChange(r.domain(), retention), r.PK, r.SK)
 	r.FacetPK = facetPK(r.TeamID, users.Facet{Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), Role: users.Role(r.Role)})
 	r.EmailSK = r.Email
 	r.ActiveSK = timeKey(parseTime(r.LastActiveAt), r.MemberID)

@@ -23,16 +23,29 @@ import (
 
 // Store reads and writes the table.
 type Store struct {
-	db    *dynamodb.Client
-	table string
-	now   func() time.Time
+	db        *dynamodb.Client
+	table     string
+	archive   string // the archive table of old sign-ins
+	now       func() time.Time
+	retention time.Duration
 
 	itemsRead atomic.Int64
 }
 
 // New returns a store on the named table.
 func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table, now: time.Now}
+	return &Store{db: db, table: table, now: time.Now, retention: users.DefaultRetention}
+}
+
+// WithClock returns a store that takes "now" from clock: the nightly job
+// runs "as of" an instant, and tests travel in time with it.
+func (s *Store) WithClock(clock func() time.Time) *Store {
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: clock, retention: s.retention}
+}
+
+// WithRetention returns a store that archives after d instead of 90 days.
+func (s *Store) WithRetention(d time.Duration) *Store {
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: d}
 }
 
 // ItemsRead is how many items the store has read (DynamoDB's ScannedCount
@@ -115,7 +128,7 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member) error {
 	t.Counters = users.CounterDelta("", owner.Status)
 	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now())
-	items, err := marshalAll(newTeamRecord(t), newMemberRecord(owner), newMembershipRecord(owner))
+	items, err := marshalAll(newTeamRecord(t), s.memberRecordOf(owner), newMembershipRecord(owner))
 	if err != nil {
 		return err
 	}
@@ -202,7 +215,7 @@ func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.M
 // free. Provisioning, the demo seed and benchmarks use it.
 func (s *Store) AddMember(ctx context.Context, m users.Member) error {
 	m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, s.now())
-	items, err := marshalAll(newMemberRecord(m), newMembershipRecord(m))
+	items, err := marshalAll(s.memberRecordOf(m), newMembershipRecord(m))
 	if err != nil {
 		return err
 	}
@@ -224,6 +237,13 @@ func (s *Store) AddMember(ctx context.Context, m users.Member) error {
 		return fmt.Errorf("add member %s: %w", m.Email, err)
 	}
 	return nil
+}
+
+// memberRecordOf is the record of a member with every index key set.
+func (s *Store) memberRecordOf(m users.Member) memberRecord {
+	r := newMemberRecord(m)
+	r.setIndexKeys(s.retention)
+	return r
 }
 
 // counterUpdate moves a team's counters by d. When the change takes a seat

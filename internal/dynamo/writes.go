@@ -99,7 +99,7 @@ func (s *Store) apply(ctx context.Context, c change) error {
 		to, teamID = users.Status(c.after.Status), c.after.TeamID
 		after := *c.after
 		after.Version++
-		after.setIndexKeys()
+		after.setIndexKeys(s.retention)
 		ms := newMembershipRecord(after.domain())
 		recs, err := marshalAll(after, ms)
 		if err != nil {
@@ -239,7 +239,7 @@ func (s *Store) Invite(ctx context.Context, m users.Member, tokenHash string, ma
 	now := s.now()
 	m.Status = users.StatusInvitationSent
 	m.LastCall = users.LastCallPending
-	rec := newMemberRecord(m)
+	rec := s.memberRecordOf(m)
 	rec.TokenHash = tokenHash
 	rec.LastEmail = queued(mail, now)
 	inv, err := s.invitePut(tokenHash, m.TeamID, m.ID, m.InvitationExpiresAt)
@@ -400,6 +400,21 @@ func (s *Store) Memberships(ctx context.Context, email string) ([]users.Membersh
 	return ms, nil
 }
 
+// SignIn is one recorded app sign-in, in the main table until it is older
+// than the retention period, then in the archive table.
+type SignIn struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	Type       string `dynamodbav:"type"`
+	TeamID     string `dynamodbav:"teamId"`
+	MemberID   string `dynamodbav:"memberId"`
+	At         string `dynamodbav:"at"`
+	AppVersion string `dynamodbav:"appVersion,omitempty"`
+	Device     string `dynamodbav:"device,omitempty"`
+	DuePK      string `dynamodbav:"duePK,omitempty"`
+	DueSK      string `dynamodbav:"dueSK,omitempty"`
+}
+
 // Activity is one report from the desktop app.
 type Activity struct {
 	At         time.Time
@@ -415,10 +430,10 @@ type Activity struct {
 func (s *Store) RecordActivity(ctx context.Context, teamID, memberID string, a Activity, coalesce time.Duration) (users.Member, error) {
 	now := s.now()
 	if a.SignIn {
-		item, err := attributevalue.MarshalMap(map[string]any{
-			"PK": teamPK(teamID), "SK": signInSK(memberID, fmtTime(a.At)), "type": "signin", "teamId": teamID, "memberId": memberID,
-			"at": fmtTime(a.At), "appVersion": a.AppVersion, "device": a.Device,
-		})
+		rec := SignIn{PK: teamPK(teamID), SK: signInSK(memberID, fmtTime(a.At)), Type: "signin", TeamID: teamID, MemberID: memberID,
+			At: fmtTime(a.At), AppVersion: a.AppVersion, Device: a.Device}
+		rec.DuePK, rec.DueSK = dueKeys(a.At.Add(s.retention), rec.PK, rec.SK)
+		item, err := attributevalue.MarshalMap(rec)
 		if err != nil {
 			return users.Member{}, err
 		}
@@ -442,9 +457,7 @@ func (s *Store) RecordActivity(ctx context.Context, teamID, memberID string, a A
 		if !users.ApplyActivity(&dm, a.At, a.SignIn, now, coalesce) {
 			return nil, nil, errUnchanged
 		}
-		r := newMemberRecord(dm)
-		r.PK, r.SK, r.Version, r.TokenHash = m.PK, m.SK, m.Version, m.TokenHash
-		return &r, nil, nil
+		return s.rebuilt(m, dm), nil, nil
 	})
 	if errors.Is(err, errUnchanged) {
 		return m, nil

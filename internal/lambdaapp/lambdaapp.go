@@ -24,6 +24,7 @@ import (
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/mail"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
@@ -31,14 +32,16 @@ import (
 
 // Config is the functions' environment.
 type Config struct {
-	TableName        string       // TABLE_NAME
-	Secret           []byte       // APP_SECRET: signs cursors, seals tokens in the outbox; at least 32 bytes
-	DynamoDBEndpoint string       // DYNAMODB_ENDPOINT, only to point at a local server
-	SESEndpoint      string       // SES_ENDPOINT, likewise
-	MailFrom         string       // MAIL_FROM
-	Links            mail.Links   // ACCEPT_URL, DOWNLOAD_URL
-	Policy           users.Policy // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS
-	SendRate         float64      // SES_MAX_SEND_RATE, emails a second
+	TableName        string        // TABLE_NAME
+	Secret           []byte        // APP_SECRET: signs cursors, seals tokens in the outbox; at least 32 bytes
+	DynamoDBEndpoint string        // DYNAMODB_ENDPOINT, only to point at a local server
+	SESEndpoint      string        // SES_ENDPOINT, likewise
+	MailFrom         string        // MAIL_FROM
+	Links            mail.Links    // ACCEPT_URL, DOWNLOAD_URL
+	Policy           users.Policy  // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS
+	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
+	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
+	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
 }
 
 // ConfigFromEnv parses and checks the environment.
@@ -52,6 +55,8 @@ func ConfigFromEnv() (Config, error) {
 		Links:            mail.Links{AcceptURL: envOr("ACCEPT_URL", "https://portal.example.com/invitations/accept"), DownloadURL: envOr("DOWNLOAD_URL", "https://example.com/download")},
 		Policy:           users.DefaultPolicy,
 		SendRate:         14,
+		ArchiveTable:     os.Getenv("ARCHIVE_TABLE_NAME"),
+		Retention:        users.DefaultRetention,
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -69,6 +74,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("EMAIL_COOLDOWN_SECONDS must be from 0 to 86400")
 		}
 		c.Policy.Cooldown = time.Duration(s) * time.Second
+	}
+	if v := os.Getenv("SIGN_IN_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 31 || days > 3650 {
+			return c, fmt.Errorf("SIGN_IN_RETENTION_DAYS must be a whole number from 31 to 3650")
+		}
+		c.Retention = time.Duration(days) * 24 * time.Hour
 	}
 	if v := os.Getenv("SES_MAX_SEND_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -125,7 +137,8 @@ func Load(ctx context.Context) (*App, error) {
 	}
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
-	return &App{Config: c, AWS: awsCfg, Store: dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName), Log: log}, nil
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable)
+	return &App{Config: c, AWS: awsCfg, Store: store, Log: log}, nil
 }
 
 // MustLoad is Load for main: a function that cannot start says why and exits.
@@ -163,6 +176,11 @@ func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Lo
 		Tokens: secret.NewSealer(c.Secret, "invitation-token"), Log: log,
 		Pacer: mail.NewPacer(c.SendRate), Lease: 2 * time.Minute, Retries: 4,
 	}
+}
+
+// NewNightly builds the nightly job as of at; the local stack uses it too.
+func NewNightly(store *dynamo.Store, c Config, at time.Time) nightly.Job {
+	return nightly.Job{Store: store.WithRetention(c.Retention).WithClock(func() time.Time { return at }), PageSize: 100, Workers: 8, Reserve: 30 * time.Second}
 }
 
 // Deps are the HTTP handlers' dependencies.

@@ -19,8 +19,11 @@ import (
 	"github.com/teamusers/usersapi/internal/users"
 )
 
-// TableName is the local table's name.
-const TableName = "users-local"
+// Local table names.
+const (
+	TableName        = "users-local"
+	ArchiveTableName = "users-archive-local"
+)
 
 // Stack is a whole local system: services, table, store, gateway and the
 // stream poller that delivers email and runs team jobs.
@@ -62,9 +65,11 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		return nil, err
 	}
 	db := NewDynamoDB(svcs.DynamoDBEndpoint)
-	if err := EnsureTable(ctx, db, tmpl, TableName); err != nil {
-		svcs.Stop()
-		return nil, err
+	for logical, name := range map[string]string{"Table": TableName, "ArchiveTable": ArchiveTableName} {
+		if err := EnsureTable(ctx, db, tmpl, logical, name); err != nil {
+			svcs.Stop()
+			return nil, err
+		}
 	}
 	keys := o.Keys
 	if keys == nil {
@@ -79,7 +84,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
 		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
 		Links:  mail.Links{AcceptURL: "http://localhost:5173/invitations/accept", DownloadURL: "http://localhost:5173/download"},
-		Policy: users.DefaultPolicy, SendRate: 50,
+		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
 	if o.Policy != nil {
 		cfg.Policy = *o.Policy
@@ -87,7 +92,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	if o.SendRate > 0 {
 		cfg.SendRate = o.SendRate
 	}
-	store := dynamo.New(db, TableName)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName)
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
 	gw, err := NewGateway(tmpl, deps, keys, o.Log)
 	if err != nil {

@@ -159,10 +159,10 @@ func NewStreams(endpoint string) *dynamodbstreams.Client {
 	})
 }
 
-// EnsureTable creates the table from the template's definition, unless it
-// exists already.
-func EnsureTable(ctx context.Context, db *dynamodb.Client, tmpl *samtemplate.Template, name string) error {
-	in, err := tmpl.CreateTableInput("Table", name)
+// EnsureTable creates a table from the template's definition of the
+// resource logicalID, unless it exists already.
+func EnsureTable(ctx context.Context, db *dynamodb.Client, tmpl *samtemplate.Template, logicalID, name string) error {
+	in, err := tmpl.CreateTableInput(logicalID, name)
 	if err != nil {
 		return err
 	}

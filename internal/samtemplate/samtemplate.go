@@ -127,6 +127,9 @@ func (t *Template) CreateTableInput(logicalID, tableName string) (*ddb.CreateTab
 		}
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
 	}
+	if tbl.TableClass != nil {
+		in.TableClass = types.TableClass(*tbl.TableClass)
+	}
 	if s := tbl.StreamSpecification; s != nil {
 		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(s.StreamViewType)}
 	}

@@ -231,3 +231,66 @@ func CheckAdmin(t Team, m Membership) error {
 	}
 	return nil
 }
+
+// DefaultRetention is how long sign-in records stay in the main table, and
+// how long without app activity before a member is "signed in with app".
+const DefaultRetention = 90 * 24 * time.Hour
+
+// NextChange is when the nightly job next has something to do for a
+// member: the bucket steps down, the invitation expires, or the member's
+// activity becomes old enough to archive. Zero: nothing will change by time
+// alone. Bucket bounds are inclusive, so a change is due just after them.
+func NextChange(m Member, retention time.Duration) time.Time {
+	t := nextChange(m, retention)
+	if t.IsZero() || m.Status == StatusInvitationSent {
+		return t
+	}
+	return t.Add(time.Millisecond)
+}
+
+func nextChange(m Member, retention time.Duration) time.Time {
+	switch m.Status {
+	case StatusInvitationSent:
+		if m.InvitationExpired || m.InvitationExpiresAt.IsZero() {
+			return time.Time{}
+		}
+		return m.InvitationExpiresAt
+	case StatusActive:
+		if m.LastActiveAt.IsZero() {
+			return time.Time{}
+		}
+		switch m.LastCall {
+		case LastCallRecently:
+			return m.LastActiveAt.Add(RecentlyWithin)
+		case LastCallLast7Days:
+			return m.LastActiveAt.Add(Last7DaysWithin)
+		case LastCallLast30Days:
+			return m.LastActiveAt.Add(Last30DaysWithin)
+		default:
+			return m.LastActiveAt.Add(retention)
+		}
+	}
+	return time.Time{}
+}
+
+// Age moves a member to where time has taken them as of now: the bucket
+// their last activity falls in, "signed in with app" once that activity is
+// older than retention, the invitation flagged once past its expiry. It
+// reports whether anything changed.
+func Age(m *Member, now time.Time, retention time.Duration) bool {
+	changed := false
+	switch m.Status {
+	case StatusInvitationSent:
+		if !m.InvitationExpired && !m.InvitationExpiresAt.IsZero() && !now.Before(m.InvitationExpiresAt) {
+			m.InvitationExpired, changed = true, true
+		}
+	case StatusActive:
+		if !m.LastActiveAt.IsZero() && now.Sub(m.LastActiveAt) > retention {
+			m.Status, changed = StatusSignedInWithApp, true
+		}
+		if b := BucketFor(m.Status, m.LastActiveAt, now); b != m.LastCall {
+			m.LastCall, changed = b, true
+		}
+	}
+	return changed
+}

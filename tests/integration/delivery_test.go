@@ -50,7 +50,7 @@ func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, leas
 	t.Helper()
 	ctx := context.Background()
 	db := local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
-	if err := local.EnsureTable(ctx, db, stack.Template, "delivery-test"); err != nil {
+	if err := local.EnsureTable(ctx, db, stack.Template, "Table", "delivery-test"); err != nil {
 		t.Fatal(err)
 	}
 	store := dynamo.New(db, "delivery-test")

@@ -1,0 +1,226 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/nightly"
+	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+const day = 24 * time.Hour
+
+// The instant the nightly runs "as of" in these tests.
+var nightAt = time.Date(2026, 12, 31, 3, 0, 0, 0, time.UTC)
+
+type nightlyFixture struct {
+	store   *dynamo.Store
+	team    string
+	byAge   map[int]string // activity age in days → member id
+	invited map[int]string // invitation age in days → member id
+}
+
+// newNightlyFixture builds, on tables of its own, a team whose members were
+// last active 1, 4, 10, 40 and 120 days before nightAt, each written when it
+// was fresh (so the nightly job has to move it), with sign-ins 120, 100 and
+// 10 days old, and invitations 8 and 2 days old.
+func newNightlyFixture(t *testing.T, name string) nightlyFixture {
+	t.Helper()
+	ctx := context.Background()
+	db := local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
+	for logical, table := range map[string]string{"Table": name, "ArchiveTable": name + "-archive"} {
+		if err := local.EnsureTable(ctx, db, stack.Template, logical, table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := dynamo.New(db, name).WithArchive(name + "-archive")
+	at := func(t0 time.Time) *dynamo.Store { return base.WithClock(func() time.Time { return t0 }) }
+	seats := 20
+	created := nightAt.Add(-200 * day)
+	team, err := provisioning.Service{Store: at(created), Now: func() time.Time { return created }}.Handle(ctx,
+		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: "owner@night.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := nightlyFixture{store: base, team: team.TeamID, byAge: map[int]string{}, invited: map[int]string{}}
+	for _, age := range []int{1, 4, 10, 40, 120} {
+		last := nightAt.Add(-time.Duration(age) * day)
+		joined := last.Add(-day)
+		m := users.Member{ID: users.NewID("m"), TeamID: f.team, Email: "active" + strconv.Itoa(age) + "@night.example", Role: users.RoleUser,
+			Status: users.StatusPendingAppLogin, InvitedAt: joined.Add(-time.Hour), AcceptedAt: joined}
+		if err := at(joined).AddMember(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		signIns := []time.Time{last}
+		if age == 120 {
+			signIns = []time.Time{last.Add(-time.Minute), nightAt.Add(-100 * day)}
+			signIns[1] = last // 120 days: two sign-ins that day
+		}
+		if age == 10 {
+			signIns = []time.Time{nightAt.Add(-100 * day), last} // one old sign-in, one recent
+		}
+		for _, s := range signIns {
+			if _, err := at(s.Add(time.Second)).RecordActivity(ctx, f.team, m.ID, dynamo.Activity{At: s, SignIn: true, AppVersion: "2.0"}, 15*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.byAge[age] = m.ID
+	}
+	for _, age := range []int{8, 2} {
+		sent := nightAt.Add(-time.Duration(age) * day)
+		m := users.Member{ID: users.NewID("m"), TeamID: f.team, Email: "invited" + strconv.Itoa(age) + "@night.example", Role: users.RoleUser,
+			InvitedAt: sent, InvitationSentAt: sent, InvitationExpiresAt: sent.Add(7 * day)}
+		if err := at(sent).Invite(ctx, m, dynamo.HashToken(m.ID), users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: m.Email, TeamID: f.team, MemberID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		f.invited[age] = m.ID
+	}
+	return f
+}
+
+func (f nightlyFixture) job(store nightly.Store) nightly.Job {
+	j := lambdaapp.NewNightly(f.store, lambdaapp.Config{Retention: users.DefaultRetention}, nightAt)
+	if store != nil {
+		j.Store = store
+	}
+	j.PageSize = 2 // many pages, so a crash can land half-way
+	return j
+}
+
+// check asserts the end state one clean run gives.
+func (f nightlyFixture) check(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[int]struct {
+		status   users.Status
+		lastCall users.LastCall
+		main     int // sign-ins left in the main table
+		archived int
+	}{
+		1:   {users.StatusActive, users.LastCallRecently, 1, 0},
+		4:   {users.StatusActive, users.LastCallLast7Days, 1, 0},
+		10:  {users.StatusActive, users.LastCallLast30Days, 1, 1},
+		40:  {users.StatusActive, users.LastCallMoreThan30Days, 1, 0},
+		120: {users.StatusSignedInWithApp, users.LastCallMoreThan30Days, 0, 2},
+	}
+	for age, w := range want {
+		m, err := f.store.GetMember(ctx, f.team, f.byAge[age])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != w.status || m.LastCall != w.lastCall {
+			t.Errorf("%d days: %s/%s, want %s/%s", age, m.Status, m.LastCall, w.status, w.lastCall)
+		}
+		main, archived, err := f.store.SignIns(ctx, f.team, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(main) != w.main || len(archived) != w.archived {
+			t.Errorf("%d days: %d sign-ins in the main table and %d archived, want %d and %d", age, len(main), len(archived), w.main, w.archived)
+		}
+	}
+	for age, expired := range map[int]bool{8: true, 2: false} {
+		m, _ := f.store.GetMember(ctx, f.team, f.invited[age])
+		if m.InvitationExpired != expired || m.Status != users.StatusInvitationSent {
+			t.Errorf("invitation %d days old: expired flag %v, status %s", age, m.InvitationExpired, m.Status)
+		}
+	}
+	tm, _ := f.store.GetTeam(ctx, f.team)
+	if tm.Counters != (users.Counters{Assigned: 8, PendingInvitations: 2, NeverUsedApp: 3}) {
+		t.Errorf("counters %+v", tm.Counters)
+	}
+}
+
+func TestNightlyMovesOnlyWhatChangesAndReadsOnlyThat(t *testing.T) {
+	f := newNightlyFixture(t, "nightly-clean")
+	j := f.job(nil)
+	res, err := j.Run(context.Background())
+	if err != nil || !res.Done {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	f.check(t)
+	// Changing: 4 members move bucket or status, 1 invitation is flagged, 3
+	// sign-ins are archived. Read: their queue entries and one fresh read
+	// each, plus one (empty) query per shard.
+	read := j.Store.(*dynamo.Store).ItemsRead()
+	if res.MembersChanged != 5 || res.SignInsArchived != 3 || read > 3*8+dynamo.DueShards {
+		t.Fatalf("changed %d members, archived %d sign-ins, read %d items", res.MembersChanged, res.SignInsArchived, read)
+	}
+	// A second run the same night finds nothing to do.
+	again := f.job(nil)
+	if res, _ := again.Run(context.Background()); res.MembersChanged != 0 || res.SignInsArchived != 0 {
+		t.Fatalf("second run: %+v", res)
+	}
+	f.check(t)
+
+	// An archived member who signs in again is active and recently at once.
+	back, err := f.store.WithClock(func() time.Time { return nightAt.Add(time.Hour) }).RecordActivity(context.Background(), f.team, f.byAge[120],
+		dynamo.Activity{At: nightAt.Add(time.Hour), SignIn: true}, 15*time.Minute)
+	if err != nil || back.Status != users.StatusActive || back.LastCall != users.LastCallRecently {
+		t.Fatalf("sign-in after archiving: %s/%s %v", back.Status, back.LastCall, err)
+	}
+}
+
+// failing is the real store, until it has done `after` writes: a crash.
+type failing struct {
+	*dynamo.Store
+	after int32
+	done  atomic.Int32
+}
+
+var errCrash = errors.New("crashed")
+
+func (f *failing) AgeMember(ctx context.Context, teamID, memberID string) (bool, error) {
+	if f.done.Add(1) > f.after {
+		return false, errCrash
+	}
+	return f.Store.AgeMember(ctx, teamID, memberID)
+}
+
+func (f *failing) ArchiveSignIn(ctx context.Context, d dynamo.DueItem) error {
+	if f.done.Add(1) > f.after {
+		return errCrash
+	}
+	return f.Store.ArchiveSignIn(ctx, d)
+}
+
+func (f *failing) DueItems(ctx context.Context, shard int, start map[string]types.AttributeValue, limit int32) ([]dynamo.DueItem, map[string]types.AttributeValue, error) {
+	return f.Store.DueItems(ctx, shard, start, limit)
+}
+
+func TestNightlyCrashThenRerunAndConcurrentRunsEndAlike(t *testing.T) {
+	crashed := newNightlyFixture(t, "nightly-crash")
+	base := crashed.job(nil).Store.(*dynamo.Store)
+	if _, err := crashed.job(&failing{Store: base, after: 3}).Run(context.Background()); !errors.Is(err, errCrash) {
+		t.Fatalf("the crash did not happen: %v", err)
+	}
+	if res, err := crashed.job(nil).Run(context.Background()); err != nil || !res.Done {
+		t.Fatalf("rerun: %+v %v", res, err)
+	}
+	crashed.check(t)
+
+	twice := newNightlyFixture(t, "nightly-twice")
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := twice.job(nil).Run(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	twice.check(t)
+}
