@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/report"
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -19,11 +20,19 @@ type Store interface {
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
 }
 
+// Reports is what the CSV tools need of the table.
+type Reports interface {
+	report.Source
+	MemberIDsByEmail(ctx context.Context, teamID string, emails []string) (map[string]string, error)
+	QueueEmail(ctx context.Context, e users.Email) error
+}
+
 // Deps is everything a handler is built from, once per cold start.
 type Deps struct {
 	Store   Store
 	Roster  *roster.Service
 	Jobs    *roster.Jobs
+	Reports Reports
 	Idem    Idempotency
 	Cursors *Cursors
 	Log     *slog.Logger
@@ -55,6 +64,9 @@ var Endpoints = []Endpoint{
 	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions", build: sendInstructions},
 	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true, build: accept},
 	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins", build: func(d Deps) http.HandlerFunc { return appActivity(d, true) }},
+	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection", build: csvSelection},
+	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report", build: usageReport},
+	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email", build: emailUsageReport},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls", build: func(d Deps) http.HandlerFunc { return appActivity(d, false) }},
 }
 

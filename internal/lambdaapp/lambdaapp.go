@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,6 +26,7 @@ import (
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/nightly"
+	"github.com/teamusers/usersapi/internal/report"
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
@@ -158,7 +160,7 @@ func MustLoad() *App {
 func NewDeps(store *dynamo.Store, c Config, log *slog.Logger) httpapi.Deps {
 	svc := &roster.Service{Store: store, Tokens: secret.NewSealer(c.Secret, "invitation-token"), Policy: c.Policy, Now: time.Now}
 	return httpapi.Deps{
-		Store: store, Roster: svc, Idem: store, Log: log, Now: time.Now,
+		Store: store, Roster: svc, Idem: store, Reports: store, Log: log, Now: time.Now,
 		Jobs:    NewJobs(store, svc, log),
 		Cursors: httpapi.NewCursors(secret.Derive(c.Secret, "list-cursor")),
 	}
@@ -175,7 +177,25 @@ func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Lo
 		Outbox: store, Sender: mail.SES{Client: ses, From: c.MailFrom}, Links: c.Links,
 		Tokens: secret.NewSealer(c.Secret, "invitation-token"), Log: log,
 		Pacer: mail.NewPacer(c.SendRate), Lease: 2 * time.Minute, Retries: 4,
+		Reports: func(ctx context.Context, e users.Email) (mail.Message, error) {
+			return ReportEmail(ctx, store, e)
+		},
 	}
+}
+
+// ReportEmail renders a queued usage-report email from current data.
+func ReportEmail(ctx context.Context, src report.Source, e users.Email) (mail.Message, error) {
+	p, err := report.ParsePeriod(e.Data["from"], e.Data["to"], time.Now())
+	if err != nil {
+		return mail.Message{}, err
+	}
+	rows, err := report.Build(ctx, src, e.TeamID, strings.Split(e.Data["memberIds"], ","), p)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	subject, text, html, csv := report.Email(rows, e.TeamID, p)
+	return mail.Message{To: e.To, Subject: subject, Text: text, HTML: html,
+		Attachments: []mail.Attachment{{Name: report.FileName(e.TeamID, p), ContentType: "text/csv; charset=utf-8", Data: csv}}}, nil
 }
 
 // NewNightly builds the nightly job as of at; the local stack uses it too.

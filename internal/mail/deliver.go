@@ -38,6 +38,8 @@ type Deliverer struct {
 	Pacer   *Pacer
 	Lease   time.Duration // how long a claim holds; longer than one send with its retries
 	Retries int           // in-process retries of a transient failure
+	// Reports renders the emails that carry a report, from current data.
+	Reports func(ctx context.Context, e users.Email) (Message, error)
 }
 
 // HandleStream is the stream handler: one result per record, failures
@@ -73,7 +75,15 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the invitation token could not be read")
 		}
 	}
-	msg, err := Render(e.Email, token, d.Links)
+	var msg Message
+	if e.Kind == users.EmailUsageReport && d.Reports != nil {
+		msg, err = d.Reports(ctx, e.Email)
+		if e, ok := users.AsError(err); err != nil && (!ok || e.Kind == users.KindInternal) {
+			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id)) // retry later
+		}
+	} else {
+		msg, err = Render(e.Email, token, d.Links)
+	}
 	if err != nil {
 		return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the email could not be rendered")
 	}

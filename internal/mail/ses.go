@@ -34,6 +34,21 @@ type SES struct {
 // Send sends one message and returns SES's message id, or an error wrapping
 // ErrTransient, ErrPermanent or ErrUnknown.
 func (s SES) Send(ctx context.Context, m Message) (string, error) {
+	if len(m.Attachments) > 0 {
+		raw, err := RawMIME(s.From, m)
+		if err != nil {
+			return "", errors.Join(ErrPermanent, err)
+		}
+		out, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
+			FromEmailAddress: aws.String(s.From),
+			Destination:      &types.Destination{ToAddresses: []string{m.To}},
+			Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
+		})
+		if err != nil {
+			return "", classify(err)
+		}
+		return aws.ToString(out.MessageId), nil
+	}
 	out, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.From),
 		Destination:      &types.Destination{ToAddresses: []string{m.To}},

@@ -16,6 +16,13 @@ import (
 // Message is a rendered email.
 type Message struct {
 	To, Subject, Text, HTML string
+	Attachments             []Attachment
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 type view struct {

@@ -1,0 +1,12 @@
+// Command usagereport is the UsageReportFunction Lambda: wiring only.
+package main
+
+import (
+	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+)
+
+func main() {
+	app := lambdaapp.MustLoad()
+	lambdaapp.StartHTTP(httpapi.Lookup("UsageReportFunction").Handler(app.Deps()))
+}

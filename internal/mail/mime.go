@@ -1,0 +1,69 @@
+package mail
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// RawMIME builds a multipart/mixed message: the text and HTML bodies as
+// alternatives, then each attachment in base64.
+func RawMIME(from string, m Message) ([]byte, error) {
+	var b bytes.Buffer
+	mixed := multipart.NewWriter(&b)
+	head := []string{
+		"From: " + from,
+		"To: " + m.To,
+		"Subject: " + mime.QEncoding.Encode("utf-8", m.Subject),
+		"Date: " + time.Now().UTC().Format(time.RFC1123Z),
+		"MIME-Version: 1.0",
+		"Content-Type: multipart/mixed; boundary=" + mixed.Boundary(),
+	}
+	var out bytes.Buffer
+	out.WriteString(strings.Join(head, "\r\n") + "\r\n\r\n")
+
+	var alt bytes.Buffer
+	altW := multipart.NewWriter(&alt)
+	for _, part := range []struct{ ct, body string }{{"text/plain; charset=utf-8", m.Text}, {"text/html; charset=utf-8", m.HTML}} {
+		w, err := altW.CreatePart(textproto.MIMEHeader{"Content-Type": {part.ct}, "Content-Transfer-Encoding": {"quoted-printable"}})
+		if err != nil {
+			return nil, err
+		}
+		qp := quotedprintable.NewWriter(w)
+		if _, err := qp.Write([]byte(part.body)); err != nil {
+			return nil, err
+		}
+		qp.Close()
+	}
+	altW.Close()
+	w, err := mixed.CreatePart(textproto.MIMEHeader{"Content-Type": {"multipart/alternative; boundary=" + altW.Boundary()}})
+	if err != nil {
+		return nil, err
+	}
+	w.Write(alt.Bytes())
+	for _, a := range m.Attachments {
+		w, err := mixed.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {a.ContentType},
+			"Content-Transfer-Encoding": {"base64"},
+			"Content-Disposition":       {fmt.Sprintf("attachment; filename=%q", a.Name)},
+		})
+		if err != nil {
+			return nil, err
+		}
+		enc := base64.StdEncoding.EncodeToString(a.Data)
+		for len(enc) > 76 {
+			w.Write([]byte(enc[:76] + "\r\n"))
+			enc = enc[76:]
+		}
+		w.Write([]byte(enc + "\r\n"))
+	}
+	mixed.Close()
+	out.Write(b.Bytes())
+	return out.Bytes(), nil
+}
