@@ -69,6 +69,7 @@ func Select(ctx context.Context, body io.Reader, lookup Lookup) (Result, error) 
 	firstRow := true
 	seen := map[string]int{} // email → first row
 	var cands []candidate
+	data := 0
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -93,6 +94,9 @@ func Select(ctx context.Context, body io.Reader, lookup Lookup) (Result, error) 
 					break
 				}
 			}
+		}
+		if data++; data > MaxRows {
+			return res, ErrTooManyRows
 		}
 		if col >= len(rec.Cells) {
 			res.Invalid = append(res.Invalid, Invalid{Row: rec.Row, Value: "", Reason: fmt.Sprintf("the row has no column %d", col+1)})
