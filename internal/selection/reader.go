@@ -19,7 +19,7 @@ import (
 const (
 	MaxBytes    = 5 << 20
 	MaxRows     = 50_000 // rows that name someone: not the header, not blank rows
-	MaxCellSize = 1024 // longer cells are cut (and never an address)
+	MaxCellSize = 1024   // longer cells are cut (and never an address)
 	sniffBytes  = 64 << 10
 )
 
