@@ -26,7 +26,9 @@ help:
 
 ## Installation ------------------------------------------------------------
 
-deps: .venv/.installed node_modules/.installed .state/go-mod
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+
+deps: .venv/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie
 
 .venv/.installed: requirements.txt
 	python3 -m venv .venv
@@ -41,6 +43,11 @@ node_modules/.installed: package.json package-lock.json
 	mkdir -p .state
 	go mod download
 	touch $@
+
+# The Lambda runtime interface emulator, from the Go module proxy: the tests
+# run the built bootstraps under it.
+$(BIN)/aws-lambda-rie:
+	GOBIN=$(CURDIR)/$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 tools: .state/go-mod
 	go build $(GOFLAGS_BUILD) -o $(BIN)/localstack ./cmd/localstack
@@ -75,7 +82,7 @@ lint: deps
 	go vet ./...
 
 test: lint functions
-	go test -count=1 ./...
+	go test -count=1 -timeout 30m ./...
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...

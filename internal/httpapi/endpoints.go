@@ -15,7 +15,6 @@ import (
 // Store is what the handlers need of the table.
 type Store interface {
 	Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error)
-	GetTeam(ctx context.Context, teamID string) (users.Team, error)
 	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
 }
