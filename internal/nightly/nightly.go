@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/parallel"
 )
 
 // Store is what the job needs of the table, as of the run's instant.
@@ -69,37 +70,29 @@ func (j Job) Run(ctx context.Context) (Result, error) {
 }
 
 func (j Job) handle(ctx context.Context, items []dynamo.DueItem, changed, archived *atomic.Int64) error {
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	sem := make(chan struct{}, max(1, j.Workers))
-	for _, it := range items {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var err error
-			switch it.Type {
-			case "member":
-				var did bool
-				if did, err = j.Store.AgeMember(ctx, it.TeamID, it.MemberID); did {
-					changed.Add(1)
-				}
-			case "signin":
-				if err = j.Store.ArchiveSignIn(ctx, it); err == nil {
-					archived.Add(1)
-				}
+	parallel.Each(len(items), j.Workers, func(i int) {
+		it := items[i]
+		var err error
+		switch it.Type {
+		case "member":
+			var did bool
+			if did, err = j.Store.AgeMember(ctx, it.TeamID, it.MemberID); did {
+				changed.Add(1)
 			}
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
+		case "signin":
+			if err = j.Store.ArchiveSignIn(ctx, it); err == nil {
+				archived.Add(1)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
+		}
+	})
 	return first
 }

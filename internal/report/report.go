@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/parallel"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -104,26 +105,17 @@ func Build(ctx context.Context, src Source, teamID string, ids []string, p Perio
 		return nil, users.Errorf(users.KindInvalid, "unknown_members", "These ids are not members of the team: %s.", strings.Join(missing, ", "))
 	}
 	rows := make([]Row, len(ids))
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	sem := make(chan struct{}, 8)
-	for i, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			u, err := src.UsageOf(ctx, teamID, id, Day(p.From), Day(p.To))
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
-			}
-			rows[i] = Row{Member: ms[id], Calls: u.Calls, Seconds: u.Seconds}
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(ids), 8, func(i int) {
+		u, err := src.UsageOf(ctx, teamID, ids[i], Day(p.From), Day(p.To))
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && first == nil {
+			first = err
+		}
+		rows[i] = Row{Member: ms[ids[i]], Calls: u.Calls, Seconds: u.Seconds}
+	})
 	return rows, first
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/parallel"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -76,33 +77,25 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 			return err
 		}
 		var mu sync.Mutex
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for _, m := range members {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				var err error
-				if job.Kind == JobResendInvites {
-					_, err = j.ResendInvite(ctx, job.TeamID, m.ID, job.RequestedBy)
-				} else {
-					_, err = j.SendInstructions(ctx, job.TeamID, m.ID)
+		parallel.Each(len(members), 8, func(i int) {
+			m := members[i]
+			var err error
+			if job.Kind == JobResendInvites {
+				_, err = j.ResendInvite(ctx, job.TeamID, m.ID, job.RequestedBy)
+			} else {
+				_, err = j.SendInstructions(ctx, job.TeamID, m.ID)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				job.Skipped++ // cooldown, accepted meanwhile, removed: each member's own rule decides
+				if e, ok := users.AsError(err); !ok || e.Kind == users.KindInternal {
+					j.Log.ErrorContext(ctx, "job step failed for a member", "job", job.ID, "member", m.ID, "error", err.Error())
 				}
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					job.Skipped++ // cooldown, accepted meanwhile, removed: each member's own rule decides
-					if e, ok := users.AsError(err); !ok || e.Kind == users.KindInternal {
-						j.Log.ErrorContext(ctx, "job step failed for a member", "job", job.ID, "member", m.ID, "error", err.Error())
-					}
-					return
-				}
-				job.Done++
-			}()
-		}
-		wg.Wait()
+				return
+			}
+			job.Done++
+		})
 		job.Position, job.State = next, "running"
 		if next == "" {
 			job.State = "done"

@@ -9,10 +9,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/parallel"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -176,30 +176,22 @@ const (
 // the reason; nothing else is affected.
 func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail, teamID, action string, memberIDs []string, role users.Role) []BulkResult {
 	out := make([]BulkResult, len(memberIDs))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, id := range memberIDs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var err error
-			changed := true
-			switch action {
-			case ActionRemove:
-				err = s.Remove(ctx, actor, teamID, id)
-			case ActionChangeRole:
-				_, changed, err = s.ChangeRole(ctx, actor, teamID, id, role)
-			case ActionResendInvite:
-				_, err = s.ResendInvite(ctx, teamID, id, actorEmail)
-			case ActionSendInstructions:
-				_, err = s.SendInstructions(ctx, teamID, id)
-			}
-			out[i] = bulkResult(id, changed, err)
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(memberIDs), 8, func(i int) {
+		id := memberIDs[i]
+		var err error
+		changed := true
+		switch action {
+		case ActionRemove:
+			err = s.Remove(ctx, actor, teamID, id)
+		case ActionChangeRole:
+			_, changed, err = s.ChangeRole(ctx, actor, teamID, id, role)
+		case ActionResendInvite:
+			_, err = s.ResendInvite(ctx, teamID, id, actorEmail)
+		case ActionSendInstructions:
+			_, err = s.SendInstructions(ctx, teamID, id)
+		}
+		out[i] = bulkResult(id, changed, err)
+	})
 	return out
 }
 
