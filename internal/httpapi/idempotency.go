@@ -47,14 +47,17 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		scope := "public"
-		if c, err := callerFrom(r.Context()); err == nil {
-			scope = c.Sub
-		}
 		sum := sha256.New()
 		io.WriteString(sum, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n"+r.Header.Get("Content-Type")+"\n")
 		sum.Write(body)
 		fp := hex.EncodeToString(sum.Sum(nil))
+		// Keys are the caller's own: scoped to the token's sub. A public
+		// route has no caller, so there the request itself is the scope and
+		// two strangers choosing the same key never meet.
+		scope := "public#" + fp
+		if c, err := callerFrom(r.Context()); err == nil {
+			scope = c.Sub
+		}
 		scopeKey := scope + "#" + r.URL.Path
 		stored, err := d.Idem.BeginIdempotent(r.Context(), scopeKey, key, fp, IdempotencyWindow)
 		if err != nil {

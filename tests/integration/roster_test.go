@@ -359,3 +359,32 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 		}
 	}
 }
+
+func TestPublicIdempotencyKeysDoNotCollide(t *testing.T) {
+	post := func(key, tok string) response {
+		b, _ := jsonBytes(map[string]string{"token": tok})
+		req, _ := http.NewRequest("POST", api.URL+"/v1/invitations/accept", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var buf bytes.Buffer
+		buf.ReadFrom(resp.Body)
+		return response{Status: resp.StatusCode, Header: resp.Header, Body: buf.Bytes()}
+	}
+	team := newTeam(t, "pro", 5, "owner@pubidem.example")
+	owner := token(t, "owner@pubidem.example", local.TokenOptions{})
+	invite(t, team, owner, "one@pubidem.example", "two@pubidem.example")
+	one := tokenFrom(t, waitForMail(t, "one@pubidem.example", 1)[0])
+	two := tokenFrom(t, waitForMail(t, "two@pubidem.example", 1)[0])
+	a, b := post("1", one), post("1", two)
+	if a.Status != 200 || b.Status != 200 || !strings.Contains(string(b.Body), "two@pubidem.example") {
+		t.Fatalf("two invitees with the same key: %d %s / %d %s", a.Status, a.Body, b.Status, b.Body)
+	}
+	if r := post("1", one); r.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(r.Body, a.Body) {
+		t.Fatalf("replay: %s", r.Body)
+	}
+}
