@@ -81,7 +81,47 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
-	return mux, nil
+	cors, ok := tmpl.CORS()
+	if !ok {
+		return mux, nil
+	}
+	return withCORS(mux, cors, PortalOrigin), nil
+}
+
+// PortalOrigin is the local stand-in for the PortalOrigin parameter: the
+// portal's development server.
+const PortalOrigin = "http://localhost:5173"
+
+// withCORS answers CORS as the HTTP API does with the template's
+// configuration: preflights from the allowed origin get 204 with the
+// allowed methods and headers; other origins get no CORS headers.
+func withCORS(next http.Handler, c samtemplate.CORS, origin string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != origin {
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", strings.Join(c.AllowMethods, ","))
+			h.Set("Access-Control-Allow-Headers", strings.Join(c.AllowHeaders, ","))
+			if c.MaxAge > 0 {
+				h.Set("Access-Control-Max-Age", fmt.Sprint(c.MaxAge))
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if len(c.ExposeHeaders) > 0 {
+			h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposeHeaders, ","))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func findEndpoint(function string) (httpapi.Endpoint, bool) {

@@ -83,7 +83,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	cfg := lambdaapp.Config{
 		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
 		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
-		Links:  mail.Links{AcceptURL: "http://localhost:5173/invitations/accept", DownloadURL: "http://localhost:5173/download"},
+		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
 	if o.Policy != nil {

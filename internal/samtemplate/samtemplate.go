@@ -135,3 +135,26 @@ func (t *Template) CreateTableInput(logicalID, tableName string) (*ddb.CreateTab
 	}
 	return in, nil
 }
+
+// CORS is the HTTP API's CORS configuration.
+type CORS struct {
+	AllowHeaders, AllowMethods, ExposeHeaders []string
+	MaxAge                                    int
+}
+
+// CORS reads the CORS configuration of the HttpApi resource (origins are
+// a deployment parameter, so the caller supplies them).
+func (t *Template) CORS() (CORS, bool) {
+	for _, api := range t.cf.GetAllServerlessHttpApiResources() {
+		if api.CorsConfiguration == nil || api.CorsConfiguration.CorsConfigurationObject == nil {
+			continue
+		}
+		c := api.CorsConfiguration.CorsConfigurationObject
+		out := CORS{AllowHeaders: c.AllowHeaders, AllowMethods: c.AllowMethods, ExposeHeaders: c.ExposeHeaders}
+		if c.MaxAge != nil {
+			out.MaxAge = *c.MaxAge
+		}
+		return out, true
+	}
+	return CORS{}, false
+}

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +89,29 @@ func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
 			t.Errorf("%s %s = %d", c.method, c.path, r.Status)
 		}
 		r.problem(t, r.Status)
+	}
+}
+
+func TestCORSFollowsTheTemplate(t *testing.T) {
+	pre := func(origin string) *http.Response {
+		req, _ := http.NewRequest("OPTIONS", api.URL+"/v1/teams/t_x/members/bulk", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,idempotency-key")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	ok := pre(local.PortalOrigin)
+	if ok.StatusCode != 204 || ok.Header.Get("Access-Control-Allow-Origin") != local.PortalOrigin ||
+		!strings.Contains(strings.ToLower(ok.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") ||
+		!strings.Contains(ok.Header.Get("Access-Control-Allow-Methods"), "PATCH") {
+		t.Fatalf("preflight from the portal: %d %v", ok.StatusCode, ok.Header)
+	}
+	if other := pre("https://evil.example"); other.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("another origin was allowed: %v", other.Header)
 	}
 }
