@@ -224,3 +224,27 @@ func TestNightlyCrashThenRerunAndConcurrentRunsEndAlike(t *testing.T) {
 	wg.Wait()
 	twice.check(t)
 }
+
+// slow is the real store, with every queue read taking a while.
+type slow struct{ *dynamo.Store }
+
+func (s slow) DueItems(ctx context.Context, shard int, start map[string]types.AttributeValue, limit int32) ([]dynamo.DueItem, map[string]types.AttributeValue, error) {
+	time.Sleep(40 * time.Millisecond)
+	return s.Store.DueItems(ctx, shard, start, limit)
+}
+
+func TestNightlyHandsOnNearItsDeadlineAndTheNextRunResumes(t *testing.T) {
+	f := newNightlyFixture(t, "nightly-handoff")
+	j := f.job(slow{f.job(nil).Store.(*dynamo.Store)})
+	j.Reserve = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	res, err := j.Run(ctx)
+	if err != nil || res.Done {
+		t.Fatalf("a run near its deadline should stop and hand on: %+v %v", res, err)
+	}
+	if res2, err := f.job(nil).Run(context.Background()); err != nil || !res2.Done || res.MembersChanged+res2.MembersChanged != 5 {
+		t.Fatalf("the next run: %+v %v (first run: %+v)", res2, err, res)
+	}
+	f.check(t)
+}
