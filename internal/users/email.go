@@ -3,6 +3,7 @@ package users
 import (
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxEmailLength is the longest address we accept (RFC 5321 path limit).
@@ -13,6 +14,9 @@ const MaxEmailLength = 254
 // case-insensitively: in practice no mail provider treats the local part's
 // case as significant, and admins type addresses in any case.
 func NormalizeEmail(raw string) (string, bool) {
+	if !utf8.ValidString(raw) { // ToLower would quietly turn bad bytes into U+FFFD
+		return "", false
+	}
 	s := strings.ToLower(strings.TrimSpace(raw))
 	if s == "" || len(s) > MaxEmailLength {
 		return "", false

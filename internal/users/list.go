@@ -3,6 +3,7 @@ package users
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // SortField is a column the member list can be sorted by.
@@ -100,6 +101,9 @@ func ParseListQuery(params map[string][]string) (ListQuery, error) {
 		}
 	}
 	if v := first(params["q"]); v != "" {
+		if !utf8.ValidString(v) {
+			return q, Errorf(KindInvalid, "invalid_query", "Parameter q must be UTF-8 text.")
+		}
 		v = strings.ToLower(strings.TrimSpace(v))
 		if len(v) > MaxQueryLength {
 			return q, Errorf(KindInvalid, "invalid_query", "Parameter q is longer than %d characters.", MaxQueryLength)

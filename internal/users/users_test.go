@@ -83,7 +83,7 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "alice", "alice@", "@example.com", "Alice <alice@example.com>", "a b@example.com",
-		"alice@localhost", "alice@example..com", "alice@.example.com", "a@b.c\x00", "alice@exa mple.com"} {
+		"alice@localhost", "alice@example..com", "alice@.example.com", "a@b.c\x00", "alice@exa mple.com", "al\xffice@example.com"} {
 		if got, ok := NormalizeEmail(in); ok {
 			t.Errorf("NormalizeEmail(%q) accepted as %q", in, got)
 		}

@@ -56,7 +56,7 @@ func TestBadListQueriesGetProblems(t *testing.T) {
 	team := newTeam(t, "pro", 5, "owner@badq.example")
 	tok := token(t, "owner@badq.example", local.TokenOptions{})
 	for _, q := range []string{"limit=0", "limit=101", "limit=-1", "limit=1e3", "status=archived", "lastCall=today",
-		"role=owner", "sort=name", "order=random", "color=blue", "q=a&q=b", "q=" + strings.Repeat("a", 300), "q=a%20b"} {
+		"role=owner", "sort=name", "order=random", "color=blue", "q=a&q=b", "q=" + strings.Repeat("a", 300), "q=a%20b", "q=%FF%FE", "status=%FF", "sort=%C0"} {
 		r := call(t, "GET", "/v1/teams/"+team+"/members?"+q, tok, nil)
 		if code := r.problem(t, 400); code != "invalid_query" {
 			t.Errorf("%s: code %s", q, code)
