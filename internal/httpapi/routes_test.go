@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"gopkg.in/yaml.v3"
 
 	"github.com/teamusers/usersapi/internal/httpapi"
@@ -71,8 +73,20 @@ func TestRoutesAgree(t *testing.T) {
 			t.Errorf("function %s: no functions/%s/main.go (sam build's makefile target expects it)", fn, dir)
 			continue
 		}
-		if _, isHTTP := findEndpoint(fn); isHTTP && !strings.Contains(string(src), `"`+fn+`"`) {
+		ep, isHTTP := findEndpoint(fn)
+		if isHTTP && !strings.Contains(string(src), `"`+fn+`"`) {
 			t.Errorf("functions/%s/main.go does not serve %s", dir, fn)
+		}
+		sample, err := os.ReadFile(filepath.Join(root, "functions", dir, "event.json"))
+		if err != nil {
+			t.Errorf("function %s has no sample event for sam local invoke", fn)
+			continue
+		}
+		if isHTTP {
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(sample, &ev); err != nil || ev.RouteKey != ep.Pattern || ev.Version != "2.0" {
+				t.Errorf("functions/%s/event.json is not a 2.0 event for %s (%v)", dir, ep.Pattern, err)
+			}
 		}
 	}
 }
