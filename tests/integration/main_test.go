@@ -128,17 +128,28 @@ func (r response) problem(t *testing.T, status int) string {
 
 func call(t *testing.T, method, path, tok string, body any) response {
 	t.Helper()
+	var b []byte
+	headers := map[string]string{}
+	if body != nil {
+		b, _ = json.Marshal(body)
+		headers["Content-Type"] = "application/json"
+	}
+	return send(t, method, path, tok, headers, b)
+}
+
+// send makes one request with the given headers and raw body.
+func send(t *testing.T, method, path, tok string, headers map[string]string, body []byte) response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, api.URL+path, rd)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

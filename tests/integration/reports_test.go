@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,16 +16,7 @@ import (
 
 func postRaw(t *testing.T, path, tok, ct string, body []byte) response {
 	t.Helper()
-	req, _ := http.NewRequest("POST", api.URL+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", ct)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return send(t, "POST", path, tok, map[string]string{"Content-Type": ct}, body)
 }
 
 func TestCSVSelectionFeedsTheBulkEndpoint(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -165,17 +164,7 @@ func TestBadBodiesAreRefusedWholesale(t *testing.T) {
 	team := newTeam(t, "pro", 600, "owner@bodies.example")
 	owner := token(t, "owner@bodies.example", local.TokenOptions{})
 	post := func(ct string, body []byte) response {
-		req, _ := http.NewRequest("POST", api.URL+"/v1/teams/"+team+"/invitations", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+owner)
-		req.Header.Set("Content-Type", ct)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return response{Status: resp.StatusCode, Header: resp.Header, Body: b.Bytes()}
+		return postRaw(t, "/v1/teams/"+team+"/invitations", owner, ct, body)
 	}
 	emails := make([]string, 501)
 	for i := range emails {
@@ -213,18 +202,7 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	owner := token(t, "owner@idem.example", local.TokenOptions{})
 	do := func(key string, body any) response {
 		b, _ := jsonBytes(body)
-		req, _ := http.NewRequest("POST", api.URL+"/v1/teams/"+team+"/invitations", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+owner)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var buf bytes.Buffer
-		buf.ReadFrom(resp.Body)
-		return response{Status: resp.StatusCode, Header: resp.Header, Body: buf.Bytes()}
+		return send(t, "POST", "/v1/teams/"+team+"/invitations", owner, map[string]string{"Content-Type": "application/json", "Idempotency-Key": key}, b)
 	}
 	body := map[string]any{"emails": []string{"once@idem.example"}}
 	first := do("key-1", body)
@@ -363,17 +341,7 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 func TestPublicIdempotencyKeysDoNotCollide(t *testing.T) {
 	post := func(key, tok string) response {
 		b, _ := jsonBytes(map[string]string{"token": tok})
-		req, _ := http.NewRequest("POST", api.URL+"/v1/invitations/accept", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var buf bytes.Buffer
-		buf.ReadFrom(resp.Body)
-		return response{Status: resp.StatusCode, Header: resp.Header, Body: buf.Bytes()}
+		return send(t, "POST", "/v1/invitations/accept", "", map[string]string{"Content-Type": "application/json", "Idempotency-Key": key}, b)
 	}
 	team := newTeam(t, "pro", 5, "owner@pubidem.example")
 	owner := token(t, "owner@pubidem.example", local.TokenOptions{})
