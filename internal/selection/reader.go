@@ -101,10 +101,14 @@ func (r *Reader) Next() (Record, error) {
 	}
 	var cells []string
 	var cell strings.Builder
-	inQuotes, any := false, false
+	// started: the cell has something other than spaces, so a quote is
+	// data, not the start of a quoted field. Kept as a flag: re-trimming
+	// the cell at every quote made a file of quotes cost a kilobyte a byte.
+	inQuotes, any, started := false, false, false
 	flush := func() {
 		cells = append(cells, strings.TrimSpace(cell.String()))
 		cell.Reset()
+		started = false
 	}
 	for {
 		c, err := r.r.ReadByte()
@@ -134,9 +138,9 @@ func (r *Reader) Next() (Record, error) {
 			}
 		case inQuotes:
 			r.add(&cell, c)
-		case c == '"' && strings.TrimSpace(cell.String()) == "":
+		case c == '"' && !started:
 			cell.Reset()
-			inQuotes = true
+			inQuotes, started = true, true
 		case c == r.delim:
 			flush()
 		case c == '\r':
@@ -151,6 +155,9 @@ func (r *Reader) Next() (Record, error) {
 			return r.record(cells)
 		default:
 			r.add(&cell, c)
+			if c != ' ' && c != '\t' {
+				started = true
+			}
 		}
 	}
 }
@@ -166,7 +173,9 @@ func (r *Reader) record(cells []string) (Record, error) {
 	blank := true
 	for i, c := range cells {
 		if !utf8.ValidString(c) {
-			cells[i] = strings.ToValidUTF8(c, "\uFFFD")
+			// Repair, then clip again: U+FFFD is three bytes for one.
+			c = clip(strings.ToValidUTF8(c, "\uFFFD"))
+			cells[i] = c
 		}
 		if c != "" {
 			blank = false
@@ -176,4 +185,16 @@ func (r *Reader) record(cells []string) (Record, error) {
 		cells = nil
 	}
 	return Record{Row: r.row, Cells: cells}, nil
+}
+
+// clip cuts s to at most MaxCellSize bytes, at a rune boundary.
+func clip(s string) string {
+	if len(s) <= MaxCellSize {
+		return s
+	}
+	n := MaxCellSize
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
