@@ -44,7 +44,6 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 		}
 		served[ep.Function] = true
 		lam := httpadapter.NewV2(ep.Handler(deps))
-		route := route
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
