@@ -69,7 +69,7 @@ token: tools
 	@$(BIN)/devctl token -email "$(EMAIL)"
 
 team: up
-	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)")
+	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)") $(if $(BILLING),-billing "$(BILLING)")
 
 nightly: up
 	@$(BIN)/devctl nightly $(if $(AT),-at "$(AT)")

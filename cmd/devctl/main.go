@@ -88,12 +88,13 @@ func team(args []string) error {
 	plan := fs.String("plan", "", "pro, free, …")
 	seats := fs.Int("seats", 0, "purchased seats")
 	owner := fs.String("owner", "", "the owner's email (new teams)")
+	billing := fs.String("billing", "", "billing's account id: a retried creation returns the same team")
 	_ = fs.Parse(args)
 	inf, err := readInfo(*state)
 	if err != nil {
 		return err
 	}
-	req := provisioning.Request{TeamID: *teamID, Plan: *plan, OwnerEmail: *owner}
+	req := provisioning.Request{TeamID: *teamID, Plan: *plan, OwnerEmail: *owner, BillingAccountID: *billing}
 	if *seats != 0 {
 		req.Seats = seats
 	}

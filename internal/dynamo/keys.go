@@ -120,6 +120,7 @@ const (
 //	sign-in           TEAM#<teamId>              SIGNIN#<memberId>#<time> one per app sign-in
 //	idempotency       IDEM#<scope>#<key>         IDEM                     first answer to a POST, 24 h
 //	team job          JOB#<jobId>                JOB                      a team-wide resend, run from the stream
+//	billing account   BILLING#<accountId>        BILLING                  the team billing made for it
 func invitePK(hash string) string { return "INVITE#" + hash }
 func emailPK(id string) string    { return "EMAIL#" + id }
 func usageSK(memberID, day string) string {
@@ -129,9 +130,13 @@ func signInSK(memberID string, at string) string { return "SIGNIN#" + memberID +
 func idemPK(scope, key string) string            { return "IDEM#" + scope + "#" + key }
 func jobPK(id string) string                     { return "JOB#" + id }
 
+// billingPK guards "one team per billing account" (billing's retries).
+func billingPK(account string) string { return "BILLING#" + account }
+
 const (
-	skInvite = "INVITE"
-	skEmail  = "EMAIL"
-	skIdem   = "IDEM"
-	skJob    = "JOB"
+	skInvite  = "INVITE"
+	skEmail   = "EMAIL"
+	skIdem    = "IDEM"
+	skJob     = "JOB"
+	skBilling = "BILLING"
 )

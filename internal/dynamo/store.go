@@ -125,7 +125,11 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 }
 
 // CreateTeam writes a new team and its owner, who holds the first seat.
-func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member) error {
+//
+// With a billing account id the creation is idempotent: a guard item for
+// the account is written in the same transaction, and a retry of the same
+// creation is told the team the first one made (users.BillingAccountTaken).
+func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member, billingAccount string) error {
 	t.Counters = users.CounterDelta("", owner.Status)
 	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now())
 	items, err := marshalAll(newTeamRecord(t), s.memberRecordOf(owner), newMembershipRecord(owner))
@@ -133,12 +137,31 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 		return err
 	}
 	notExists := aws.String("attribute_not_exists(PK)")
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	tx := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: &s.table, Item: items[2], ConditionExpression: notExists}},
-	}})
-	if reasons := cancellationCodes(err); reasons != nil {
+	}
+	if billingAccount != "" {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, ConditionExpression: notExists, Item: map[string]types.AttributeValue{
+			attrPK: str(billingPK(billingAccount)), attrSK: str(skBilling), "type": str("billing"), "teamId": str(t.ID),
+		}}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if codes := cancellationCodes(err); codes != nil {
+		if codeAt(codes, 3) == "ConditionalCheckFailed" {
+			out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(billingPK(billingAccount), skBilling), ConsistentRead: aws.Bool(true)})
+			if err != nil || out.Item == nil {
+				return fmt.Errorf("read billing account %s: %w", billingAccount, err)
+			}
+			var r struct {
+				TeamID string `dynamodbav:"teamId"`
+			}
+			if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+				return err
+			}
+			return &users.BillingAccountTaken{TeamID: r.TeamID}
+		}
 		return users.Errorf(users.KindConflict, "team_exists", "A team with this id already exists.")
 	}
 	if err != nil {

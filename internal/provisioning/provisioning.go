@@ -5,6 +5,7 @@ package provisioning
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ type Request struct {
 	Plan       string `json:"plan,omitempty"`
 	Seats      *int   `json:"seats,omitempty"`
 	OwnerEmail string `json:"ownerEmail,omitempty"`
+	// BillingAccountID makes creation idempotent: billing's retry of the
+	// same creation gets the same team back instead of a second team.
+	BillingAccountID string `json:"billingAccountId,omitempty"`
 }
 
 // Response names the team and its state after the change.
@@ -31,7 +35,8 @@ type Response struct {
 
 // Store is what provisioning needs of the table.
 type Store interface {
-	CreateTeam(ctx context.Context, t users.Team, owner users.Member) error
+	CreateTeam(ctx context.Context, t users.Team, owner users.Member, billingAccount string) error
+	GetTeam(ctx context.Context, teamID string) (users.Team, error)
 	UpdateTeam(ctx context.Context, teamID string, plan *users.Plan, seats *int) (users.Team, error)
 }
 
@@ -85,10 +90,31 @@ func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Resp
 		Status: users.StatusPendingAppLogin, InvitedAt: now, AcceptedAt: now,
 	}
 	team := users.Team{ID: owner.TeamID, Plan: plan, Seats: *req.Seats, OwnerEmail: email, OwnerMemberID: owner.ID, CreatedAt: now}
-	if err := s.Store.CreateTeam(ctx, team, owner); err != nil {
+	if len(req.BillingAccountID) > 128 || !printable(req.BillingAccountID) {
+		return Response{}, users.Errorf(users.KindInvalid, "invalid_billing_account", "billingAccountId must be up to 128 printable characters")
+	}
+	err := s.Store.CreateTeam(ctx, team, owner, req.BillingAccountID)
+	var taken *users.BillingAccountTaken
+	if errors.As(err, &taken) {
+		existing, err := s.Store.GetTeam(ctx, taken.TeamID)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{TeamID: existing.ID, Plan: string(existing.Plan), Seats: existing.Seats}, nil
+	}
+	if err != nil {
 		return Response{}, err
 	}
 	return Response{TeamID: team.ID, Plan: string(team.Plan), Seats: team.Seats}, nil
+}
+
+func printable(s string) bool {
+	for _, c := range s {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func validPlan(p users.Plan) bool {

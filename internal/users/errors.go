@@ -74,3 +74,8 @@ func Cooldown(wait time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, Code: "cooldown", RetryAfter: wait,
 		Message: fmt.Sprintf("An email was sent to this member recently; try again in %d seconds.", int(wait.Seconds()+0.999))}
 }
+
+// BillingAccountTaken says a team already exists for a billing account.
+type BillingAccountTaken struct{ TeamID string }
+
+func (e *BillingAccountTaken) Error() string { return "billing account already has team " + e.TeamID }

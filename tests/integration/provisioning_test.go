@@ -42,10 +42,25 @@ func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
 		t.Fatalf("after upgrade: %d %s", r.Status, r.Body)
 	}
 
+	// Billing retries: the same account gets the same team, once.
+	acct := provisioning.Request{Plan: "pro", Seats: n(7), OwnerEmail: "retry@prov.example", BillingAccountID: "acct_42"}
+	first, err := svc.Handle(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.Handle(ctx, acct)
+	if err != nil || again != first {
+		t.Fatalf("a retried creation made %+v then %+v (%v)", first, again, err)
+	}
+	if ms, _ := stack.Store.Memberships(ctx, "retry@prov.example"); len(ms) != 1 {
+		t.Fatalf("the owner is in %d teams after a retried creation", len(ms))
+	}
+
 	for name, c := range map[string]struct {
 		req  provisioning.Request
 		code string
 	}{
+		"bad billing id":    {provisioning.Request{Plan: "pro", Seats: n(5), OwnerEmail: "a@prov.example", BillingAccountID: "has space"}, "invalid_billing_account"},
 		"no owner":          {provisioning.Request{Plan: "pro", Seats: n(5)}, "invalid_email"},
 		"bad owner":         {provisioning.Request{Plan: "pro", Seats: n(5), OwnerEmail: "not-an-email"}, "invalid_email"},
 		"no seats":          {provisioning.Request{Plan: "pro", OwnerEmail: "a@prov.example"}, "missing_field"},
