@@ -88,7 +88,7 @@ func BenchmarkSelectionAndReportOnTheLocalStack(b *testing.B) {
 		for d := 0; d < callDays; d++ {
 			day := now.AddDate(0, 0, -d*12).Format("2006-01-02")
 			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: "TEAM#" + t.TeamID}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USAGE#m_%06d#%s", i, day)},
+				"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USAGE#%s#m_%06d", t.TeamID, i)}, "SK": &types.AttributeValueMemberS{Value: day},
 				"type": &types.AttributeValueMemberS{Value: "usage"}, "calls": &types.AttributeValueMemberN{Value: "2"}, "seconds": &types.AttributeValueMemberN{Value: "300"}}}})
 		}
 	}

@@ -116,19 +116,22 @@ const (
 //
 //	invitation token  INVITE#<sha256 of token>   INVITE                   the only copy of a token is its hash
 //	outbox email      EMAIL#<emailId>            EMAIL                    delivered from the table's stream
-//	usage             TEAM#<teamId>              USAGE#<memberId>#<day>   calls and seconds per member per day
-//	sign-in           TEAM#<teamId>              SIGNIN#<memberId>#<time> one per app sign-in
+//	usage             USAGE#<teamId>#<memberId>  <day>                    calls and seconds per member per day
+//	sign-in           SIGNIN#<teamId>#<memberId> <time>                   one per app sign-in
+//
+// Usage and sign-ins get a partition per member, not the team's: every app
+// of a 100,000-member team reports calls, and one key would be a hot
+// partition.
+//
 //	idempotency       IDEM#<scope>#<key>         IDEM                     first answer to a POST, 24 h
 //	team job          JOB#<jobId>                JOB                      a team-wide resend, run from the stream
 //	billing account   BILLING#<accountId>        BILLING                  the team billing made for it
-func invitePK(hash string) string { return "INVITE#" + hash }
-func emailPK(id string) string    { return "EMAIL#" + id }
-func usageSK(memberID, day string) string {
-	return "USAGE#" + memberID + "#" + day
-}
-func signInSK(memberID string, at string) string { return "SIGNIN#" + memberID + "#" + at }
-func idemPK(scope, key string) string            { return "IDEM#" + scope + "#" + key }
-func jobPK(id string) string                     { return "JOB#" + id }
+func invitePK(hash string) string             { return "INVITE#" + hash }
+func emailPK(id string) string                { return "EMAIL#" + id }
+func usagePK(teamID, memberID string) string  { return "USAGE#" + teamID + "#" + memberID }
+func signInPK(teamID, memberID string) string { return "SIGNIN#" + teamID + "#" + memberID }
+func idemPK(scope, key string) string         { return "IDEM#" + scope + "#" + key }
+func jobPK(id string) string                  { return "JOB#" + id }
 
 // billingPK guards "one team per billing account" (billing's retries).
 func billingPK(account string) string { return "BILLING#" + account }

@@ -123,8 +123,8 @@ func (s *Store) SignIns(ctx context.Context, teamID, memberID string) (main, arc
 		var start map[string]types.AttributeValue
 		for {
 			out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-				TableName: aws.String(t.table), KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(teamPK(teamID)), ":p": str("SIGNIN#" + memberID + "#")},
+				TableName: aws.String(t.table), KeyConditionExpression: aws.String("PK = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(signInPK(teamID, memberID))},
 				ExclusiveStartKey:         start,
 			})
 			if err != nil {

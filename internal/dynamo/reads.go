@@ -122,7 +122,7 @@ func (s *Store) UsageOf(ctx context.Context, teamID, memberID, from, to string) 
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 &s.table,
 			KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(teamPK(teamID)), ":from": str(usageSK(memberID, from)), ":to": str(usageSK(memberID, to))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(usagePK(teamID, memberID)), ":from": str(from), ":to": str(to)},
 			ProjectionExpression:      aws.String("calls, seconds"),
 			ExclusiveStartKey:         start,
 		})

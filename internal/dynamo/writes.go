@@ -430,7 +430,7 @@ type Activity struct {
 func (s *Store) RecordActivity(ctx context.Context, teamID, memberID string, a Activity, coalesce time.Duration) (users.Member, error) {
 	now := s.now()
 	if a.SignIn {
-		rec := SignIn{PK: teamPK(teamID), SK: signInSK(memberID, fmtTime(a.At)), Type: "signin", TeamID: teamID, MemberID: memberID,
+		rec := SignIn{PK: signInPK(teamID, memberID), SK: fmtTime(a.At), Type: "signin", TeamID: teamID, MemberID: memberID,
 			At: fmtTime(a.At), AppVersion: a.AppVersion, Device: a.Device}
 		rec.DuePK, rec.DueSK = dueKeys(a.At.Add(s.retention), rec.PK, rec.SK)
 		item, err := attributevalue.MarshalMap(rec)
@@ -443,7 +443,7 @@ func (s *Store) RecordActivity(ctx context.Context, teamID, memberID string, a A
 	} else {
 		day := a.At.UTC().Format("2006-01-02")
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &s.table, Key: key(teamPK(teamID), usageSK(memberID, day)),
+			TableName: &s.table, Key: key(usagePK(teamID, memberID), day),
 			UpdateExpression:          aws.String("SET #t = :t, teamId = :team, memberId = :m, #d = :d ADD calls :one, seconds :s"),
 			ExpressionAttributeNames:  map[string]string{"#t": "type", "#d": "day"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberS{Value: "usage"}, ":team": &types.AttributeValueMemberS{Value: teamID}, ":m": &types.AttributeValueMemberS{Value: memberID}, ":d": &types.AttributeValueMemberS{Value: day}, ":one": num(1), ":s": num(a.Seconds)},
