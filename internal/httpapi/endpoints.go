@@ -55,6 +55,7 @@ var Endpoints = []Endpoint{
 	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}", build: getMember},
 	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations", build: invite},
 	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend", build: teamJob(roster.JobResendInvites)},
+	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}", build: getJob},
 	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions", build: teamJob(roster.JobSendInstructions)},
 	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk", build: bulk},
 	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}", build: changeRole},

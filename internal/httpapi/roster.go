@@ -277,3 +277,37 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 		}
 	}
 }
+
+type jobJSON struct {
+	JobID     string  `json:"jobId"`
+	Kind      string  `json:"kind"`
+	State     string  `json:"state"`
+	Members   int     `json:"members"`
+	Done      int     `json:"done"`
+	Skipped   int     `json:"skipped"`
+	CreatedAt *string `json:"createdAt"`
+}
+
+// getJob lets the portal follow a team-wide resend to its end.
+func getJob(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id := r.PathValue("jobId")
+		notFound := users.Errorf(users.KindNotFound, "job_not_found", "No such job in this team.")
+		if !validID(id) {
+			return notFound
+		}
+		j, err := d.Jobs.JobStore.GetJob(r.Context(), id)
+		if e, ok := users.AsError(err); ok && e.Kind == users.KindNotFound {
+			return notFound
+		}
+		if err != nil {
+			return err
+		}
+		if j.TeamID != a.Team.ID {
+			return notFound
+		}
+		created, _ := time.Parse("2006-01-02T15:04:05.000Z", j.CreatedAt)
+		writeJSON(w, http.StatusOK, jobJSON{JobID: j.ID, Kind: j.Kind, State: j.State, Members: j.Expected, Done: j.Done, Skipped: j.Skipped, CreatedAt: timeJSON(created)})
+		return nil
+	})
+}

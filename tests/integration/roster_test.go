@@ -315,8 +315,27 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 	if r.Status != 202 || !strings.Contains(string(r.Body), `"members":29`) {
 		t.Fatalf("resend all: %d %s", r.Status, r.Body)
 	}
+	var started struct{ JobID string }
+	r.json(t, &started)
 	for _, a := range addrs[1:] {
 		waitForMail(t, a, 2)
+	}
+	// The portal follows the job to its end.
+	var job struct {
+		State                  string
+		Members, Done, Skipped int
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for job.State != "done" && time.Now().Before(deadline) {
+		call(t, "GET", "/v1/teams/"+team+"/jobs/"+started.JobID, owner, nil).json(t, &job)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if job.State != "done" || job.Members != 29 || job.Done != 29 || job.Skipped != 0 {
+		t.Fatalf("job: %+v", job)
+	}
+	other := newTeam(t, "pro", 2, "owner@all-other.example")
+	if c := call(t, "GET", "/v1/teams/"+other+"/jobs/"+started.JobID, token(t, "owner@all-other.example", local.TokenOptions{}), nil).problem(t, 404); c != "job_not_found" {
+		t.Fatalf("another team's job: %s", c)
 	}
 	settle(t)
 	if n := len(mailTo(t, addrs[0])); n != 1 {

@@ -1,0 +1,12 @@
+// Command getjob is the GetJobFunction Lambda: wiring only.
+package main
+
+import (
+	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+)
+
+func main() {
+	app := lambdaapp.MustLoad()
+	lambdaapp.StartHTTP(httpapi.Lookup("GetJobFunction").Handler(app.Deps()))
+}
