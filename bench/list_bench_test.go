@@ -12,13 +12,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/provisioning"
-	"github.com/teamusers/usersapi/internal/samtemplate"
 )
 
 // TeamSize is the large team of the benchmarks.
@@ -40,32 +38,23 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	root, _ := samtemplate.FindRoot()
-	state, _ := os.MkdirTemp("", "usersapi-bench-")
-	defer os.RemoveAll(state)
 	ctx := context.Background()
+	var stop func()
 	var err error
-	if stack, err = local.Start(ctx, local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack")}); err != nil {
+	if stack, teamID, stop, err = benchkit.Start(local.StackOptions{}, TeamSize, time.Now()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer stack.Stop()
+	defer stop()
 	api = httptest.NewServer(stack.Gateway)
 	defer api.Close()
-	seats := TeamSize
-	t, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: "owner@acme.example"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	teamID = t.TeamID
 	start := time.Now()
 	if err := stack.Store.ImportMembers(ctx, teamID, local.DemoMembers(teamID, TeamSize-1, time.Now())); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "seeded %d members in %s\n", TeamSize, time.Since(start).Round(time.Second))
-	token, _ = stack.Keys.Mint("owner@acme.example", local.TokenOptions{})
+	token, _ = stack.Keys.Mint(benchkit.Owner, local.TokenOptions{})
 	return m.Run()
 }
 

@@ -6,20 +6,17 @@ package nightly
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/provisioning"
-	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -29,22 +26,15 @@ const (
 )
 
 func BenchmarkNightly100kMembers1PercentChanging(b *testing.B) {
-	root, _ := samtemplate.FindRoot()
 	ctx := context.Background()
-	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: filepath.Join(b.TempDir(), "stack"),
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stack.Stop()
 	at := time.Date(2026, 12, 31, 3, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
-	seats := members
 	created := at.Add(-400 * day)
-	t, err := provisioning.Service{Store: stack.Store, Now: func() time.Time { return created }}.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: "owner@acme.example"})
+	stack, teamID, stop, err := benchkit.Start(local.StackOptions{}, members, created)
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer stop()
 	// Everyone was last active a day before the run: "recently", next due in
 	// two days. 1% were last active 3 days and 2 hours before: due tonight.
 	ms := make([]users.Member, members-1)
@@ -53,11 +43,11 @@ func BenchmarkNightly100kMembers1PercentChanging(b *testing.B) {
 		if i%(members/changing) == 0 {
 			last = at.Add(-3*day - 2*time.Hour)
 		}
-		ms[i] = users.Member{ID: users.NewID("m"), TeamID: t.TeamID, Email: fmt.Sprintf("m%06d@acme.example", i), Role: users.RoleUser,
+		ms[i] = users.Member{ID: users.NewID("m"), TeamID: teamID, Email: fmt.Sprintf("m%06d@acme.example", i), Role: users.RoleUser,
 			Status: users.StatusActive, InvitedAt: created, AcceptedAt: created, FirstSignInAt: created, LastSignInAt: last, LastActiveAt: last}
 	}
 	start := time.Now()
-	if err := stack.Store.WithClock(func() time.Time { return at.Add(-3 * day) }).ImportMembers(ctx, t.TeamID, ms); err != nil {
+	if err := stack.Store.WithClock(func() time.Time { return at.Add(-3 * day) }).ImportMembers(ctx, teamID, ms); err != nil {
 		b.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "seeded %d members in %s\n", members, time.Since(start).Round(time.Second))

@@ -8,9 +8,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -18,10 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/report"
-	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/selection"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -59,26 +55,19 @@ func BenchmarkSelectionParseOnly(b *testing.B) {
 }
 
 func BenchmarkSelectionAndReportOnTheLocalStack(b *testing.B) {
-	root, _ := samtemplate.FindRoot()
 	ctx := context.Background()
-	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: filepath.Join(b.TempDir(), "stack"),
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	stack, teamID, stop, err := benchkit.Start(local.StackOptions{}, teamSize, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer stack.Stop()
-	seats := teamSize
-	t, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: "owner@acme.example"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	defer stop()
 	now := time.Now().UTC()
 	ms := make([]users.Member, teamSize-1)
 	for i := range ms {
-		ms[i] = users.Member{ID: fmt.Sprintf("m_%06d", i), TeamID: t.TeamID, Email: fmt.Sprintf("m%06d@acme.example", i), Role: users.RoleUser,
+		ms[i] = users.Member{ID: fmt.Sprintf("m_%06d", i), TeamID: teamID, Email: fmt.Sprintf("m%06d@acme.example", i), Role: users.RoleUser,
 			Status: users.StatusActive, InvitedAt: now.AddDate(-1, 0, 0), AcceptedAt: now.AddDate(-1, 0, 0), LastActiveAt: now.Add(-time.Hour)}
 	}
-	if err := stack.Store.ImportMembers(ctx, t.TeamID, ms); err != nil {
+	if err := stack.Store.ImportMembers(ctx, teamID, ms); err != nil {
 		b.Fatal(err)
 	}
 	// Usage: the first 1,000 members called on 30 days of the last year.
@@ -88,7 +77,7 @@ func BenchmarkSelectionAndReportOnTheLocalStack(b *testing.B) {
 		for d := 0; d < callDays; d++ {
 			day := now.AddDate(0, 0, -d*12).Format("2006-01-02")
 			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USAGE#%s#m_%06d", t.TeamID, i)}, "SK": &types.AttributeValueMemberS{Value: day},
+				"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USAGE#%s#m_%06d", teamID, i)}, "SK": &types.AttributeValueMemberS{Value: day},
 				"type": &types.AttributeValueMemberS{Value: "usage"}, "calls": &types.AttributeValueMemberN{Value: "2"}, "seconds": &types.AttributeValueMemberN{Value: "300"}}}})
 		}
 	}
@@ -108,7 +97,7 @@ func BenchmarkSelectionAndReportOnTheLocalStack(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			read := stack.Store.ItemsRead()
 			res, err := selection.Select(ctx, bytes.NewReader(f), func(ctx context.Context, emails []string) (map[string]string, error) {
-				return stack.Store.MemberIDsByEmail(ctx, t.TeamID, emails)
+				return stack.Store.MemberIDsByEmail(ctx, teamID, emails)
 			})
 			runtime.ReadMemStats(&after)
 			if err != nil {
@@ -129,7 +118,7 @@ func BenchmarkSelectionAndReportOnTheLocalStack(b *testing.B) {
 			p := report.Period{From: now.AddDate(0, 0, -(days - 1)).Truncate(24 * time.Hour), To: now.Truncate(24 * time.Hour)}
 			for b.Loop() {
 				read := stack.Store.ItemsRead()
-				rows, err := report.Build(ctx, stack.Store, t.TeamID, ids, p)
+				rows, err := report.Build(ctx, stack.Store, teamID, ids, p)
 				if err != nil || len(rows) != reportSize {
 					b.Fatal(err)
 				}

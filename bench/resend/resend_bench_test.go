@@ -8,17 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/provisioning"
-	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -42,37 +38,29 @@ func sesCount(endpoint string) int {
 }
 
 func BenchmarkResendInvites10k(b *testing.B) {
-	root, _ := samtemplate.FindRoot()
-	state := b.TempDir()
 	policy := users.DefaultPolicy
 	policy.Cooldown = 0
 	ctx := context.Background()
-	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack"), Policy: &policy, SendRate: sendRate,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	stack, teamID, stop, err := benchkit.Start(local.StackOptions{Policy: &policy, SendRate: sendRate}, pending+1, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer stack.Stop()
+	defer stop()
 	api := httptest.NewServer(stack.Gateway)
 	defer api.Close()
-	seats := pending + 1
-	t, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: "owner@acme.example"})
-	if err != nil {
-		b.Fatal(err)
-	}
 	now := time.Now().Add(-time.Hour)
 	ms := make([]users.Member, pending)
 	for i := range ms {
-		ms[i] = users.Member{ID: users.NewID("m"), TeamID: t.TeamID, Email: fmt.Sprintf("p%05d@acme.example", i), Role: users.RoleUser,
+		ms[i] = users.Member{ID: users.NewID("m"), TeamID: teamID, Email: fmt.Sprintf("p%05d@acme.example", i), Role: users.RoleUser,
 			Status: users.StatusInvitationSent, InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(7 * 24 * time.Hour)}
 	}
-	if err := stack.Store.ImportMembers(ctx, t.TeamID, ms); err != nil {
+	if err := stack.Store.ImportMembers(ctx, teamID, ms); err != nil {
 		b.Fatal(err)
 	}
-	tok, _ := stack.Keys.Mint("owner@acme.example", local.TokenOptions{})
+	tok, _ := stack.Keys.Mint(benchkit.Owner, local.TokenOptions{})
 
 	for b.Loop() {
-		req, _ := http.NewRequest("POST", api.URL+"/v1/teams/"+t.TeamID+"/invitations/resend", nil)
+		req, _ := http.NewRequest("POST", api.URL+"/v1/teams/"+teamID+"/invitations/resend", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		start := time.Now()
 		resp, err := http.DefaultClient.Do(req)

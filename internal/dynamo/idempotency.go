@@ -35,9 +35,9 @@ type idemRecord struct {
 // BeginIdempotent claims an idempotency key. It returns the stored answer
 // when the same request was answered before, nil when this request is the
 // first and should run.
-func (s *Store) BeginIdempotent(ctx context.Context, scope, key, fingerprint string, ttl time.Duration) (*StoredResponse, error) {
+func (s *Store) BeginIdempotent(ctx context.Context, scope, idemKey, fingerprint string, ttl time.Duration) (*StoredResponse, error) {
 	now := s.now()
-	item, err := attributevalue.MarshalMap(idemRecord{PK: idemPK(scope, key), SK: skIdem, Type: "idempotency", Fingerprint: fingerprint,
+	item, err := attributevalue.MarshalMap(idemRecord{PK: idemPK(scope, idemKey), SK: skIdem, Type: "idempotency", Fingerprint: fingerprint,
 		State: "running", ExpiresAt: now.Add(ttl).Unix(), TTL: now.Add(ttl).Unix()})
 	if err != nil {
 		return nil, err
@@ -69,13 +69,13 @@ func (s *Store) BeginIdempotent(ctx context.Context, scope, key, fingerprint str
 }
 
 // FinishIdempotent stores the answer to replay.
-func (s *Store) FinishIdempotent(ctx context.Context, scope, key string, resp StoredResponse) error {
+func (s *Store) FinishIdempotent(ctx context.Context, scope, idemKey string, resp StoredResponse) error {
 	av, err := attributevalue.Marshal(resp)
 	if err != nil {
 		return err
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: itemKey(idemPK(scope, key), skIdem),
+		TableName: &s.table, Key: key(idemPK(scope, idemKey), skIdem),
 		UpdateExpression:          aws.String("SET #s = :done, #r = :r"),
 		ExpressionAttributeNames:  map[string]string{"#s": "state", "#r": "response"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":done": str("done"), ":r": av},
@@ -85,9 +85,7 @@ func (s *Store) FinishIdempotent(ctx context.Context, scope, key string, resp St
 
 // ForgetIdempotent releases a key whose request failed on our side, so a
 // retry runs again.
-func (s *Store) ForgetIdempotent(ctx context.Context, scope, key string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: itemKey(idemPK(scope, key), skIdem)})
+func (s *Store) ForgetIdempotent(ctx context.Context, scope, idemKey string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(idemPK(scope, idemKey), skIdem)})
 	return err
 }
-
-func itemKey(pk, sk string) map[string]types.AttributeValue { return key(pk, sk) }

@@ -73,12 +73,21 @@ var Endpoints = []Endpoint{
 // Lookup finds the endpoint served by a function; it panics on an unknown
 // name because that is a wiring mistake caught at start-up.
 func Lookup(function string) Endpoint {
+	e, ok := Find(function)
+	if !ok {
+		panic("httpapi: no endpoint for function " + function)
+	}
+	return e
+}
+
+// Find is the endpoint served by a function, if any.
+func Find(function string) (Endpoint, bool) {
 	for _, e := range Endpoints {
 		if e.Function == function {
-			return e
+			return e, true
 		}
 	}
-	panic("httpapi: no endpoint for function " + function)
+	return Endpoint{}, false
 }
 
 // Handler builds the endpoint's handler: its own route on a mux (so path

@@ -37,7 +37,7 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			next(w, r)
 			return
 		}
-		if len(key) > 128 || !printable(key) {
+		if len(key) > 128 || !users.PrintableASCII(key) {
 			writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_idempotency_key", "Idempotency-Key must be 1 to 128 printable characters."))
 			return
 		}
@@ -97,15 +97,6 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())
 	}
-}
-
-func printable(s string) bool {
-	for _, c := range s {
-		if c < 0x21 || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 type recorder struct {

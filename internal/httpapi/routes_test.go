@@ -73,7 +73,7 @@ func TestRoutesAgree(t *testing.T) {
 			t.Errorf("function %s: no functions/%s/main.go (sam build's makefile target expects it)", fn, dir)
 			continue
 		}
-		ep, isHTTP := findEndpoint(fn)
+		ep, isHTTP := httpapi.Find(fn)
 		if isHTTP && !strings.Contains(string(src), `"`+fn+`"`) {
 			t.Errorf("functions/%s/main.go does not serve %s", dir, fn)
 		}
@@ -89,13 +89,4 @@ func TestRoutesAgree(t *testing.T) {
 			}
 		}
 	}
-}
-
-func findEndpoint(fn string) (httpapi.Endpoint, bool) {
-	for _, e := range httpapi.Endpoints {
-		if e.Function == fn {
-			return e, true
-		}
-	}
-	return httpapi.Endpoint{}, false
 }

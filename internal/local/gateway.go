@@ -35,7 +35,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 	mux := http.NewServeMux()
 	served := map[string]bool{}
 	for _, route := range tmpl.Routes() {
-		ep, ok := findEndpoint(route.Function)
+		ep, ok := httpapi.Find(route.Function)
 		if !ok {
 			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi", route.Pattern(), route.Function)
 		}
@@ -50,19 +50,19 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 				var err error
 				if claims, err = verifier.Verify(r.Header.Get("Authorization")); err != nil {
 					w.Header().Set("WWW-Authenticate", "Bearer")
-					problem(w, http.StatusUnauthorized, "unauthorized", "A valid bearer token is required.")
+					httpapi.WriteProblem(w, http.StatusUnauthorized, "unauthorized", "A valid bearer token is required.")
 					return
 				}
 			}
 			ev, err := toEvent(r, route, claims)
 			if err != nil {
-				problem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is over the gateway's 10 MB limit.")
+				httpapi.WriteProblem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is over the gateway's 10 MB limit.")
 				return
 			}
 			resp, err := lam.ProxyWithContext(r.Context(), ev)
 			if err != nil {
 				log.Error("function failed", "function", route.Function, "error", err.Error())
-				problem(w, http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
+				httpapi.WriteProblem(w, http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
 				return
 			}
 			writeResponse(w, resp)
@@ -78,7 +78,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 		_, _ = w.Write(keys.JWKS())
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem(w, http.StatusNotFound, "route_not_found", "No such route.")
+		httpapi.WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
 	cors, ok := tmpl.CORS()
 	if !ok {
@@ -121,15 +121,6 @@ func withCORS(next http.Handler, c samtemplate.CORS, origin string) http.Handler
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func findEndpoint(function string) (httpapi.Endpoint, bool) {
-	for _, e := range httpapi.Endpoints {
-		if e.Function == function {
-			return e, true
-		}
-	}
-	return httpapi.Endpoint{}, false
 }
 
 // toEvent builds the payload-format-2.0 event the HTTP API would send.
@@ -221,8 +212,4 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) 
 	}
 	w.WriteHeader(status)
 	_, _ = io.Copy(w, bytes.NewReader(body))
-}
-
-func problem(w http.ResponseWriter, status int, code, detail string) {
-	httpapi.WriteProblem(w, status, code, detail)
 }

@@ -90,7 +90,7 @@ func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Resp
 		Status: users.StatusPendingAppLogin, InvitedAt: now, AcceptedAt: now,
 	}
 	team := users.Team{ID: owner.TeamID, Plan: plan, Seats: *req.Seats, OwnerEmail: email, OwnerMemberID: owner.ID, CreatedAt: now}
-	if len(req.BillingAccountID) > 128 || !printable(req.BillingAccountID) {
+	if len(req.BillingAccountID) > 128 || !users.PrintableASCII(req.BillingAccountID) {
 		return Response{}, users.Errorf(users.KindInvalid, "invalid_billing_account", "billingAccountId must be up to 128 printable characters")
 	}
 	err := s.Store.CreateTeam(ctx, team, owner, req.BillingAccountID)
@@ -106,15 +106,6 @@ func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Resp
 		return Response{}, err
 	}
 	return Response{TeamID: team.ID, Plan: string(team.Plan), Seats: team.Seats}, nil
-}
-
-func printable(s string) bool {
-	for _, c := range s {
-		if c < 0x21 || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 func validPlan(p users.Plan) bool {

@@ -14,3 +14,15 @@ func NewID(prefix string) string {
 	_, _ = rand.Read(b) // never fails on supported platforms
 	return prefix + "_" + strings.ToLower(idEncoding.EncodeToString(b))
 }
+
+// PrintableASCII reports whether s has only visible ASCII characters (no
+// spaces): what identifiers chosen by callers, such as idempotency keys and
+// billing account ids, may hold.
+func PrintableASCII(s string) bool {
+	for _, c := range s {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
