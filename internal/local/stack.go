@@ -81,9 +81,10 @@ func StartServices(ctx context.Context, o ServiceOptions) (*Services, error) {
 	s.DynamoDBEndpoint = fmt.Sprintf("http://127.0.0.1:%d", o.DynamoDBPort)
 	s.SESEndpoint = fmt.Sprintf("http://127.0.0.1:%d", o.SESPort)
 	deadline := time.Now().Add(60 * time.Second)
+	db := NewDynamoDB(s.DynamoDBEndpoint)
 	for _, probe := range []func() error{
 		func() error {
-			_, err := NewDynamoDB(s.DynamoDBEndpoint).ListTables(ctx, &dynamodb.ListTablesInput{})
+			_, err := db.ListTables(ctx, &dynamodb.ListTablesInput{})
 			return err
 		},
 		func() error { return httpOK(s.SESEndpoint + "/health-check") },
