@@ -3,9 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -36,9 +34,7 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 		total.PendingInvitations += d.PendingInvitations
 		total.NeverUsedApp += d.NeverUsedApp
 	}
-	// Take the seats first, so a team without room gets nothing. Conditions
-	// cannot do arithmetic, so check the room on a read and make the update
-	// conditional on the count that read saw.
+	// Take the seats first, so a team without room gets nothing.
 	team, err := s.GetTeam(ctx, teamID)
 	if err != nil {
 		return err
@@ -46,9 +42,7 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	if team.Seats-team.Counters.Assigned < total.Assigned {
 		return users.Errorf(users.KindConflict, "seat_limit_reached", "%d members do not fit in %d free seats.", total.Assigned, team.Seats-team.Counters.Assigned)
 	}
-	upd := s.counterUpdate(teamID, total).Update
-	upd.ConditionExpression = aws.String("assigned = :seen")
-	upd.ExpressionAttributeValues[":seen"] = &types.AttributeValueMemberN{Value: strconv.Itoa(team.Counters.Assigned)}
+	upd := s.counterUpdate(teamID, total, team.Seats).Update
 	if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
 		ConditionExpression: upd.ConditionExpression, ExpressionAttributeValues: upd.ExpressionAttributeValues,
@@ -59,10 +53,8 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 		n := min(25, len(writes))
 		req := map[string][]types.WriteRequest{s.table: writes[:n]}
 		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
-					return err
-				}
+			if err := s.unprocessedPause(ctx, attempt); err != nil {
+				return err
 			}
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
 			if err != nil {

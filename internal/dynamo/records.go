@@ -87,7 +87,7 @@ func newMemberRecord(m users.Member) memberRecord {
 		InvitationSentAt: fmtTime(m.InvitationSentAt), InvitationExpiresAt: fmtTime(m.InvitationExpiresAt),
 		InvitationExpired: m.InvitationExpired, AcceptedAt: fmtTime(m.AcceptedAt),
 		FirstSignInAt: fmtTime(m.FirstSignInAt), LastSignInAt: fmtTime(m.LastSignInAt),
-		InstructionsSentAt: fmtTime(m.InstructionsSentAt),
+		InstructionsSentAt: fmtTime(m.InstructionsSentAt), TokenHash: m.TokenHash,
 	}
 	if m.LastEmail != nil {
 		r.LastEmail = &emailRecord{ID: m.LastEmail.ID, Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
@@ -113,7 +113,7 @@ func (r memberRecord) domain() users.Member {
 		InvitedAt: parseTime(r.InvitedAt), InvitedBy: r.InvitedBy, InvitationSentAt: parseTime(r.InvitationSentAt),
 		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
 		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
-		InstructionsSentAt: parseTime(r.InstructionsSentAt),
+		InstructionsSentAt: parseTime(r.InstructionsSentAt), TokenHash: r.TokenHash,
 	}
 	if r.LastEmail != nil {
 		m.LastEmail = &users.EmailState{ID: r.LastEmail.ID, Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}

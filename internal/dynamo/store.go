@@ -23,7 +23,7 @@ import (
 
 // Store reads and writes the table.
 type Store struct {
-	db        *dynamodb.Client
+	db        DB
 	table     string
 	archive   string // the archive table of old sign-ins
 	now       func() time.Time
@@ -32,9 +32,10 @@ type Store struct {
 	itemsRead atomic.Int64
 }
 
-// New returns a store on the named table.
-func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table, now: time.Now, retention: users.DefaultRetention}
+// New returns a store on the named table. Build the client with
+// ClientOptions, so that it retries the way the store expects.
+func New(db DB, table string) *Store {
+	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention}
 }
 
 // WithClock returns a store that takes "now" from clock: the nightly job
@@ -87,10 +88,8 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 	var ms *membershipRecord
 	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return users.Team{}, users.Membership{}, err
-			}
+		if err := s.unprocessedPause(ctx, attempt); err != nil {
+			return users.Team{}, users.Membership{}, err
 		}
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
@@ -136,39 +135,39 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 	if err != nil {
 		return err
 	}
-	notExists := aws.String("attribute_not_exists(PK)")
-	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &s.table, Item: items[2], ConditionExpression: notExists}},
-	}
+	tx := &txn{}
+	tx.put("team", s.table, items[0], notExists, nil)
+	tx.put("member", s.table, items[1], notExists, nil)
+	tx.put("membership", s.table, items[2], notExists, nil)
 	if billingAccount != "" {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, ConditionExpression: notExists, Item: map[string]types.AttributeValue{
+		tx.put("billing", s.table, map[string]types.AttributeValue{
 			attrPK: str(billingPK(billingAccount)), attrSK: str(skBilling), "type": str("billing"), "teamId": str(t.ID),
-		}}})
+		}, notExists, nil)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	if codes := cancellationCodes(err); codes != nil {
-		if codeAt(codes, 3) == "ConditionalCheckFailed" {
-			out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(billingPK(billingAccount), skBilling), ConsistentRead: aws.Bool(true)})
-			if err != nil || out.Item == nil {
-				return fmt.Errorf("read billing account %s: %w", billingAccount, err)
-			}
-			var r struct {
-				TeamID string `dynamodbav:"teamId"`
-			}
-			if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-				return err
-			}
-			return &users.BillingAccountTaken{TeamID: r.TeamID}
-		}
-		return users.Errorf(users.KindConflict, "team_exists", "A team with this id already exists.")
-	}
-	if err != nil {
+	f, err := s.commit(ctx, tx)
+	switch {
+	case err != nil:
 		return fmt.Errorf("create team %s: %w", t.ID, err)
+	case f["billing"]:
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(billingPK(billingAccount), skBilling), ConsistentRead: aws.Bool(true)})
+		if err != nil || out.Item == nil {
+			return fmt.Errorf("read billing account %s: %w", billingAccount, err)
+		}
+		var r struct {
+			TeamID string `dynamodbav:"teamId"`
+		}
+		if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+			return err
+		}
+		return &users.BillingAccountTaken{TeamID: r.TeamID}
+	case len(f) > 0:
+		return users.Errorf(users.KindConflict, "team_exists", "A team with this id already exists.")
 	}
 	return nil
 }
+
+// notExists is the condition of every item a write creates.
+const notExists = "attribute_not_exists(PK)"
 
 // UpdateTeam changes a team's plan or seat count. Seats may not drop below
 // the seats already assigned: billing must free seats first.
@@ -232,36 +231,6 @@ func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.M
 	return r.domain(), nil
 }
 
-// AddMember writes a member exactly as given (the bucket is derived from
-// its status and activity) and moves the team counters with it, in one
-// transaction that fails if the email is already in the team or no seat is
-// free. Provisioning, the demo seed and benchmarks use it.
-func (s *Store) AddMember(ctx context.Context, m users.Member) error {
-	m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, s.now())
-	items, err := marshalAll(s.memberRecordOf(m), newMembershipRecord(m))
-	if err != nil {
-		return err
-	}
-	d := users.CounterDelta("", m.Status)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		s.counterUpdate(m.TeamID, d),
-	}})
-	if codes := cancellationCodes(err); codes != nil {
-		switch {
-		case codeAt(codes, 1) == "ConditionalCheckFailed":
-			return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", m.Email)
-		case codeAt(codes, 2) == "ConditionalCheckFailed":
-			return users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("add member %s: %w", m.Email, err)
-	}
-	return nil
-}
-
 // memberRecordOf is the record of a member with every index key set.
 func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	r := newMemberRecord(m)
@@ -269,18 +238,22 @@ func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	return r
 }
 
-// counterUpdate moves a team's counters by d. When the change takes a seat
-// it is conditional on a seat being free, which is what makes overselling
-// impossible under any concurrency.
-func (s *Store) counterUpdate(teamID string, d users.Counters) types.TransactWriteItem {
+// counterUpdate moves a team's counters by d. When the change takes seats
+// it is conditional on their being free, which is what makes overselling
+// impossible under any concurrency: for one seat, assigned < seats; for n
+// seats (conditions cannot add), on the seat count read and on assigned
+// being at most seats − n.
+func (s *Store) counterUpdate(teamID string, d users.Counters, seats int) types.TransactWriteItem {
 	cond := "attribute_exists(PK)"
 	vals := map[string]types.AttributeValue{
-		":a": &types.AttributeValueMemberN{Value: strconv.Itoa(d.Assigned)},
-		":p": &types.AttributeValueMemberN{Value: strconv.Itoa(d.PendingInvitations)},
-		":n": &types.AttributeValueMemberN{Value: strconv.Itoa(d.NeverUsedApp)},
+		":a": num(d.Assigned), ":p": num(d.PendingInvitations), ":n": num(d.NeverUsedApp),
 	}
-	if d.Assigned > 0 {
+	switch {
+	case d.Assigned == 1:
 		cond += " AND assigned < seats"
+	case d.Assigned > 1:
+		cond += " AND seats = :seats AND assigned <= :max"
+		vals[":seats"], vals[":max"] = num(seats), num(seats-d.Assigned)
 	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key(teamPK(teamID), skTeam),
@@ -302,33 +275,18 @@ func marshalAll(records ...any) ([]map[string]types.AttributeValue, error) {
 	return out, nil
 }
 
-// cancellationCodes returns the per-item reason codes of a cancelled
-// transaction, or nil when err is not a cancellation.
-func cancellationCodes(err error) []string {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
+// unprocessedPause waits before asking again for what a batch request
+// left unprocessed (DynamoDB's way of throttling part of a batch): full
+// jitter, and an error once the retry policy's attempts are spent.
+func (s *Store) unprocessedPause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
 		return nil
 	}
-	codes := make([]string, len(tce.CancellationReasons))
-	for i, r := range tce.CancellationReasons {
-		codes[i] = aws.ToString(r.Code)
+	if attempt >= MaxAttempts*2 {
+		return users.Unavailable(errors.New("batch request still unprocessed after every retry"))
 	}
-	if codes == nil {
-		codes = []string{}
-	}
-	return codes
-}
-
-func codeAt(codes []string, i int) string {
-	if i < len(codes) {
-		return codes[i]
-	}
-	return ""
-}
-
-func backoff(attempt int) time.Duration {
-	d := time.Duration(1<<min(attempt, 6)) * 10 * time.Millisecond
-	return d
+	d, _ := Backoff(attempt, nil)
+	return sleep(ctx, d)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -336,7 +294,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return users.Unavailable(ctx.Err())
 	case <-t.C:
 		return nil
 	}

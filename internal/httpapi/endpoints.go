@@ -54,9 +54,9 @@ var Endpoints = []Endpoint{
 	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members", build: listMembers},
 	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}", build: getMember},
 	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations", build: invite},
-	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend", build: teamJob(roster.JobResendInvites)},
+	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend", build: teamJob(users.JobResendInvites)},
 	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}", build: getJob},
-	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions", build: teamJob(roster.JobSendInstructions)},
+	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions", build: teamJob(users.JobSendInstructions)},
 	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk", build: bulk},
 	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}", build: changeRole},
 	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}", build: removeMember},
@@ -109,5 +109,5 @@ func (e Endpoint) Handler(d Deps) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
-	return mux
+	return withAnswerReserve(mux)
 }

@@ -109,18 +109,20 @@ type App struct {
 	Log    *slog.Logger
 }
 
-// NewDynamoDB builds a DynamoDB client, pointed at endpoint when set.
+// NewDynamoDB builds a DynamoDB client with the store's retry policy,
+// pointed at endpoint when set.
 func NewDynamoDB(cfg aws.Config, endpoint string) *dynamodb.Client {
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(cfg, dynamo.ClientOptions, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	})
 }
 
-// NewSES builds an SES v2 client, pointed at endpoint when set.
+// NewSES builds an SES v2 client that sends each request once, pointed at
+// endpoint when set.
 func NewSES(cfg aws.Config, endpoint string) *sesv2.Client {
-	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+	return sesv2.NewFromConfig(cfg, mail.SESOptions, func(o *sesv2.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -176,7 +178,7 @@ func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Lo
 	return &mail.Deliverer{
 		Outbox: store, Sender: mail.SES{Client: ses, From: c.MailFrom}, Links: c.Links,
 		Tokens: secret.NewSealer(c.Secret, "invitation-token"), Log: log,
-		Pacer: mail.NewPacer(c.SendRate), Lease: 2 * time.Minute, Retries: 4,
+		Pacer: store.SendSlots("ses", c.SendRate), Lease: 2 * time.Minute, Retries: 4,
 		Reports: func(ctx context.Context, e users.Email) (mail.Message, error) {
 			return ReportEmail(ctx, store, e)
 		},
@@ -200,7 +202,8 @@ func ReportEmail(ctx context.Context, src report.Source, e users.Email) (mail.Me
 
 // NewNightly builds the nightly job as of at; the local stack uses it too.
 func NewNightly(store *dynamo.Store, c Config, at time.Time) nightly.Job {
-	return nightly.Job{Store: store.WithRetention(c.Retention).WithClock(func() time.Time { return at }), PageSize: 100, Workers: 8, Reserve: 30 * time.Second}
+	return nightly.Job{Store: store.WithRetention(c.Retention).WithClock(func() time.Time { return at }), Shards: dynamo.DueShards,
+		PageSize: 100, Workers: 8, Reserve: 30 * time.Second}
 }
 
 // Deps are the HTTP handlers' dependencies.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -25,15 +26,29 @@ var (
 	ErrUnknown = errors.New("send outcome unknown")
 )
 
+// SESOptions makes an SES v2 client send each request once: no SDK
+// retries, which could deliver one email several times when SES took it
+// and its answer was lost. The deliverer decides what to retry.
+func SESOptions(o *sesv2.Options) {
+	o.Retryer = aws.NopRetryer{}
+}
+
 // SES sends through SES v2.
 type SES struct {
-	Client *sesv2.Client
-	From   string
+	Client  *sesv2.Client
+	From    string
+	Timeout time.Duration // per send; 0: 10 s
 }
 
 // Send sends one message and returns SES's message id, or an error wrapping
 // ErrTransient, ErrPermanent or ErrUnknown.
 func (s SES) Send(ctx context.Context, m Message) (string, error) {
+	timeout := s.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if len(m.Attachments) > 0 {
 		raw, err := RawMIME(s.From, m)
 		if err != nil {

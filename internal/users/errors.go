@@ -20,6 +20,7 @@ const (
 	KindUnsupported              // the request's media type is not accepted
 	KindGone                     // the thing existed but is no longer usable
 	KindRateLimited              // too soon; RetryAfter says when
+	KindUnavailable              // a dependency stayed busy or failing after every retry; try again after RetryAfter
 )
 
 // Error is a domain error with a stable machine-readable code. Its Message is
@@ -73,6 +74,13 @@ var (
 func Cooldown(wait time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, Code: "cooldown", RetryAfter: wait,
 		Message: fmt.Sprintf("An email was sent to this member recently; try again in %d seconds.", int(wait.Seconds()+0.999))}
+}
+
+// Unavailable wraps a failure of a dependency that outlasted our retries
+// (throttling, its own errors, contention): the caller may try again.
+func Unavailable(cause error) *Error {
+	return &Error{Kind: KindUnavailable, Code: "unavailable", RetryAfter: 2 * time.Second, Err: cause,
+		Message: "The service is busy; try again in a few seconds."}
 }
 
 // BillingAccountTaken says a team already exists for a billing account.

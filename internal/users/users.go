@@ -196,6 +196,7 @@ type Member struct {
 	LastSignInAt        time.Time
 	LastEmail           *EmailState
 	InstructionsSentAt  time.Time
+	TokenHash           string // the SHA-256 of the live invitation token, if any
 }
 
 // InvitationExpiredAt reports whether the member's invitation is past its
