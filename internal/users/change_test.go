@@ -13,7 +13,9 @@ func invited() Member {
 		InvitedAt: t0.Add(-time.Hour), InvitationSentAt: t0.Add(-time.Hour), InvitationExpiresAt: t0.Add(6 * 24 * time.Hour), TokenHash: HashToken("old")}
 }
 
-func mailer(m Member) Email { return Email{ID: "e_1", Kind: EmailInvitation, To: m.Email, MemberID: m.ID} }
+func mailer(m Member) Email {
+	return Email{ID: "e_1", Kind: EmailInvitation, To: m.Email, MemberID: m.ID}
+}
 
 func TestResendInvitation(t *testing.T) {
 	m := invited()
