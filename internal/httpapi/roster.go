@@ -180,7 +180,7 @@ func teamJob(kind string) func(Deps) http.HandlerFunc {
 					return err
 				}
 			}
-			job, err := d.Jobs.Start(r.Context(), a.Team.ID, kind, a.Caller.Email)
+			job, err := d.Jobs.Start(r.Context(), a.Team, kind, a.Caller.Email)
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,6 @@ type JobStore interface {
 	CreateJob(ctx context.Context, j users.Job) error
 	GetJob(ctx context.Context, id string) (users.Job, error)
 	SaveJob(ctx context.Context, j users.Job, from string) error
-	GetTeam(ctx context.Context, teamID string) (users.Team, error)
 }
 
 // Jobs runs team-wide actions.
@@ -42,12 +41,10 @@ func jobQuery(kind string, pageSize int) users.ListQuery {
 	return q
 }
 
-// Start records a job and returns it; the stream runs it.
-func (j *Jobs) Start(ctx context.Context, teamID, kind, by string) (users.Job, error) {
-	team, err := j.JobStore.GetTeam(ctx, teamID)
-	if err != nil {
-		return users.Job{}, err
-	}
+// Start records a job for the team (as its caller's authorization just
+// read it, counters included) and returns it; the stream runs it.
+func (j *Jobs) Start(ctx context.Context, team users.Team, kind, by string) (users.Job, error) {
+	teamID := team.ID
 	expected := team.Counters.PendingInvitations
 	if kind == users.JobSendInstructions {
 		expected = team.Counters.NeverUsedApp
