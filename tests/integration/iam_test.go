@@ -42,7 +42,9 @@ import (
 
 type fnKey struct{}
 
-func asFunction(ctx context.Context, fn string) context.Context { return context.WithValue(ctx, fnKey{}, fn) }
+func asFunction(ctx context.Context, fn string) context.Context {
+	return context.WithValue(ctx, fnKey{}, fn)
+}
 
 // grant is one action on one resource: "dynamodb:Query on Table/index/ByEmail".
 type grant struct{ Action, Resource string }
@@ -77,7 +79,9 @@ func (r *iamRecorder) record(ctx context.Context, in any, gs ...grant) {
 	}
 }
 
-func (r *iamRecorder) table(name *string) string { return strings.TrimPrefix(aws.ToString(name), r.prefix) }
+func (r *iamRecorder) table(name *string) string {
+	return strings.TrimPrefix(aws.ToString(name), r.prefix)
+}
 
 func (r *iamRecorder) index(name, index *string) string {
 	if index != nil {
