@@ -20,7 +20,7 @@ help:
 	@echo "make test     every check and test, from a fresh machine"
 	@echo "make stop     stop what make run started"
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"
-	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com   provision a team (TEAM=<id> to change one)"
+	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com NAME=\"Acme Inc\"   provision a team (TEAM=<id> to change one)"
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
 	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost"
 
@@ -69,7 +69,7 @@ token: tools
 	@$(BIN)/devctl token -email "$(EMAIL)"
 
 team: up
-	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)") $(if $(BILLING),-billing "$(BILLING)")
+	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)") $(if $(BILLING),-billing "$(BILLING)") $(if $(NAME),-name "$(NAME)")
 
 nightly: up
 	@$(BIN)/devctl nightly $(if $(AT),-at "$(AT)")
