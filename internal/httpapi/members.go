@@ -40,7 +40,7 @@ func getSummary(d Deps) http.HandlerFunc {
 		}
 		s := users.SummaryOf(a.Team)
 		writeJSON(w, http.StatusOK, summaryJSON{
-			Team:  teamJSON{ID: a.Team.ID, Name: a.Team.Name, Plan: string(a.Team.Plan)},
+			Team:               teamJSON{ID: a.Team.ID, Name: a.Team.Name, Plan: string(a.Team.Plan)},
 			Seats:              seatsJSON{Purchased: s.Purchased, Assigned: s.Assigned, Unassigned: s.Unassigned()},
 			PendingInvitations: s.PendingInvitations,
 			NeverUsedApp:       s.NeverUsedApp,
@@ -220,7 +220,9 @@ func getMe(d Deps) http.HandlerFunc {
 			}
 			out = append(out, myTeamJSON{TeamID: t.ID, Name: t.Name, Plan: string(t.Plan), Role: string(m.Role), IsOwner: m.IsOwner, Status: string(m.Status)})
 		}
-		slices.SortFunc(out, func(a, b myTeamJSON) int { return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.TeamID, b.TeamID)) })
+		slices.SortFunc(out, func(a, b myTeamJSON) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.TeamID, b.TeamID))
+		})
 		writeJSON(w, http.StatusOK, map[string]any{"email": c.Email, "teams": out})
 	}
 }

@@ -64,7 +64,9 @@ func TestMeListsTheCallersTeams(t *testing.T) {
 	if c := call(t, "GET", "/v1/me", "", nil).problem(t, 401); c != "unauthorized" {
 		t.Fatal(c)
 	}
-	var s struct{ Team struct{ ID, Name, Plan string } }
+	var s struct {
+		Team struct{ ID, Name, Plan string }
+	}
 	call(t, "GET", "/v1/teams/"+a.TeamID+"/summary", boss, nil).json(t, &s)
 	if s.Team.ID != a.TeamID || s.Team.Name != "Zeta Works" || s.Team.Plan != "pro" {
 		t.Fatalf("summary's team: %+v", s.Team)
