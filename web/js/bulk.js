@@ -14,12 +14,17 @@ export const REPORT_LIMIT = 1000; // the report endpoints take at most 1,000 ids
 // members: [{id, email}]
 export async function removeMembers(ctx, members, statusEl) {
   const n = members.length;
+  // The owner and the admin themself stay; say so before, not only after.
+  const me = (ctx.email || '').toLowerCase();
+  const kept = members.filter((m) => m.isOwner || m.email.toLowerCase() === me);
+  const freed = n - kept.length;
   const ok = await confirm({
     title: `Remove ${plural('user', n)} from the team?`,
     body: [
-      n === 1 ? `${members[0].email} loses access to the team and the seat is freed.` : `They lose access to the team and their ${num(n)} seats are freed.`,
+      n === 1 ? `${members[0].email} loses access to the team and the seat is freed.` : `They lose access to the team and ${plural('seat', freed)} ${freed === 1 ? 'is' : 'are'} freed.`,
+      kept.length ? `${kept.map((m) => m.email).join(' and ')} will stay: the team owner and you cannot be removed.` : '',
       'This cannot be undone; you can invite them again later.',
-    ],
+    ].filter(Boolean),
     ok: `Remove ${plural('user', n)}`,
     danger: true,
   });

@@ -25,7 +25,11 @@ export function initInvite(ctx) {
 
   $('invite-open').addEventListener('click', () => {
     const s = currentSummary();
-    $('invite-seats').textContent = s ? `${plural('unassigned seat', s.seats.unassigned)} of ${s.seats.purchased}.` : '';
+    const full = s && s.seats.unassigned === 0;
+    $('invite-seats').textContent = !s ? '' : full
+      ? `All ${s.seats.purchased} seats are assigned: remove users to free seats, or buy more, before inviting.`
+      : `${plural('unassigned seat', s.seats.unassigned)} of ${s.seats.purchased}.`;
+    $('invite-submit').disabled = Boolean(full);
     replace($('invite-results'));
     err.hidden = true;
     count();
