@@ -130,8 +130,9 @@ func TestUsersPage(t *testing.T) {
 				.observe({type: 'layout-shift', buffered: true});
 			setTimeout(() => done(sum), 200);
 		})`)
-		if cls > 0.05 {
-			t.Errorf("cumulative layout shift while loading: %.3f (want ≤ 0.05)", cls)
+		t.Logf("cumulative layout shift while loading: %.4f", cls)
+		if cls > 0.01 {
+			t.Errorf("cumulative layout shift while loading: %.3f (want ≤ 0.01)", cls)
 		}
 		for _, w := range []int64{1024, 900} {
 			b.viewport(w, 700)

@@ -44,8 +44,7 @@ function errorView(config, err) {
 function signInView(config, note = '') {
   forget();
   showView('signin');
-  $('who').textContent = '';
-  $('sign-out').hidden = true;
+  showWho(null);
   $('signin-note').hidden = !note;
   $('signin-note').textContent = note;
   if (config.auth?.kind === 'oidc') {
@@ -108,8 +107,7 @@ let started = false;
 async function openUsers(config, s) {
   // Signed in again after the session ended: start afresh for this account.
   if (started) return location.reload();
-  $('who').textContent = s.email;
-  $('sign-out').hidden = false;
+  showWho(s);
   $('sign-out').onclick = async () => {
     if (!(await signOut(config))) signInView(config, 'You signed out.');
   };
@@ -173,7 +171,15 @@ async function openUsers(config, s) {
   await list;
 }
 
+// showWho fills the header's right side as early as possible, so it does
+// not move once the page has painted.
+function showWho(s) {
+  $('who').textContent = s?.email || '';
+  $('sign-out').classList.toggle('invisible', !s);
+}
+
 async function boot() {
+  showWho(session());
   let config;
   try {
     config = await loadConfig();
