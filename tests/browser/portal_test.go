@@ -471,6 +471,20 @@ func TestUsersPage(t *testing.T) {
 		if len(lines) != 4 || !strings.Contains(strings.ToLower(lines[0]), "email") {
 			t.Errorf("downloaded report:\n%s", report)
 		}
+		// A file dropped on the zone: a column of no addresses is explained, not a blank.
+		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File(['name\nAna\nBen\n'], 'names.csv', {type: 'text/csv'}));
+			document.getElementById('csv-drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+		})()`))
+		b.waitFor("the dropped file's answer", `document.getElementById('csv-file-name').textContent.startsWith('names.csv') &&
+			!!document.querySelector('#csv-status [data-result]')`)
+		if got := b.text("#csv-status"); !strings.HasPrefix(got, "0 matched") && len(got) < 20 {
+			t.Errorf("a file without addresses: %q", got)
+		}
+		if !eval[bool](b, `document.getElementById('csv-actions').hidden`) {
+			t.Error("actions offered with nothing matched")
+		}
 		b.click("#csv-close")
 	})
 
