@@ -13,7 +13,7 @@ export API_PORT DYNAMODB_PORT SES_PORT
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions clean
+.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions clean chromium screenshots
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -23,12 +23,13 @@ help:
 	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com NAME=\"Acme Inc\"   provision a team (TEAM=<id> to change one)"
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
 	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost"
+	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
 
 ## Installation ------------------------------------------------------------
 
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
-deps: .venv/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie
+deps: .venv/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie chromium
 
 .venv/.installed: requirements.txt
 	python3 -m venv .venv
@@ -48,6 +49,19 @@ node_modules/.installed: package.json package-lock.json
 # run the built bootstraps under it.
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(CURDIR)/$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+# Chromium for the browser tests (tests/browser): Debian's package, installed
+# when missing where apt-get exists and we are root; otherwise say how.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null 2>&1; then exit 0; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Chromium for the browser tests (apt-get install chromium)…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The browser tests need Chromium. Install it (Debian/Ubuntu: sudo apt-get install -y chromium)," >&2; \
+	  echo "or point CHROMIUM=/path/to/chrome at one, then run make test again." >&2; exit 1; \
+	fi
 
 tools: .state/go-mod
 	go build $(GOFLAGS_BUILD) -o $(BIN)/localstack ./cmd/localstack
@@ -83,6 +97,10 @@ lint: deps
 
 test: lint functions
 	go test -count=1 -timeout 30m ./...
+
+# The screenshots in docs/screenshots/ come from the browser tests.
+screenshots: deps
+	go test -count=1 -run TestUsersPage ./tests/browser -args -screenshots=$(CURDIR)/docs/screenshots
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...
