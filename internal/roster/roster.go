@@ -56,6 +56,7 @@ type InviteResult struct {
 	Email    string `json:"email"`
 	Result   string `json:"result"`
 	MemberID string `json:"memberId,omitempty"`
+	Reason   string `json:"reason,omitempty"` // why an address is invalid_email (users.EmailReasons)
 }
 
 // Invite invites each address, in the order given, one transaction each:
@@ -64,10 +65,10 @@ func (s Service) Invite(ctx context.Context, teamID, invitedBy string, emails []
 	out := make([]InviteResult, len(emails))
 	seen := map[string]bool{}
 	for i, raw := range emails {
-		email, ok := users.NormalizeEmail(raw)
+		email, reason := users.CheckEmail(raw)
 		switch {
-		case !ok:
-			out[i] = InviteResult{Email: raw, Result: "invalid_email"}
+		case reason != "":
+			out[i] = InviteResult{Email: raw, Result: "invalid_email", Reason: reason}
 			continue
 		case seen[email]:
 			out[i] = InviteResult{Email: email, Result: "duplicate_in_request"}

@@ -103,12 +103,12 @@ func Select(ctx context.Context, body io.Reader, lookup Lookup) (Result, error) 
 			continue
 		}
 		value := rec.Cells[col]
-		email, ok := users.NormalizeEmail(value)
+		email, reason := users.CheckEmail(value)
 		switch {
 		case value == "":
 			res.Invalid = append(res.Invalid, Invalid{Row: rec.Row, Value: value, Reason: "the email cell is empty"})
-		case !ok:
-			res.Invalid = append(res.Invalid, Invalid{Row: rec.Row, Value: value, Reason: "not an email address"})
+		case reason != "":
+			res.Invalid = append(res.Invalid, Invalid{Row: rec.Row, Value: value, Reason: reason})
 		case seen[email] > 0:
 			res.Invalid = append(res.Invalid, Invalid{Row: rec.Row, Value: value, Reason: fmt.Sprintf("duplicate of row %d", seen[email])})
 		default:
