@@ -82,7 +82,7 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			}
 		} else {
 			headers := map[string]string{}
-			for _, h := range []string{"Content-Type", "Content-Disposition", "Retry-After", "Location"} {
+			for _, h := range []string{"Content-Type", "Content-Disposition", "Retry-After", "Location", HeaderLeftOut, HeaderLeftOutIDs} {
 				if v := rec.header.Get(h); v != "" {
 					headers[h] = v
 				}

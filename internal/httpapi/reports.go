@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/teamusers/usersapi/internal/report"
@@ -62,6 +63,14 @@ func (d Deps) readReportRequest(w http.ResponseWriter, r *http.Request) (reportR
 	return body, p, err
 }
 
+// Headers of a usage report download that left selected members out
+// because they were removed from the team since the selection.
+const (
+	HeaderLeftOut    = "X-Left-Out"     // how many
+	HeaderLeftOutIDs = "X-Left-Out-Ids" // their ids, comma-separated, at most MaxLeftOutIDs
+	MaxLeftOutIDs    = 100              // keeps the header well under the gateway's limits
+)
+
 // usageReport is the "Download CSV" button.
 func usageReport(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
@@ -69,13 +78,19 @@ func usageReport(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		rows, err := report.Build(r.Context(), d.Reports, a.Team.ID, body.MemberIDs, p)
+		rows, leftOut, err := report.Build(r.Context(), d.Reports, a.Team.ID, body.MemberIDs, p)
 		if err != nil {
 			return err
 		}
+		// Teams have no name yet (issue #9, item 1): the file is named after the id.
+		name := report.FileName("", a.Team.ID, p)
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+report.FileName(a.Team.ID, p)+`"`)
+		w.Header().Set("Content-Disposition", report.ContentDisposition(name))
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set(HeaderLeftOut, strconv.Itoa(len(leftOut)))
+		if len(leftOut) > 0 {
+			w.Header().Set(HeaderLeftOutIDs, strings.Join(leftOut[:min(len(leftOut), MaxLeftOutIDs)], ","))
+		}
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(report.CSV(rows))
 		return nil
@@ -83,7 +98,8 @@ func usageReport(d Deps) http.HandlerFunc {
 }
 
 // emailUsageReport is the "Send a usage email" button: the report goes to
-// the calling admin through the outbox.
+// the calling admin through the outbox. Members removed before it is sent
+// are left out, and the email says how many.
 func emailUsageReport(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		body, p, err := d.readReportRequest(w, r)
@@ -94,15 +110,21 @@ func emailUsageReport(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if len(ms) != len(body.MemberIDs) {
-			return users.Errorf(users.KindInvalid, "unknown_members", "Some ids are not members of the team.")
+		if len(ms) == 0 {
+			return report.ErrNoMembers
+		}
+		leftOut := []string{}
+		for _, id := range body.MemberIDs {
+			if _, ok := ms[id]; !ok {
+				leftOut = append(leftOut, id)
+			}
 		}
 		e := users.Email{ID: users.NewID("e"), Kind: users.EmailUsageReport, To: a.Caller.Email, TeamID: a.Team.ID,
 			Data: map[string]string{"memberIds": strings.Join(body.MemberIDs, ","), "from": report.Day(p.From), "to": report.Day(p.To)}}
 		if err := d.Reports.QueueEmail(r.Context(), e); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusAccepted, map[string]any{"emailId": e.ID, "recipient": e.To, "from": report.Day(p.From), "to": report.Day(p.To)})
+		writeJSON(w, http.StatusAccepted, map[string]any{"emailId": e.ID, "recipient": e.To, "from": report.Day(p.From), "to": report.Day(p.To), "leftOut": leftOut})
 		return nil
 	})
 }

@@ -189,13 +189,14 @@ func ReportEmail(ctx context.Context, src report.Source, e users.Email) (mail.Me
 	if err != nil {
 		return mail.Message{}, err
 	}
-	rows, err := report.Build(ctx, src, e.TeamID, strings.Split(e.Data["memberIds"], ","), p)
+	rows, leftOut, err := report.Build(ctx, src, e.TeamID, strings.Split(e.Data["memberIds"], ","), p)
 	if err != nil {
 		return mail.Message{}, err
 	}
-	subject, text, html, csv := report.Email(rows, e.TeamID, p)
+	subject, text, html, csv := report.Email(rows, len(leftOut), p)
+	// Teams have no name yet (issue #9, item 1): the file is named after the id.
 	return mail.Message{To: e.To, Subject: subject, Text: text, HTML: html,
-		Attachments: []mail.Attachment{{Name: report.FileName(e.TeamID, p), ContentType: "text/csv; charset=utf-8", Data: csv}}}, nil
+		Attachments: []mail.Attachment{{Name: report.FileName("", e.TeamID, p), ContentType: "text/csv; charset=utf-8", Data: csv}}}, nil
 }
 
 // NewNightly builds the nightly job as of at; the local stack uses it too.

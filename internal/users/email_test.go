@@ -58,3 +58,23 @@ func TestCheckEmailSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelsAreThePortalsWords(t *testing.T) {
+	for _, s := range Statuses {
+		if l := s.Label(); l == "" || l == string(s) || strings.Contains(l, "_") {
+			t.Errorf("status %s has no label", s)
+		}
+	}
+	for _, c := range LastCalls {
+		if l := c.Label(); l == "" || strings.Contains(l, "_") {
+			t.Errorf("bucket %s has no label", c)
+		}
+	}
+	if StatusInvitationSent.Label() != "Invitation sent" || LastCallLast7Days.Label() != "Last 7 days" || RoleAdmin.Label() != "Admin" ||
+		EmailStateLabel(EmailComplained) != "Marked as spam" {
+		t.Fatal("labels differ from the help article")
+	}
+	if Status("on_hold").Label() != "On hold" || Role("").Label() != "" {
+		t.Fatal("fallback for a code without a label")
+	}
+}
