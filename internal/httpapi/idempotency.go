@@ -17,8 +17,8 @@ import (
 const IdempotencyWindow = 24 * time.Hour
 
 // maxIdempotentBody bounds what is read to fingerprint a request (the CSV
-// upload is the largest body).
-const maxIdempotentBody = 5<<20 + 1
+// upload, with its multipart envelope, is the largest body).
+const maxIdempotentBody = maxUploadBody + 1
 
 // Idempotency is what the middleware needs of the table.
 type Idempotency interface {

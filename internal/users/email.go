@@ -61,27 +61,40 @@ func CheckEmail(raw string) (string, string) {
 	case len(s) > MaxEmailLength:
 		return "", ReasonTooLong
 	}
-	switch {
-	case strings.Count(s, "@") > 1 && strings.ContainsAny(s, ",;"):
-		return "", ReasonSeveral
-	case strings.ContainsRune(s, '"'):
-		return "", ReasonQuoted
-	case strings.ContainsAny(s, "<>()"):
-		return "", ReasonDecorated
-	}
+	// One pass for what makes an address unusable on sight.
+	var ats, quotes, decorations, separators, spaces int
 	for _, r := range s {
-		// Control characters and spaces are never part of a stored address;
-		// the store's key ranges rely on it.
-		if r < 0x21 || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "", ReasonSpace
+		switch {
+		case r == '@':
+			ats++
+		case r == '"':
+			quotes++
+		case r == '<' || r == '>' || r == '(' || r == ')':
+			decorations++
+		case r == ',' || r == ';':
+			separators++
+		case r < 0x21 || r == 0x7f || r >= 0x80 && (unicode.IsSpace(r) || unicode.IsControl(r)):
+			// Control characters and spaces are never part of a stored
+			// address; the store's key ranges rely on it.
+			spaces++
 		}
+	}
+	switch {
+	case ats > 1 && separators > 0:
+		return "", ReasonSeveral
+	case quotes > 0:
+		return "", ReasonQuoted
+	case decorations > 0:
+		return "", ReasonDecorated
+	case spaces > 0:
+		return "", ReasonSpace
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
 		return "", ReasonNotAnEmail
 	}
 	domain := s[at+1:]
-	if strings.HasPrefix(domain, "[") || net.ParseIP(domain) != nil {
+	if domain[0] == '[' || ipLike(domain) && net.ParseIP(domain) != nil {
 		return "", ReasonAddressLiteral
 	}
 	addr, err := mail.ParseAddress(s)
@@ -94,6 +107,18 @@ func CheckEmail(raw string) (string, string) {
 	return s, ""
 }
 
+// ipLike says whether d has only the characters of an IP address, so that
+// parsing it as one is worth the cost.
+func ipLike(d string) bool {
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
 // checkDomain accepts host names: dot-separated labels of letters (any
 // script, so internationalised names work), digits and inner hyphens, at
 // most 63 bytes each, the last one not all digits.
@@ -101,8 +126,9 @@ func checkDomain(d string) string {
 	if !strings.Contains(d, ".") {
 		return ReasonDomainNoDot
 	}
-	labels := strings.Split(d, ".")
-	for i, l := range labels {
+	for rest, last := d, false; !last; {
+		l, tail, found := strings.Cut(rest, ".")
+		rest, last = tail, !found
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return ReasonDomainMalformed
 		}
@@ -116,7 +142,7 @@ func checkDomain(d string) string {
 				return ReasonDomainMalformed
 			}
 		}
-		if i == len(labels)-1 && digits {
+		if last && digits {
 			return ReasonDomainMalformed
 		}
 	}
