@@ -37,7 +37,10 @@ type Stack struct {
 	Config   lambdaapp.Config
 	Deps     httpapi.Deps
 	Poller   *StreamPoller
-	stop     context.CancelFunc
+	// Simulator answers sends to SES's mailbox simulator addresses with
+	// the bounce and complaint events SES would publish.
+	Simulator *MailboxSimulator
+	stop      context.CancelFunc
 }
 
 // StackOptions configure Start.
@@ -82,7 +85,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	_, _ = rand.Read(secret)
 	cfg := lambdaapp.Config{
 		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
-		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
+		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
 		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
@@ -100,6 +103,9 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		return nil, err
 	}
 	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), svcs.SESEndpoint), cfg, o.Log)
+	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: lambdaapp.NewEmailEvents(store, o.Log).Handle, Log: o.Log,
+		Delay: 200 * time.Millisecond, Backoff: 250 * time.Millisecond, Retries: 6}
+	deliverer.Sender = simulator
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
 		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream}}
 	pctx, stop := context.WithCancel(context.Background())
@@ -108,7 +114,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			o.Log.Error("stream poller stopped", "error", err.Error())
 		}
 	}()
-	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, stop: stop}, nil
+	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, Simulator: simulator, stop: stop}, nil
 }
 
 // Serve listens on 127.0.0.1:port until ctx ends.

@@ -87,6 +87,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	if err != nil {
 		return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the email could not be rendered")
 	}
+	msg.Tags = Tags(e.Email)
 	for attempt := 0; ; attempt++ {
 		if err := d.Pacer.Wait(ctx); err != nil {
 			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
