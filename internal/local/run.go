@@ -37,6 +37,8 @@ type Stack struct {
 	Config   lambdaapp.Config
 	Deps     httpapi.Deps
 	Poller   *StreamPoller
+	// Parameters are the template parameters the stack was started with.
+	Parameters map[string]string
 	// Simulator answers sends to SES's mailbox simulator addresses with
 	// the bounce and complaint events SES would publish.
 	Simulator *MailboxSimulator
@@ -51,6 +53,11 @@ type StackOptions struct {
 	Log                   *slog.Logger
 	Policy                *users.Policy // nil: the defaults
 	SendRate              float64       // emails a second; 0: 50
+	// ParameterOverrides sets template parameters as `sam deploy
+	// --parameter-overrides` takes them ("EmailCooldownSeconds=0 …"); they
+	// are checked against template.yaml before anything starts.
+	ParameterOverrides string
+	LogLevel           *slog.LevelVar // set by a LogLevel override, when not nil
 }
 
 // Start brings up the services, creates the table from the template and
@@ -63,10 +70,31 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	params, err := tmpl.ParseOverrides(o.ParameterOverrides)
+	if err != nil {
+		return nil, fmt.Errorf("parameter overrides: %w", err)
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	cfg := lambdaapp.Config{
+		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)), MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
+		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
+		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
+	}
+	if o.Policy != nil {
+		cfg.Policy = *o.Policy
+	}
+	if o.SendRate > 0 {
+		cfg.SendRate = o.SendRate
+	}
+	if err := ApplyParameters(params, &cfg, o.LogLevel); err != nil {
+		return nil, fmt.Errorf("parameter overrides: %w", err)
+	}
 	svcs, err := StartServices(ctx, ServiceOptions{Root: o.Root, StateDir: o.StateDir, DynamoDBPort: o.DynamoDBPort, SESPort: o.SESPort})
 	if err != nil {
 		return nil, err
 	}
+	cfg.DynamoDBEndpoint, cfg.SESEndpoint = svcs.DynamoDBEndpoint, svcs.SESEndpoint
 	db := NewDynamoDB(svcs.DynamoDBEndpoint)
 	for logical, name := range map[string]string{"Table": TableName, "ArchiveTable": ArchiveTableName} {
 		if err := EnsureTable(ctx, db, tmpl, logical, name); err != nil {
@@ -81,21 +109,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	cfg := lambdaapp.Config{
-		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
-		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
-		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
-		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
-	}
-	if o.Policy != nil {
-		cfg.Policy = *o.Policy
-	}
-	if o.SendRate > 0 {
-		cfg.SendRate = o.SendRate
-	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention)
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
 	gw, err := NewGateway(tmpl, deps, keys, o.Log)
 	if err != nil {
@@ -114,7 +128,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			o.Log.Error("stream poller stopped", "error", err.Error())
 		}
 	}()
-	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, Simulator: simulator, stop: stop}, nil
+	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, Simulator: simulator, Parameters: params, stop: stop}, nil
 }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
