@@ -5,6 +5,7 @@ run=${RUN_DIR:-.state/run}
 j() { python3 -c "import json,sys; d=json.load(open('$run/info.json')); print(eval(sys.argv[1]))" "$1"; }
 api=$(j 'd["apiUrl"]'); team=$(j 'd["demo"]["teamId"]'); admin=$(j 'd["demo"]["adminEmail"]')
 params=$(j 'd.get("parameterOverrides") or "none (the template defaults)"')
+callers=$(j '",".join(chr(34) + i + chr(34) for i in d["demo"].get("callerIds") or [])')
 token=$(.state/bin/devctl token -email "$admin")
 cat <<TXT
 
@@ -22,6 +23,7 @@ cat <<TXT
   Try (after the export below):
     curl -s -H "Authorization: Bearer \$TOKEN" $api/v1/teams/$team/summary
     curl -s -H "Authorization: Bearer \$TOKEN" "$api/v1/teams/$team/members?status=active&sort=lastActive&order=desc&limit=5"
+    curl -s -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/json" -d '{"memberIds":[$callers]}' $api/v1/teams/$team/usage-report
 
   make token EMAIL=…   another caller's token      make stop   stop everything
   Logs: $run/*.log
