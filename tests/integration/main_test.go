@@ -140,11 +140,17 @@ func call(t *testing.T, method, path, tok string, body any) response {
 // send makes one request with the given headers and raw body.
 func send(t *testing.T, method, path, tok string, headers map[string]string, body []byte) response {
 	t.Helper()
+	return sendTo(t, api.URL, method, path, tok, headers, body)
+}
+
+// sendTo is send to another gateway than the shared stack's.
+func sendTo(t *testing.T, base, method, path, tok string, headers map[string]string, body []byte) response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, api.URL+path, rd)
+	req, _ := http.NewRequest(method, base+path, rd)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}

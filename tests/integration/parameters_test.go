@@ -1,12 +1,9 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -62,16 +59,7 @@ func TestParameterOverridesSetTheLocalStack(t *testing.T) {
 	at := func(path string, body any) response {
 		t.Helper()
 		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", gw.URL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return response{Status: resp.StatusCode, Header: resp.Header, Body: out}
+		return sendTo(t, gw.URL, "POST", path, tok, map[string]string{"Content-Type": "application/json"}, b)
 	}
 	var res inviteResults
 	at("/v1/teams/"+created.TeamID+"/invitations", map[string]any{"emails": []string{"new@params.example"}}).json(t, &res)
