@@ -8,7 +8,10 @@ SHELL := /bin/bash
 API_PORT ?= 3000
 DYNAMODB_PORT ?= 8000
 SES_PORT ?= 8005
-export API_PORT DYNAMODB_PORT SES_PORT
+# Template parameters for the local stack, as sam deploy --parameter-overrides
+# takes them: make run PARAMETER_OVERRIDES="EmailCooldownSeconds=0 InvitationExpiryDays=1"
+PARAMETER_OVERRIDES ?=
+export API_PORT DYNAMODB_PORT SES_PORT PARAMETER_OVERRIDES
 
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
@@ -17,6 +20,7 @@ GOFLAGS_BUILD := -trimpath
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
+	@echo "              PARAMETER_OVERRIDES=\"EmailCooldownSeconds=0 InvitationExpiryDays=1\" sets template parameters"
 	@echo "make test     every check and test, from a fresh machine"
 	@echo "make stop     stop what make run started"
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"

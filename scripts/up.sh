@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # Starts the local stack in the background unless this checkout's stack is
 # already running; waits until it serves. Used by `make run`, `make team`.
+# PARAMETER_OVERRIDES (template parameters, as sam deploy takes them) are
+# checked before anything starts.
 set -euo pipefail
 run=${RUN_DIR:-.state/run}
 mkdir -p "$run"
+want=$(.state/bin/localstack -check -parameter-overrides "${PARAMETER_OVERRIDES:-}") || exit 2
 if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null && [ -f "$run/info.json" ]; then
+  if [ -n "${PARAMETER_OVERRIDES:-}" ]; then
+    have=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("parameterOverrides", ""))' "$run/info.json")
+    if [ "$have" != "$want" ]; then
+      echo "The running stack has other parameters (${have:-the template defaults}); run make stop, then make run again." >&2
+      exit 1
+    fi
+  fi
   exit 0
 fi
 rm -f "$run/info.json"
 setsid nohup .state/bin/localstack -state "$run" \
   -api-port "${API_PORT:-3000}" -dynamodb-port "${DYNAMODB_PORT:-8000}" -ses-port "${SES_PORT:-8005}" \
+  -parameter-overrides "${PARAMETER_OVERRIDES:-}" \
   >"$run/localstack.log" 2>&1 </dev/null &
 echo $! >"$run/pid"
 for _ in $(seq 1 1200); do

@@ -118,7 +118,7 @@ func BenchmarkSelectionAndReportOnTheLocalStack(b *testing.B) {
 			p := report.Period{From: now.AddDate(0, 0, -(days - 1)).Truncate(24 * time.Hour), To: now.Truncate(24 * time.Hour)}
 			for b.Loop() {
 				read := stack.Store.ItemsRead()
-				rows, err := report.Build(ctx, stack.Store, teamID, ids, p)
+				rows, _, err := report.Build(ctx, stack.Store, teamID, ids, p)
 				if err != nil || len(rows) != reportSize {
 					b.Fatal(err)
 				}

@@ -68,8 +68,9 @@ func token(args []string) error {
 }
 
 type info struct {
-	DynamoDBEndpoint string `json:"dynamodbEndpoint"`
-	TableName        string `json:"tableName"`
+	DynamoDBEndpoint string            `json:"dynamodbEndpoint"`
+	TableName        string            `json:"tableName"`
+	Parameters       map[string]string `json:"parameters"` // the running stack's PARAMETER_OVERRIDES
 }
 
 func readInfo(state string) (info, error) {
@@ -125,8 +126,13 @@ func runNightly(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The nightly job runs with the stack's own parameters (SignInRetentionDays).
+	cfg := lambdaapp.Config{Retention: users.DefaultRetention}
+	if err := local.ApplyParameters(inf.Parameters, &cfg, nil); err != nil {
+		return err
+	}
 	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName)
-	res, err := lambdaapp.NewNightly(store, lambdaapp.Config{Retention: users.DefaultRetention}, at).Run(context.Background())
+	res, err := lambdaapp.NewNightly(store, cfg, at).Run(context.Background())
 	if err != nil {
 		return err
 	}

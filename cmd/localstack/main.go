@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/samtemplate"
 )
@@ -35,21 +36,32 @@ func run() error {
 	apiPort := flag.Int("api-port", 3000, "gateway port")
 	ddbPort := flag.Int("dynamodb-port", 8000, "DynamoDB stand-in port")
 	sesPort := flag.Int("ses-port", 8005, "SES stand-in port")
+	overrides := flag.String("parameter-overrides", "", `template parameters, as sam deploy takes them: "EmailCooldownSeconds=0 InvitationExpiryDays=1"`)
+	check := flag.Bool("check", false, "only check the parameter overrides, print them in canonical form and exit")
 	flag.Parse()
 
 	root, err := samtemplate.FindRoot()
 	if err != nil {
 		return err
 	}
+	if *check {
+		canonical, err := checkOverrides(root, *overrides)
+		if err != nil {
+			return err
+		}
+		fmt.Println(canonical)
+		return nil
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	level := new(slog.LevelVar)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	keys, err := local.LoadOrCreateKeys(*keyFile)
 	if err != nil {
 		return err
 	}
 	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: *state, DynamoDBPort: *ddbPort, SESPort: *sesPort, Keys: keys, Log: log,
-		PortalURL: fmt.Sprintf("http://127.0.0.1:%d", *apiPort)})
+		PortalURL: fmt.Sprintf("http://127.0.0.1:%d", *apiPort), ParameterOverrides: *overrides, LogLevel: level})
 	if err != nil {
 		return err
 	}
@@ -65,6 +77,8 @@ func run() error {
 	info := map[string]any{
 		"apiUrl": url, "portalUrl": url + "/", "mailViewerUrl": stack.Services.SESEndpoint + "/", "dynamodbEndpoint": stack.Services.DynamoDBEndpoint,
 		"sesEndpoint": stack.Services.SESEndpoint, "tableName": local.TableName, "demo": demo, "pid": os.Getpid(),
+		"parameters": stack.Parameters, "parameterOverrides": local.CanonicalParameters(stack.Parameters),
+		"emailCooldownSeconds": int(stack.Config.Policy.Cooldown.Seconds()), "invitationExpiryDays": int(stack.Config.Policy.InvitationTTL.Hours() / 24),
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	if err := os.WriteFile(filepath.Join(*state, "info.json"), b, 0o644); err != nil {
@@ -75,4 +89,21 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// checkOverrides parses and checks parameter overrides against the
+// template and the local stack, as Start would, without starting anything.
+func checkOverrides(root, overrides string) (string, error) {
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return "", err
+	}
+	params, err := tmpl.ParseOverrides(overrides)
+	if err != nil {
+		return "", fmt.Errorf("PARAMETER_OVERRIDES: %w", err)
+	}
+	if err := local.ApplyParameters(params, &lambdaapp.Config{}, nil); err != nil {
+		return "", fmt.Errorf("PARAMETER_OVERRIDES: %w", err)
+	}
+	return local.CanonicalParameters(params), nil
 }

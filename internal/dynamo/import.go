@@ -53,6 +53,15 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	}); err != nil {
 		return fmt.Errorf("import into %s: reserve %d seats: %w", teamID, total.Assigned, err)
 	}
+	if err := s.batchWrite(ctx, writes); err != nil {
+		return fmt.Errorf("import into %s: %w", teamID, err)
+	}
+	return nil
+}
+
+// batchWrite writes items 25 to a request, asking again for what DynamoDB
+// leaves unprocessed.
+func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) error {
 	for len(writes) > 0 {
 		n := min(25, len(writes))
 		req := map[string][]types.WriteRequest{s.table: writes[:n]}
@@ -62,7 +71,7 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 			}
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
 			if err != nil {
-				return fmt.Errorf("import into %s: %w", teamID, err)
+				return err
 			}
 			req = out.UnprocessedItems
 		}

@@ -17,8 +17,8 @@ import (
 const IdempotencyWindow = 24 * time.Hour
 
 // maxIdempotentBody bounds what is read to fingerprint a request (the CSV
-// upload is the largest body).
-const maxIdempotentBody = 5<<20 + 1
+// upload, with its multipart envelope, is the largest body).
+const maxIdempotentBody = maxUploadBody + 1
 
 // idempotencyRunning is how long a key stays claimed by a request that
 // never finishes (its function timed out) when the request has no
@@ -117,7 +117,7 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // replayedHeaders are the answer's headers a replay repeats.
-var replayedHeaders = []string{"Content-Type", "Content-Disposition", "Retry-After", "Location", "X-Left-Out"}
+var replayedHeaders = []string{"Content-Type", "Content-Disposition", "Retry-After", "Location", HeaderLeftOut, HeaderLeftOutIDs}
 
 // ValidIdempotencyKey: 1 to 128 visible ASCII characters, no comma.
 func ValidIdempotencyKey(k string) bool {

@@ -57,6 +57,7 @@ type memberRowJSON struct {
 	Role              string  `json:"role"`
 	IsOwner           bool    `json:"isOwner"`
 	InvitationExpired bool    `json:"invitationExpired"`
+	EmailProblem      string  `json:"emailProblem,omitempty"` // bounced, complained; absent otherwise
 }
 
 type lastEmailJSON struct {
@@ -91,7 +92,7 @@ func rowJSON(m users.Member, now time.Time) memberRowJSON {
 	return memberRowJSON{
 		ID: m.ID, Email: m.Email, Status: string(m.Status), LastCall: string(m.LastCall),
 		LastActiveAt: timeJSON(m.LastActiveAt), Role: string(m.Role), IsOwner: m.IsOwner,
-		InvitationExpired: m.InvitationExpiredAt(now),
+		InvitationExpired: m.InvitationExpiredAt(now), EmailProblem: m.EmailProblem(),
 	}
 }
 

@@ -39,6 +39,7 @@ type Config struct {
 	DynamoDBEndpoint string        // DYNAMODB_ENDPOINT, only to point at a local server
 	SESEndpoint      string        // SES_ENDPOINT, likewise
 	MailFrom         string        // MAIL_FROM
+	ConfigurationSet string        // SES_CONFIGURATION_SET: publishes bounces and complaints
 	Links            mail.Links    // ACCEPT_URL, DOWNLOAD_URL
 	Policy           users.Policy  // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
@@ -54,6 +55,7 @@ func ConfigFromEnv() (Config, error) {
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
 		MailFrom:         envOr("MAIL_FROM", "no-reply@example.com"),
+		ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET"),
 		Links:            mail.Links{AcceptURL: envOr("ACCEPT_URL", "https://portal.example.com/invitations/accept"), DownloadURL: envOr("DOWNLOAD_URL", "https://example.com/download")},
 		Policy:           users.DefaultPolicy,
 		SendRate:         14,
@@ -176,7 +178,7 @@ func NewJobs(store *dynamo.Store, svc *roster.Service, log *slog.Logger) *roster
 // NewDeliverer builds the outbox deliverer; the local stack uses it too.
 func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Logger) *mail.Deliverer {
 	return &mail.Deliverer{
-		Outbox: store, Sender: mail.SES{Client: ses, From: c.MailFrom}, Links: c.Links,
+		Outbox: store, Sender: mail.SES{Client: ses, From: c.MailFrom, ConfigurationSet: c.ConfigurationSet}, Links: c.Links,
 		Tokens: secret.NewSealer(c.Secret, "invitation-token"), Log: log,
 		Pacer: store.SendSlots("ses", c.SendRate), Lease: 2 * time.Minute, Retries: 4,
 		Reports: func(ctx context.Context, e users.Email) (mail.Message, error) {
@@ -185,19 +187,25 @@ func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Lo
 	}
 }
 
+// NewEmailEvents builds the handler of SES's bounce and complaint events;
+// the local stack uses it too.
+func NewEmailEvents(store *dynamo.Store, log *slog.Logger) *mail.Events {
+	return &mail.Events{Store: store, Log: log}
+}
+
 // ReportEmail renders a queued usage-report email from current data.
 func ReportEmail(ctx context.Context, src report.Source, e users.Email) (mail.Message, error) {
 	p, err := report.ParsePeriod(e.Data["from"], e.Data["to"], time.Now())
 	if err != nil {
 		return mail.Message{}, err
 	}
-	rows, err := report.Build(ctx, src, e.TeamID, strings.Split(e.Data["memberIds"], ","), p)
+	rows, leftOut, err := report.Build(ctx, src, e.TeamID, strings.Split(e.Data["memberIds"], ","), p)
 	if err != nil {
 		return mail.Message{}, err
 	}
-	subject, text, html, csv := report.Email(rows, e.TeamID, p)
+	subject, text, html, csv := report.Email(e.Data["teamName"], rows, len(leftOut), p)
 	return mail.Message{To: e.To, Subject: subject, Text: text, HTML: html,
-		Attachments: []mail.Attachment{{Name: report.FileName(e.TeamID, p), ContentType: "text/csv; charset=utf-8", Data: csv}}}, nil
+		Attachments: []mail.Attachment{{Name: report.FileName(e.Data["teamName"], e.TeamID, p), ContentType: "text/csv; charset=utf-8", Data: csv}}}, nil
 }
 
 // NewNightly builds the nightly job as of at; the local stack uses it too.

@@ -7,6 +7,7 @@ package local
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +27,12 @@ import (
 
 // MaxPayload is the HTTP API's request payload limit.
 const MaxPayload = 10 << 20
+
+// MaxInvokePayload is Lambda's limit on a synchronous invocation's event
+// (6 MB): the whole payload-format-2.0 event, so a body the HTTP API
+// base64-encodes (any type that is not text, multipart/form-data included)
+// counts at four thirds of its size.
+const MaxInvokePayload = 6*1024*1024 + 100
 
 // NewGateway serves every route the template declares with the handler of
 // the function it names. A route without a Go endpoint, an endpoint without
@@ -57,6 +64,10 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 			ev, err := toEvent(r, route, claims)
 			if err != nil {
 				httpapi.WriteProblem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is over the gateway's 10 MB limit.")
+				return
+			}
+			if b, err := json.Marshal(ev); err != nil || len(b) > MaxInvokePayload {
+				httpapi.WriteProblem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request is over Lambda's 6 MB limit (a body that is not text counts base64-encoded); send a CSV file as text/csv.")
 				return
 			}
 			resp, err := lam.ProxyWithContext(r.Context(), ev)

@@ -37,7 +37,12 @@ type Stack struct {
 	Config   lambdaapp.Config
 	Deps     httpapi.Deps
 	Poller   *StreamPoller
-	stop     context.CancelFunc
+	// Parameters are the template parameters the stack was started with.
+	Parameters map[string]string
+	// Simulator answers sends to SES's mailbox simulator addresses with
+	// the bounce and complaint events SES would publish.
+	Simulator *MailboxSimulator
+	stop      context.CancelFunc
 }
 
 // StackOptions configure Start.
@@ -49,6 +54,11 @@ type StackOptions struct {
 	Policy                *users.Policy // nil: the defaults
 	SendRate              float64       // emails a second; 0: 50
 	PortalURL             string        // where the gateway serves the page (invitation links); "": DefaultPortalURL
+	// ParameterOverrides sets template parameters as `sam deploy
+	// --parameter-overrides` takes them ("EmailCooldownSeconds=0 …"); they
+	// are checked against template.yaml before anything starts.
+	ParameterOverrides string
+	LogLevel           *slog.LevelVar // set by a LogLevel override, when not nil
 }
 
 // Start brings up the services, creates the table from the template and
@@ -61,10 +71,36 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	params, err := tmpl.ParseOverrides(o.ParameterOverrides)
+	if err != nil {
+		return nil, fmt.Errorf("parameter overrides: %w", err)
+	}
+	// Invitation emails link to the page the gateway serves.
+	portalURL := o.PortalURL
+	if portalURL == "" {
+		portalURL = DefaultPortalURL
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	cfg := lambdaapp.Config{
+		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)), MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
+		Links:  mail.Links{AcceptURL: portalURL + "/invitations/accept", DownloadURL: portalURL + "/download"},
+		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
+	}
+	if o.Policy != nil {
+		cfg.Policy = *o.Policy
+	}
+	if o.SendRate > 0 {
+		cfg.SendRate = o.SendRate
+	}
+	if err := ApplyParameters(params, &cfg, o.LogLevel); err != nil {
+		return nil, fmt.Errorf("parameter overrides: %w", err)
+	}
 	svcs, err := StartServices(ctx, ServiceOptions{Root: o.Root, StateDir: o.StateDir, DynamoDBPort: o.DynamoDBPort, SESPort: o.SESPort})
 	if err != nil {
 		return nil, err
 	}
+	cfg.DynamoDBEndpoint, cfg.SESEndpoint = svcs.DynamoDBEndpoint, svcs.SESEndpoint
 	db := NewDynamoDB(svcs.DynamoDBEndpoint)
 	for logical, name := range map[string]string{"Table": TableName, "ArchiveTable": ArchiveTableName} {
 		if err := EnsureTable(ctx, db, tmpl, logical, name); err != nil {
@@ -79,26 +115,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	// Invitation emails link to the page the gateway serves.
-	portalURL := o.PortalURL
-	if portalURL == "" {
-		portalURL = DefaultPortalURL
-	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	cfg := lambdaapp.Config{
-		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
-		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
-		Links:  mail.Links{AcceptURL: portalURL + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
-		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
-	}
-	if o.Policy != nil {
-		cfg.Policy = *o.Policy
-	}
-	if o.SendRate > 0 {
-		cfg.SendRate = o.SendRate
-	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention)
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
 	gw, err := NewGateway(tmpl, deps, keys, o.Log)
 	if err != nil {
@@ -106,6 +123,9 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		return nil, err
 	}
 	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), svcs.SESEndpoint), cfg, o.Log)
+	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: lambdaapp.NewEmailEvents(store, o.Log).Handle, Log: o.Log,
+		Delay: 200 * time.Millisecond, Backoff: 250 * time.Millisecond, Retries: 6}
+	deliverer.Sender = simulator
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
 		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream}}
 	pctx, stop := context.WithCancel(context.Background())
@@ -114,7 +134,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			o.Log.Error("stream poller stopped", "error", err.Error())
 		}
 	}()
-	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, stop: stop}, nil
+	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, Simulator: simulator, Parameters: params, stop: stop}, nil
 }
 
 // Serve listens on 127.0.0.1:port until ctx ends.

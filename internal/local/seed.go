@@ -17,11 +17,15 @@ type Demo struct {
 	UserEmail   string `json:"userEmail"`
 	OtherTeamID string `json:"otherTeamId"`
 	FreeTeamID  string `json:"freeTeamId"`
+	// CallerIDs are a few members with calls in the last 30 days: a usage
+	// report on them shows numbers.
+	CallerIDs []string `json:"callerIds"`
 }
 
 // Seed makes the demo: a pro team of 150 members in every status, bucket
-// and role (owner included); a second pro team and a free team, to show
-// that teams do not see each other.
+// and role (owner included), with a few weeks of calls before each active
+// member's last activity (so a usage report shows numbers); a second pro
+// team and a free team, to show that teams do not see each other.
 func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error) {
 	// user006 is an active user-role member: the demo's 403.
 	prov := provisioning.Service{Store: store, Now: func() time.Time { return now.Add(-200 * 24 * time.Hour) }}
@@ -32,9 +36,21 @@ func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error)
 		return demo, err
 	}
 	demo.TeamID = t.TeamID
-	for _, m := range DemoMembers(t.TeamID, 149, now) {
+	members := DemoMembers(t.TeamID, 149, now)
+	for _, m := range members {
 		if err := store.AddMember(ctx, m); err != nil {
 			return demo, fmt.Errorf("seed %s: %w", m.Email, err)
+		}
+	}
+	usage := DemoCalls(members)
+	if err := store.ImportUsage(ctx, t.TeamID, usage); err != nil {
+		return demo, fmt.Errorf("seed calls: %w", err)
+	}
+	recent := map[string]bool{}
+	for _, u := range usage {
+		if u.Day >= now.AddDate(0, 0, -29).UTC().Format("2006-01-02") && !recent[u.MemberID] && len(recent) < 5 {
+			recent[u.MemberID] = true
+			demo.CallerIDs = append(demo.CallerIDs, u.MemberID)
 		}
 	}
 	small := 10
@@ -102,6 +118,33 @@ func DemoMembers(teamID string, n int, now time.Time) []users.Member {
 			m.AcceptedAt = now
 		}
 		out = append(out, m)
+	}
+	return out
+}
+
+// DemoCalls gives every member who has used the app a few weeks of calls
+// before their last activity: on most working days, one to four calls of
+// two to twenty minutes, the last on the day of their last activity.
+// Deterministic for a given list of members.
+func DemoCalls(ms []users.Member) []dynamo.DayUsage {
+	var out []dynamo.DayUsage
+	for i, m := range ms {
+		if m.LastActiveAt.IsZero() {
+			continue
+		}
+		weeks := 3 + i%2 // three or four weeks
+		for d := 0; d < weeks*7; d++ {
+			day := m.LastActiveAt.UTC().AddDate(0, 0, -d)
+			if d > 0 && (day.Weekday() == time.Saturday || day.Weekday() == time.Sunday || (i*7+d*3)%10 >= 7) {
+				continue
+			}
+			calls := 1 + (i+d)%4
+			seconds := 0
+			for c := 0; c < calls; c++ {
+				seconds += 120 + ((i*31+d*17+c*7)%19)*60
+			}
+			out = append(out, dynamo.DayUsage{MemberID: m.ID, Day: day.Format("2006-01-02"), Calls: calls, Seconds: seconds})
+		}
 	}
 	return out
 }

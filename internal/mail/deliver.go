@@ -107,6 +107,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	if err != nil {
 		return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the email could not be rendered")
 	}
+	msg.Tags = Tags(e.Email)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if err := d.Pacer.Wait(ctx); err != nil {

@@ -3,7 +3,6 @@ package mail
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -51,7 +50,7 @@ func RawMIME(from string, m Message) ([]byte, error) {
 		w, err := mixed.CreatePart(textproto.MIMEHeader{
 			"Content-Type":              {a.ContentType},
 			"Content-Transfer-Encoding": {"base64"},
-			"Content-Disposition":       {fmt.Sprintf("attachment; filename=%q", a.Name)},
+			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})},
 		})
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +39,26 @@ type SES struct {
 	Client  *sesv2.Client
 	From    string
 	Timeout time.Duration // per send; 0: 10 s
+	// ConfigurationSet names the configuration set whose event destination
+	// publishes bounces and complaints (empty: none).
+	ConfigurationSet string
+}
+
+// options sets what every send carries: the configuration set and the
+// message's tags.
+func (s SES) options(in *sesv2.SendEmailInput, m Message) *sesv2.SendEmailInput {
+	if s.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	names := make([]string, 0, len(m.Tags))
+	for k := range m.Tags {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(k), Value: aws.String(m.Tags[k])})
+	}
+	return in
 }
 
 // Send sends one message and returns SES's message id, or an error wrapping
@@ -54,17 +75,17 @@ func (s SES) Send(ctx context.Context, m Message) (string, error) {
 		if err != nil {
 			return "", errors.Join(ErrPermanent, err)
 		}
-		out, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
+		out, err := s.Client.SendEmail(ctx, s.options(&sesv2.SendEmailInput{
 			FromEmailAddress: aws.String(s.From),
 			Destination:      &types.Destination{ToAddresses: []string{m.To}},
 			Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
-		})
+		}, m))
 		if err != nil {
 			return "", classify(err)
 		}
 		return aws.ToString(out.MessageId), nil
 	}
-	out, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
+	out, err := s.Client.SendEmail(ctx, s.options(&sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.From),
 		Destination:      &types.Destination{ToAddresses: []string{m.To}},
 		Content: &types.EmailContent{Simple: &types.Message{
@@ -74,7 +95,7 @@ func (s SES) Send(ctx context.Context, m Message) (string, error) {
 				Html: &types.Content{Data: aws.String(m.HTML), Charset: aws.String("UTF-8")},
 			},
 		}},
-	})
+	}, m))
 	if err != nil {
 		return "", classify(err)
 	}

@@ -17,6 +17,9 @@ import (
 type Message struct {
 	To, Subject, Text, HTML string
 	Attachments             []Attachment
+	// Tags go to SES as message tags and come back in its delivery events
+	// (mail.tags), which is how a bounce finds the outbox email and member.
+	Tags map[string]string
 }
 
 // Attachment is a file sent with a message.

@@ -1,5 +1,6 @@
 // Package report builds the usage report of chosen members over a period:
-// a CSV download (RFC 4180, UTF-8, safe to open in a spreadsheet) and the
+// a CSV download (RFC 4180, UTF-8 with a BOM, the portal's labels, safe to
+// open in a spreadsheet) and the
 // emailed version (an HTML table with totals, the CSV attached, as a raw
 // MIME message for SES v2).
 package report
@@ -10,9 +11,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/teamusers/usersapi/internal/parallel"
 	"github.com/teamusers/usersapi/internal/users"
@@ -82,42 +85,54 @@ type Source interface {
 type Usage = users.Usage
 
 // Build reads the chosen members and their usage in the period: one read
-// per member and one per member-day with calls. A member id that is not in
-// the team refuses the report (400), so nothing is silently left out.
-func Build(ctx context.Context, src Source, teamID string, ids []string, p Period) ([]Row, error) {
+// per member and one per member-day with calls. A chosen member who has been
+// removed since the selection is left out (its id is in leftOut) and the
+// report covers the rest; when none of the ids is a member the request is
+// refused (400), since then it names nobody.
+func Build(ctx context.Context, src Source, teamID string, ids []string, p Period) (rows []Row, leftOut []string, err error) {
 	ms, err := src.GetMembers(ctx, teamID, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var missing []string
+	var found []string
 	for _, id := range ids {
-		if _, ok := ms[id]; !ok {
-			missing = append(missing, id)
+		if _, ok := ms[id]; ok {
+			found = append(found, id)
+		} else {
+			leftOut = append(leftOut, id)
 		}
 	}
-	if len(missing) > 0 {
-		if len(missing) > 5 {
-			missing = append(missing[:5], "…")
-		}
-		return nil, users.Errorf(users.KindInvalid, "unknown_members", "These ids are not members of the team: %s.", strings.Join(missing, ", "))
+	if len(found) == 0 {
+		return nil, nil, ErrNoMembers
 	}
-	rows := make([]Row, len(ids))
+	rows = make([]Row, len(found))
 	var mu sync.Mutex
 	var first error
-	parallel.Each(len(ids), 8, func(i int) {
-		u, err := src.UsageOf(ctx, teamID, ids[i], Day(p.From), Day(p.To))
+	parallel.Each(len(found), 8, func(i int) {
+		u, err := src.UsageOf(ctx, teamID, found[i], Day(p.From), Day(p.To))
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil && first == nil {
 			first = err
 		}
-		rows[i] = Row{Member: ms[ids[i]], Calls: u.Calls, Seconds: u.Seconds}
+		rows[i] = Row{Member: ms[found[i]], Calls: u.Calls, Seconds: u.Seconds}
 	})
-	return rows, first
+	return rows, leftOut, first
 }
 
-// Header is the CSV's first line.
-var Header = []string{"email", "role", "status", "last call", "last active", "calls", "talk minutes"}
+// ErrNoMembers refuses a report none of whose ids is a member of the team.
+var ErrNoMembers = users.Errorf(users.KindInvalid, "unknown_members", "None of these ids is a member of the team.")
+
+// Header is the CSV's first line: the portal's column names.
+var Header = []string{"Email", "Role", "Status", "Last call", "Last active", "Calls", "Talk minutes"}
+
+// bom makes Excel read the file as UTF-8 (accents in addresses and names);
+// Google Sheets and other readers skip it.
+const bom = "\ufeff"
+
+// DateTime is how instants read in the report: UTC, to the minute, in a
+// form every spreadsheet recognises as a date.
+const DateTime = "2006-01-02 15:04"
 
 // Neutralise makes a cell inert in spreadsheets: one that starts with =,
 // +, -, @, a tab or a carriage return is prefixed with a single quote, as
@@ -131,19 +146,21 @@ func Neutralise(cell string) string {
 
 func minutes(seconds int) string { return fmt.Sprintf("%.1f", float64(seconds)/60) }
 
+// cells is one member's line in the portal's words.
 func cells(r Row) []string {
 	last := ""
 	if !r.Member.LastActiveAt.IsZero() {
-		last = r.Member.LastActiveAt.UTC().Format(time.RFC3339)
+		last = r.Member.LastActiveAt.UTC().Format(DateTime)
 	}
-	return []string{r.Member.Email, string(r.Member.Role), string(r.Member.Status), string(r.Member.LastCall), last,
+	return []string{r.Member.Email, r.Member.Role.Label(), r.Member.Status.Label(), r.Member.LastCall.Label(), last,
 		fmt.Sprint(r.Calls), minutes(r.Seconds)}
 }
 
-// CSV renders the rows: RFC 4180 (CRLF, quoted where needed), UTF-8,
-// every cell neutralised.
+// CSV renders the rows for Excel and Google Sheets: a UTF-8 byte-order
+// mark, RFC 4180 (CRLF, quoted where needed), every cell neutralised.
 func CSV(rows []Row) []byte {
 	var b bytes.Buffer
+	b.WriteString(bom)
 	w := csv.NewWriter(&b)
 	w.UseCRLF = true
 	_ = w.Write(Header)
@@ -158,22 +175,89 @@ func CSV(rows []Row) []byte {
 	return b.Bytes()
 }
 
-// FileName names the download after the team and the period.
-func FileName(teamID string, p Period) string {
-	return fmt.Sprintf("usage-%s-%s-to-%s.csv", teamID, Day(p.From), Day(p.To))
+// FileName names the download after the team and the period:
+// usage-<team>-<from>-to-<to>.csv, where <team> is the team's name made
+// safe for a file name, or its id when it has no usable name.
+func FileName(teamName, teamID string, p Period) string {
+	name := safeFileName(teamName)
+	if name == "" {
+		name = safeFileName(teamID)
+	}
+	return fmt.Sprintf("usage-%s-%s-to-%s.csv", name, Day(p.From), Day(p.To))
+}
+
+// safeFileName keeps letters (any script), digits, '.' and '_', turns
+// every other run of characters into one '-', trims, and cuts at 60
+// characters: nothing a file system or a download header could misread.
+func safeFileName(s string) string {
+	var b strings.Builder
+	dash := false
+	n := 0
+	for _, r := range s {
+		if n >= 60 {
+			break
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteRune('-')
+			dash = true
+		}
+		n++
+	}
+	return strings.Trim(b.String(), "-._")
+}
+
+// ContentDisposition is the download header for a file name made by
+// FileName: a plain ASCII filename for old clients and, when the name has
+// other letters, the exact one as RFC 6266's filename*.
+func ContentDisposition(name string) string {
+	ascii := true
+	for _, r := range name {
+		if r > 0x7e {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return `attachment; filename="` + name + `"`
+	}
+	fallback := strings.Map(func(r rune) rune {
+		if r > 0x7e {
+			return '_'
+		}
+		return r
+	}, name)
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + url.PathEscape(name)
+}
+
+// LeftOutNote is the sentence that says selected members were not in the
+// report because they were removed from the team after being selected.
+func LeftOutNote(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "1 selected member was removed from the team since and is not in this report."
+	}
+	return fmt.Sprintf("%d selected members were removed from the team since and are not in this report.", n)
 }
 
 var tableT = htmltemplate.Must(htmltemplate.New("t").Parse(`<!doctype html><html><body style="font-family:sans-serif">
-<p>Usage from {{.From}} to {{.To}} for {{len .Rows}} members. The CSV is attached.</p>
-<table border="1" cellpadding="4" cellspacing="0">
+<p>{{.Team}}: usage from {{.From}} to {{.To}} for {{len .Rows}} members. The CSV is attached.</p>
+{{if .LeftOut}}<p>{{.LeftOut}}</p>
+{{end}}<table border="1" cellpadding="4" cellspacing="0">
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}<tr><th colspan="5" align="left">Total</th><th>{{.Calls}}</th><th>{{.Minutes}}</th></tr>
-</table></body></html>`))
+</table>
+<p>Dates are in UTC.</p></body></html>`))
 
 // Email is the report as an email: subject, text, HTML with totals, and
-// the CSV to attach.
-func Email(rows []Row, teamID string, p Period) (subject, text, html string, attachment []byte) {
+// the CSV to attach. leftOut is how many selected members were removed
+// since the selection (a line says so).
+func Email(teamName string, rows []Row, leftOut int, p Period) (subject, text, html string, attachment []byte) {
 	calls, secs := 0, 0
 	table := make([][]string, len(rows))
 	for i, r := range rows {
@@ -181,9 +265,14 @@ func Email(rows []Row, teamID string, p Period) (subject, text, html string, att
 		secs += r.Seconds
 		table[i] = cells(r)
 	}
+	note := LeftOutNote(leftOut)
 	var h bytes.Buffer
-	_ = tableT.Execute(&h, map[string]any{"From": Day(p.From), "To": Day(p.To), "Rows": table, "Header": Header, "Calls": calls, "Minutes": minutes(secs)})
-	subject = fmt.Sprintf("Usage report %s to %s", Day(p.From), Day(p.To))
-	text = fmt.Sprintf("Usage from %s to %s for %d members: %d calls, %s talk minutes in all. The CSV is attached.\n", Day(p.From), Day(p.To), len(rows), calls, minutes(secs))
+	_ = tableT.Execute(&h, map[string]any{"Team": teamName, "From": Day(p.From), "To": Day(p.To), "Rows": table, "Header": Header,
+		"Calls": calls, "Minutes": minutes(secs), "LeftOut": note})
+	subject = fmt.Sprintf("%s: usage report %s to %s", teamName, Day(p.From), Day(p.To))
+	text = fmt.Sprintf("%s: usage from %s to %s for %d members: %d calls, %s talk minutes in all. The CSV is attached.\n", teamName, Day(p.From), Day(p.To), len(rows), calls, minutes(secs))
+	if note != "" {
+		text += "\n" + note + "\n"
+	}
 	return subject, text, h.String(), CSV(rows)
 }

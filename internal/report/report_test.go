@@ -17,18 +17,24 @@ func TestCSVIsRFC4180AndInert(t *testing.T) {
 		{Member: users.Member{Email: "@x@example.com"}}, {Member: users.Member{Email: "-x@example.com"}}, {Member: users.Member{Email: "+x@example.com"}},
 	}
 	out := CSV(rows)
-	if !strings.Contains(string(out), "\r\n") || strings.Count(string(out), "\r\n") != len(rows)+1 {
+	if !strings.HasPrefix(string(out), "\ufeffEmail,") {
+		t.Fatalf("no UTF-8 byte-order mark before the header: %q", out[:10])
+	}
+	if strings.Count(string(out), "\r\n") != len(rows)+1 || strings.Count(string(out), "\n") != len(rows)+1 {
 		t.Fatalf("not CRLF lines: %q", out)
 	}
-	recs, err := csv.NewReader(strings.NewReader(string(out))).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(out), "\ufeff"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], "|") != "email|role|status|last call|last active|calls|talk minutes" {
+	if strings.Join(recs[0], "|") != "Email|Role|Status|Last call|Last active|Calls|Talk minutes" {
 		t.Fatalf("header %v", recs[0])
 	}
-	if recs[1][0] != "'=1+2@example.com" || recs[1][5] != "3" || recs[1][6] != "2.5" || recs[1][4] != "2026-11-28T10:00:00Z" {
+	if strings.Join(recs[1], "|") != "'=1+2@example.com|User|Active|Recently|2026-11-28 10:00|3|2.5" {
 		t.Fatalf("row 1 %v", recs[1])
+	}
+	if strings.Join(recs[2][1:4], "|") != "Admin|Pending app login|Not active" {
+		t.Fatalf("row 2 labels %v", recs[2])
 	}
 	if recs[2][0] != `plain,"quoted"@example.com` || recs[2][4] != "" {
 		t.Fatalf("row 2 %v", recs[2])
@@ -58,5 +64,28 @@ func TestParsePeriod(t *testing.T) {
 		if _, err := ParsePeriod(c[0], c[1], now); err == nil {
 			t.Errorf("%v accepted", c)
 		}
+	}
+}
+
+func TestFileNameIsSafeAndNamesTheTeam(t *testing.T) {
+	p := Period{From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+	for _, c := range []struct{ name, id, want string }{
+		{"Acme Inc", "t_1", "usage-Acme-Inc-2026-11-01-to-2026-11-30.csv"},
+		{"  R&D / \"Ops\"; rm -rf ", "t_1", "usage-R-D-Ops-rm-rf-2026-11-01-to-2026-11-30.csv"},
+		{"Café Müller", "t_1", "usage-Café-Müller-2026-11-01-to-2026-11-30.csv"},
+		{"../../etc/passwd", "t_1", "usage-etc-passwd-2026-11-01-to-2026-11-30.csv"},
+		{"", "t_abc", "usage-t_abc-2026-11-01-to-2026-11-30.csv"},
+		{"???", "t_abc", "usage-t_abc-2026-11-01-to-2026-11-30.csv"},
+		{strings.Repeat("x", 100), "t_1", "usage-" + strings.Repeat("x", 60) + "-2026-11-01-to-2026-11-30.csv"},
+	} {
+		if got := FileName(c.name, c.id, p); got != c.want {
+			t.Errorf("FileName(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := ContentDisposition("usage-Acme-Inc-2026-11-01-to-2026-11-30.csv"); got != `attachment; filename="usage-Acme-Inc-2026-11-01-to-2026-11-30.csv"` {
+		t.Errorf("ascii: %s", got)
+	}
+	if got := ContentDisposition("usage-Café-x.csv"); got != `attachment; filename="usage-Caf_-x.csv"; filename*=UTF-8''usage-Caf%C3%A9-x.csv` {
+		t.Errorf("non-ascii: %s", got)
 	}
 }

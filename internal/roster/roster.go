@@ -68,6 +68,7 @@ type InviteResult struct {
 	Email    string `json:"email"`
 	Result   string `json:"result"`
 	MemberID string `json:"memberId,omitempty"`
+	Reason   string `json:"reason,omitempty"` // why an address is invalid_email (users.EmailReasons)
 }
 
 // Invite invites each address, in the order given: the first ones get
@@ -80,10 +81,10 @@ func (s Service) Invite(ctx context.Context, team Team, invitedBy string, emails
 	var at []int // adds[k] answers emails[at[k]]
 	now := s.Now().UTC()
 	for i, raw := range emails {
-		email, ok := users.NormalizeEmail(raw)
+		email, reason := users.CheckEmail(raw)
 		switch {
-		case !ok:
-			out[i] = InviteResult{Email: raw, Result: "invalid_email"}
+		case reason != "":
+			out[i] = InviteResult{Email: raw, Result: "invalid_email", Reason: reason}
 			continue
 		case seen[email]:
 			out[i] = InviteResult{Email: email, Result: "duplicate_in_request"}

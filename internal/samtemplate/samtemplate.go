@@ -4,6 +4,7 @@
 package samtemplate
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +21,8 @@ import (
 
 // Template is a parsed template.yaml.
 type Template struct {
-	cf *cloudformation.Template
+	cf  *cloudformation.Template
+	doc map[string]any // the whole template, intrinsics processed
 }
 
 // Route is one HttpApi event of a function.
@@ -34,6 +36,15 @@ type Route struct {
 // Pattern is the route as a net/http pattern.
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
+// readTypes are the resource types this package reads. goformation's typed
+// resources lag behind CloudFormation (it does not know SES's EventBridge
+// destination, for one) and refuse properties they do not know, so every
+// other resource is dropped before it parses the template; cfn-lint checks
+// the whole of it.
+var readTypes = map[string]bool{
+	"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true, "AWS::DynamoDB::Table": true,
+}
+
 // Load parses the template at path. Intrinsics are left unresolved where
 // they name resources; nothing read here depends on them.
 func Load(path string) (*Template, error) {
@@ -43,13 +54,35 @@ func Load(path string) (*Template, error) {
 		}
 		return nil
 	}
-	cf, err := goformation.OpenWithOptions(path, &intrinsics.ProcessorOptions{
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	processed, err := intrinsics.ProcessYAML(raw, &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{"Ref": ref},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return &Template{cf: cf}, nil
+	var doc map[string]any
+	if err := json.Unmarshal(processed, &doc); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	resources, _ := doc["Resources"].(map[string]any)
+	for name, r := range resources {
+		if m, ok := r.(map[string]any); !ok || !readTypes[fmt.Sprint(m["Type"])] {
+			delete(resources, name)
+		}
+	}
+	filtered, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := goformation.ParseJSONWithOptions(filtered, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &Template{cf: cf, doc: doc}, nil
 }
 
 // FindRoot walks up from the working directory to the folder holding

@@ -23,11 +23,11 @@ const (
 	sniffBytes  = 64 << 10
 )
 
-// Errors that refuse the whole file.
+// Errors that refuse the whole file (see also NotTextError).
 var (
-	ErrTooLarge    = errors.New("the file is over 5 MiB")
-	ErrTooManyRows = errors.New("the file has more than 50,000 rows")
-	ErrNotText     = errors.New("the file is not UTF-8 text")
+	ErrTooLarge      = errors.New("the file is over 5 MiB")
+	ErrTooManyRows   = errors.New("the file has more than 50,000 rows")
+	ErrNoEmailColumn = errors.New("no column of the file holds email addresses")
 )
 
 // Reader yields a CSV file's records.
@@ -35,13 +35,18 @@ type Reader struct {
 	r     *bufio.Reader
 	delim byte
 	row   int // rows started so far
-	read  int64
 	eof   bool
 }
 
 // NewReader sniffs the delimiter from the start of the file and skips a
-// byte-order mark.
+// byte-order mark. It reads UTF-8 text (Decode makes it) and enforces no
+// size limit (Select does, on the file as uploaded).
 func NewReader(r io.Reader) (*Reader, error) {
+	return newReader(r, 0)
+}
+
+// newReader uses delim when it is not zero instead of sniffing.
+func newReader(r io.Reader, delim byte) (*Reader, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
@@ -51,7 +56,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 		_, _ = br.Discard(3)
 		head = head[3:]
 	}
-	return &Reader{r: br, delim: sniff(head)}, nil
+	if delim == 0 {
+		delim = sniff(head)
+	}
+	return &Reader{r: br, delim: delim}, nil
 }
 
 // sniff picks the delimiter that occurs most, outside quotes, in the first
@@ -123,15 +131,11 @@ func (r *Reader) Next() (Record, error) {
 		if err != nil {
 			return Record{}, err
 		}
-		if r.read++; r.read > MaxBytes {
-			return Record{}, ErrTooLarge
-		}
 		any = true
 		switch {
 		case inQuotes && c == '"':
 			if next, err := r.r.Peek(1); err == nil && next[0] == '"' {
 				_, _ = r.r.ReadByte()
-				r.read++
 				r.add(&cell, '"')
 			} else {
 				inQuotes = false
@@ -146,7 +150,6 @@ func (r *Reader) Next() (Record, error) {
 		case c == '\r':
 			if next, err := r.r.Peek(1); err == nil && next[0] == '\n' {
 				_, _ = r.r.ReadByte()
-				r.read++
 			}
 			flush()
 			return r.record(cells)

@@ -42,6 +42,9 @@ import (
 
 type fnKey struct{}
 
+// testItself marks the test's own reads.
+const testItself = "(the test)"
+
 func asFunction(ctx context.Context, fn string) context.Context {
 	return context.WithValue(ctx, fnKey{}, fn)
 }
@@ -65,6 +68,9 @@ func (r *iamRecorder) record(ctx context.Context, in any, gs ...grant) {
 	switch in.(type) {
 	case *dynamodb.CreateTableInput, *dynamodb.DescribeTableInput:
 		return // the test's own set-up, and the stream poller finding the stream
+	}
+	if fn == testItself {
+		return
 	}
 	if fn == "" {
 		fn = "(no function)"
@@ -142,11 +148,17 @@ func (r *iamRecorder) grants(in any) []grant {
 		return out
 	case *sesv2.SendEmailInput:
 		// SES v2's SendEmail is authorised as ses:SendEmail, and as
-		// ses:SendRawEmail when the content is a raw MIME message.
+		// ses:SendRawEmail when the content is a raw MIME message, on the
+		// sending identity and on the configuration set it goes through.
+		action := "ses:SendEmail"
 		if v.Content != nil && v.Content.Raw != nil {
-			return []grant{{"ses:SendRawEmail", "identity"}}
+			action = "ses:SendRawEmail"
 		}
-		return []grant{{"ses:SendEmail", "identity"}}
+		out := []grant{{action, "identity"}}
+		if v.ConfigurationSetName != nil {
+			out = append(out, grant{action, "configuration-set"})
+		}
+		return out
 	}
 	return []grant{{fmt.Sprintf("unknown:%T", in), "?"}}
 }
@@ -213,6 +225,9 @@ func policies(t *testing.T) map[string]map[grant]bool {
 			if strings.HasSuffix(v, "IdentityArn") {
 				return "identity"
 			}
+		}
+		if strings.Contains(v, ":configuration-set/") {
+			return "configuration-set"
 		}
 		return v
 	}
@@ -285,6 +300,13 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 
 	// The background functions, each with its own context.
 	deliverer := lambdaapp.NewDeliverer(store, ses, cfg, log)
+	// SES's mailbox simulator answers bounces as SES does, to the bounce
+	// function.
+	emailEvents := lambdaapp.NewEmailEvents(store, log)
+	deliverer.Sender = &local.MailboxSimulator{Next: deliverer.Sender, Log: log, Delay: 50 * time.Millisecond, Backoff: 100 * time.Millisecond, Retries: 6,
+		Publish: func(ctx context.Context, ev events.CloudWatchEvent) error {
+			return emailEvents.Handle(asFunction(ctx, "EmailEventsFunction"), ev)
+		}}
 	poller := &local.StreamPoller{DB: db, Streams: local.NewStreams(stack.Services.DynamoDBEndpoint), Table: prefix + "Table", Log: log, Timeout: time.Minute,
 		Handlers: []local.StreamHandler{
 			func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
@@ -371,7 +393,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	}
 
 	var inv inviteResults
-	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"a@iam.example", "b@iam.example", "c@iam.example", "d@iam.example", "e@iam.example"}}, 200).json(t, &inv)
+	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"a@iam.example", "b@iam.example", "c@iam.example", "d@iam.example", "bounce@simulator.amazonses.com"}}, 200).json(t, &inv)
 	withKey(team+"/invitations", map[string]any{"emails": []string{"f@iam.example"}})
 	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"g@iam.example", "h@iam.example", "a@iam.example"}}, 200) // seats run out
 	a, b, c, d := inv.Results[0].MemberID, inv.Results[1].MemberID, inv.Results[2].MemberID, inv.Results[3].MemberID
@@ -418,7 +440,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 
 	// Let the stream functions finish: every email delivered.
 	deadline := time.Now().Add(60 * time.Second)
-	for !poller.Idle() || len(mailTo(t, "owner@iam.example")) < 2 {
+	for !poller.Idle() || len(mailTo(t, "owner@iam.example")) < 2 || !bounced(t, store, created.TeamID, inv.Results[4].MemberID) {
 		if time.Now().After(deadline) {
 			t.Fatal("the stream functions did not finish")
 		}
@@ -456,3 +478,8 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 
 // rawBody is a request body that is not JSON.
 type rawBody struct{ contentType, data string }
+
+func bounced(t *testing.T, store *dynamo.Store, team, member string) bool {
+	m, err := store.GetMember(asFunction(context.Background(), testItself), team, member)
+	return err == nil && m.LastEmail != nil && m.LastEmail.State == "bounced"
+}

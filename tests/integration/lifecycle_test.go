@@ -12,7 +12,7 @@ import (
 
 type inviteResults struct {
 	Results []struct {
-		Email, Result, MemberID string
+		Email, Result, MemberID, Reason string
 	}
 }
 

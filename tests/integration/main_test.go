@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,8 +63,9 @@ func run(m *testing.M) int {
 // newTeam provisions a team the way billing does.
 func newTeam(t *testing.T, plan string, seats int, owner string) string {
 	t.Helper()
+	// Named after the owner's domain: "usage.example team".
 	resp, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(context.Background(),
-		provisioning.Request{Plan: plan, Seats: &seats, OwnerEmail: owner})
+		provisioning.Request{Plan: plan, Seats: &seats, OwnerEmail: owner, Name: strings.ToLower(owner[strings.LastIndex(owner, "@")+1:]) + " team"})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}
@@ -140,11 +142,17 @@ func call(t *testing.T, method, path, tok string, body any) response {
 // send makes one request with the given headers and raw body.
 func send(t *testing.T, method, path, tok string, headers map[string]string, body []byte) response {
 	t.Helper()
+	return sendTo(t, api.URL, method, path, tok, headers, body)
+}
+
+// sendTo is send to another gateway than the shared stack's.
+func sendTo(t *testing.T, base, method, path, tok string, headers map[string]string, body []byte) response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, api.URL+path, rd)
+	req, _ := http.NewRequest(method, base+path, rd)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}

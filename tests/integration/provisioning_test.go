@@ -17,9 +17,13 @@ func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
 	n := func(v int) *int { return &v }
 	team := newTeam(t, "pro", 3, "Owner@Prov.Example")
 	tok := token(t, "owner@prov.example", local.TokenOptions{})
-	want := `{"team":{"id":"` + team + `","name":"owner@prov.example's team","plan":"pro"},"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1}` + "\n"
+	want := `{"team":{"id":"` + team + `","name":"prov.example team","plan":"pro"},"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1}` + "\n"
 	if r := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil); r.Status != 200 || string(r.Body) != want {
 		t.Fatalf("new team summary: %d %s", r.Status, r.Body)
+	}
+	// Without a name, a team is named after its owner.
+	if unnamed, err := svc.Handle(ctx, provisioning.Request{Plan: "pro", Seats: n(3), OwnerEmail: "Solo@Prov.example"}); err != nil || unnamed.Name != "solo@prov.example's team" {
+		t.Fatalf("unnamed team: %+v %v", unnamed, err)
 	}
 	// Billing names the team, and may rename it.
 	named, err := svc.Handle(ctx, provisioning.Request{Plan: "pro", Seats: n(3), OwnerEmail: "named@prov.example", Name: "  Acme Inc  "})

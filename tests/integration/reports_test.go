@@ -71,24 +71,27 @@ func TestUsageReportDownloadAndEmail(t *testing.T) {
 	}
 	ids := []string{res.Results[0].MemberID, res.Results[1].MemberID}
 	r := call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": ids})
-	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") ||
-		!strings.Contains(r.Header.Get("Content-Disposition"), "usage-"+team+"-") {
+	today, start := now.Format("2006-01-02"), now.AddDate(0, 0, -29).Format("2006-01-02")
+	if r.Status != 200 || r.Header.Get("Content-Type") != "text/csv; charset=utf-8" || r.Header.Get("X-Left-Out") != "0" ||
+		r.Header.Get("Content-Disposition") != `attachment; filename="usage-usage.example-team-`+start+`-to-`+today+`.csv"` {
 		t.Fatalf("download: %d %v %s", r.Status, r.Header, r.Body)
 	}
-	recs, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
-	if err != nil || len(recs) != 3 {
-		t.Fatalf("csv: %v %q", err, r.Body)
+	recs := reportRows(t, r.Body)
+	if len(recs) != 3 || strings.Join(recs[0], "|") != "Email|Role|Status|Last call|Last active|Calls|Talk minutes" {
+		t.Fatalf("csv: %q", r.Body)
 	}
-	// Default period: the last 30 days, so the 40-day-old call is out.
-	if recs[1][0] != "'=1+2@usage.example" || recs[1][2] != "active" || recs[1][5] != "2" || recs[1][6] != "2.0" {
+	// Default period: the last 30 days, so the 40-day-old call is out. The
+	// caller's last activity is its latest call's end, to the minute, UTC.
+	lastActive := now.Add(-time.Hour).Add(90 * time.Second).Format("2006-01-02 15:04")
+	if strings.Join(recs[1], "|") != "'=1+2@usage.example|User|Active|Recently|"+lastActive+"|2|2.0" {
 		t.Fatalf("row for the caller: %v", recs[1])
 	}
-	if recs[2][0] != "quiet@usage.example" || recs[2][5] != "0" || recs[2][4] != "" {
+	if strings.Join(recs[2], "|") != "quiet@usage.example|User|Pending app login|Not active||0|0.0" {
 		t.Fatalf("row for the quiet member: %v", recs[2])
 	}
 	from := now.AddDate(0, 0, -60).Format("2006-01-02")
 	r = call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": ids[:1], "from": from})
-	recs, _ = csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+	recs = reportRows(t, r.Body)
 	if recs[1][5] != "3" || recs[1][6] != "12.0" {
 		t.Fatalf("60-day report: %v", recs[1])
 	}
@@ -122,12 +125,81 @@ func TestUsageReportDownloadAndEmail(t *testing.T) {
 	if !strings.Contains(got.Body.HTML, "Total") || !strings.Contains(got.Body.HTML, "=1&#43;2@usage.example") || !strings.Contains(got.Body.Text, "2 calls") {
 		t.Fatalf("report body: %+v", got.Body)
 	}
-	if len(got.Attachments) != 1 || got.Attachments[0].ContentType != "text/csv" || !strings.HasPrefix(got.Attachments[0].Filename, "usage-"+team+"-") {
+	if strings.Contains(got.Body.Text, "removed from the team") {
+		t.Fatalf("a report that left nobody out says it did: %s", got.Body.Text)
+	}
+	if len(got.Attachments) != 1 || got.Attachments[0].ContentType != "text/csv" || got.Attachments[0].Filename != "usage-usage.example-team-"+start+"-to-"+today+".csv" {
 		t.Fatalf("attachments: %+v", got.Attachments)
 	}
 	att, err := base64.StdEncoding.DecodeString(got.Attachments[0].Content)
 	if err != nil || !bytes.Equal(att, download.Body) {
 		t.Fatalf("the attached CSV differs from the download:\n%q\n%q", att, download.Body)
+	}
+}
+
+// reportRows reads a usage report as a spreadsheet would: it must start
+// with a UTF-8 byte-order mark and use CRLF line ends.
+func reportRows(t *testing.T, body []byte) [][]string {
+	t.Helper()
+	if !bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+		t.Fatalf("no byte-order mark: %q", body)
+	}
+	if bytes.Count(body, []byte("\n")) != bytes.Count(body, []byte("\r\n")) {
+		t.Fatalf("not CRLF: %q", body)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(body[3:])).ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v %q", err, body)
+	}
+	return recs
+}
+
+// A member removed after being selected does not block the report: the
+// download covers the others and says who was left out, and so does the
+// email.
+func TestUsageReportLeavesOutRemovedMembers(t *testing.T) {
+	team := newTeam(t, "pro", 10, "owner@gone.example")
+	owner := token(t, "owner@gone.example", local.TokenOptions{})
+	res := invite(t, team, owner, "stays@gone.example", "leaves@gone.example", "also-leaves@gone.example")
+	ids := []string{res.Results[0].MemberID, res.Results[1].MemberID, res.Results[2].MemberID}
+	for _, id := range ids[1:] {
+		if r := call(t, "DELETE", "/v1/teams/"+team+"/members/"+id, owner, nil); r.Status != 204 {
+			t.Fatalf("remove: %d %s", r.Status, r.Body)
+		}
+	}
+	r := call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": ids})
+	if r.Status != 200 || r.Header.Get("X-Left-Out") != "2" || r.Header.Get("X-Left-Out-Ids") != ids[1]+","+ids[2] {
+		t.Fatalf("download: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if recs := reportRows(t, r.Body); len(recs) != 2 || recs[1][0] != "stays@gone.example" || recs[1][2] != "Invitation sent" || recs[1][3] != "Pending" {
+		t.Fatalf("rows: %v", recs)
+	}
+	// The portal's own origin may read the headers (CORS exposes them).
+	r = send(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]string{"Content-Type": "application/json", "Origin": local.PortalOrigin}, []byte(`{"memberIds":["`+ids[0]+`"]}`))
+	if exposed := strings.ToLower(r.Header.Get("Access-Control-Expose-Headers")); !strings.Contains(exposed, "x-left-out-ids") || !strings.Contains(exposed, "content-disposition") {
+		t.Fatalf("exposed headers: %q", exposed)
+	}
+	// Only removed members: nothing to report on, as for ids that never were members.
+	if c := call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": ids[1:]}).problem(t, 400); c != "unknown_members" {
+		t.Fatalf("only removed members: %s", c)
+	}
+
+	r = call(t, "POST", "/v1/teams/"+team+"/usage-report/email", owner, map[string]any{"memberIds": ids})
+	var queued struct{ LeftOut []string }
+	r.json(t, &queued)
+	if r.Status != 202 || len(queued.LeftOut) != 2 {
+		t.Fatalf("email: %d %s", r.Status, r.Body)
+	}
+	var got *storedMail
+	for deadline := time.Now().Add(30 * time.Second); got == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got = findStored(t, "owner@gone.example", "Usage report")
+	}
+	if got == nil {
+		t.Fatal("the usage report email did not arrive")
+	}
+	const note = "2 selected members were removed from the team since and are not in this report."
+	if !strings.Contains(got.Body.Text, note) || !strings.Contains(got.Body.HTML, note) || !strings.Contains(got.Body.HTML, "stays@gone.example") {
+		t.Fatalf("email body: %+v", got.Body)
 	}
 }
 
@@ -154,7 +226,7 @@ func findStored(t *testing.T, to, subject string) *storedMail {
 		t.Fatal(err)
 	}
 	for i, m := range store.Emails {
-		if len(m.Destination.To) == 1 && m.Destination.To[0] == to && strings.HasPrefix(m.Subject, subject) {
+		if len(m.Destination.To) == 1 && m.Destination.To[0] == to && strings.Contains(strings.ToLower(m.Subject), strings.ToLower(subject)) {
 			return &store.Emails[i]
 		}
 	}
