@@ -24,12 +24,12 @@ import (
 	"github.com/teamusers/usersapi/internal/users"
 )
 
-// MaxPayload is the HTTP API's request payload limit.
-const MaxPayload = 10 << 20
-
 // NewGateway serves every route the template declares with the handler of
 // the function it names. A route without a Go endpoint, an endpoint without
 // a route, or a pattern that differs is an error: routes cannot drift.
+// Each function runs as Lambda runs it (its Timeout from the template, the
+// 6 MB payload limits) behind the HTTP API's limits (10 MB bodies, 30-second
+// integrations); see lambda.go.
 func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *slog.Logger) (http.Handler, error) {
 	verifier := NewVerifier(keys, Issuer, Audience)
 	mux := http.NewServeMux()
@@ -43,7 +43,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
 		}
 		served[ep.Function] = true
-		lam := httpadapter.NewV2(ep.Handler(deps))
+		fn := Function{Name: route.Function, Timeout: tmpl.Timeout(route.Function), Handler: httpadapter.NewV2(ep.Handler(deps)).ProxyWithContext}
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
@@ -56,16 +56,13 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 			}
 			ev, err := toEvent(r, route, claims)
 			if err != nil {
-				httpapi.WriteProblem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is over the gateway's 10 MB limit.")
+				// What the HTTP API answers itself; no function runs.
+				w.Header().Set("Content-Type", "text; charset=utf-8")
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				_, _ = fmt.Fprintf(w, "HTTP content length exceeded %d bytes.", MaxPayload)
 				return
 			}
-			resp, err := lam.ProxyWithContext(r.Context(), ev)
-			if err != nil {
-				log.Error("function failed", "function", route.Function, "error", err.Error())
-				httpapi.WriteProblem(w, http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
-				return
-			}
-			writeResponse(w, resp)
+			integrate(w, r, fn, ev, IntegrationTimeout, log)
 		})
 	}
 	for _, ep := range httpapi.Endpoints {
