@@ -5,6 +5,7 @@ run=${RUN_DIR:-.state/run}
 j() { python3 -c "import json,sys; d=json.load(open('$run/info.json')); print(eval(sys.argv[1]))" "$1"; }
 api=$(j 'd["apiUrl"]'); team=$(j 'd["demo"]["teamId"]'); admin=$(j 'd["demo"]["adminEmail"]')
 token=$(.state/bin/devctl token -email "$admin")
+faults=$(python3 -c "import json,sys; f=json.load(open(sys.argv[1])).get('faults') or {}; print('rate %g, index lag %d ms (make faults: what was injected so far)' % (f.get('rate', 0), f.get('indexLagMs', 0)) if f.get('rate') or f.get('indexLagMs') else 'none (make run FAULT_RATE=0.1 for a hostile stack)')" "$run/info.json")
 cat <<TXT
 
   The Users API is running on the local stack.
@@ -14,6 +15,7 @@ cat <<TXT
   DynamoDB       $(j 'd["dynamodbEndpoint"]')  (table $(j 'd["tableName"]'))
   Demo team      $team  (pro, 150 members; also $(j 'd["demo"]["otherTeamId"]') pro and $(j 'd["demo"]["freeTeamId"]') free)
   Admin          $admin   (a user-role member: $(j 'd["demo"]["userEmail"]'))
+  Faults         $faults
 
   Try:
     curl -s -H "Authorization: Bearer \$TOKEN" $api/v1/teams/$team/summary

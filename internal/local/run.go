@@ -37,6 +37,7 @@ type Stack struct {
 	Config   lambdaapp.Config
 	Deps     httpapi.Deps
 	Poller   *StreamPoller
+	SESProxy *SESFaultProxy // the functions' SES endpoint; the viewer and /store stay on Services.SESEndpoint
 	stop     context.CancelFunc
 }
 
@@ -48,6 +49,7 @@ type StackOptions struct {
 	Log                   *slog.Logger
 	Policy                *users.Policy // nil: the defaults
 	SendRate              float64       // emails a second; 0: 50
+	Faults                FaultOptions  // zero: no faults (see FaultOptionsFromEnv)
 }
 
 // Start brings up the services, creates the table from the template and
@@ -60,21 +62,27 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	svcs, err := StartServices(ctx, ServiceOptions{Root: o.Root, StateDir: o.StateDir, DynamoDBPort: o.DynamoDBPort, SESPort: o.SESPort})
+	svcs, err := StartServices(ctx, ServiceOptions{Root: o.Root, StateDir: o.StateDir, DynamoDBPort: o.DynamoDBPort, SESPort: o.SESPort, Faults: o.Faults})
 	if err != nil {
 		return nil, err
 	}
+	proxy, err := StartSESFaultProxy(svcs.SESEndpoint, 0, o.Faults, o.Log)
+	if err != nil {
+		svcs.Stop()
+		return nil, err
+	}
+	stopAll := func() { _ = proxy.Close(); svcs.Stop() }
 	db := NewDynamoDB(svcs.DynamoDBEndpoint)
 	for logical, name := range map[string]string{"Table": TableName, "ArchiveTable": ArchiveTableName} {
 		if err := EnsureTable(ctx, db, tmpl, logical, name); err != nil {
-			svcs.Stop()
+			stopAll()
 			return nil, err
 		}
 	}
 	keys := o.Keys
 	if keys == nil {
 		if keys, err = NewKeys(); err != nil {
-			svcs.Stop()
+			stopAll()
 			return nil, err
 		}
 	}
@@ -82,7 +90,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	_, _ = rand.Read(secret)
 	cfg := lambdaapp.Config{
 		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
-		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
+		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: proxy.URL, MailFrom: "no-reply@usersapi.local",
 		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
@@ -96,10 +104,10 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
 	gw, err := NewGateway(tmpl, deps, keys, o.Log)
 	if err != nil {
-		svcs.Stop()
+		stopAll()
 		return nil, err
 	}
-	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), svcs.SESEndpoint), cfg, o.Log)
+	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), cfg.SESEndpoint), cfg, o.Log)
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
 		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream}}
 	pctx, stop := context.WithCancel(context.Background())
@@ -108,7 +116,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			o.Log.Error("stream poller stopped", "error", err.Error())
 		}
 	}()
-	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, stop: stop}, nil
+	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, SESProxy: proxy, stop: stop}, nil
 }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
@@ -127,8 +135,29 @@ func (s *Stack) Serve(ctx context.Context, port int) (string, func() error, erro
 	return "http://" + l.Addr().String(), func() error { return srv.Serve(l) }, nil
 }
 
-// Stop ends the poller and the services.
+// Stop ends the poller, the SES fault proxy and the services.
 func (s *Stack) Stop() {
 	s.stop()
+	_ = s.SESProxy.Close()
 	s.Services.Stop()
+}
+
+// SetFaults changes, at once, how hostile both stand-ins are: rate, index
+// lag, seed (0 keeps the current one) and kinds (nil: all). Counts keep
+// running; FaultCounts reads them.
+func (s *Stack) SetFaults(ctx context.Context, o FaultOptions) error {
+	if _, err := s.Services.DynamoDBFaults().Set(ctx, o.settings(DynamoDBFaultKinds)); err != nil {
+		return err
+	}
+	s.SESProxy.Configure(o)
+	return nil
+}
+
+// FaultCounts are the faults both stand-ins have injected so far, by kind.
+func (s *Stack) FaultCounts(ctx context.Context) (FaultCounts, error) {
+	st, err := s.Services.DynamoDBFaults().State(ctx)
+	if err != nil {
+		return FaultCounts{}, err
+	}
+	return FaultCounts{DynamoDB: st.Counts, SES: s.SESProxy.State().Counts}, nil
 }
