@@ -780,11 +780,13 @@ class Server:
 
 
 def read_body(environ):
+    length = environ.get("CONTENT_LENGTH")
+    if not length:  # chunked: the server's stream ends with the body
+        return environ["wsgi.input"].read() if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "") else b""
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return environ["wsgi.input"].read(int(length))
     except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
+        return b""
 
 
 def main():

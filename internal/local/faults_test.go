@@ -379,7 +379,9 @@ func TestBatchesComeBackUnprocessed(t *testing.T) {
 	if len(heldKeys.Keys) == 0 || len(heldKeys.Keys) == len(keys) || !aws.ToBool(heldKeys.ConsistentRead) {
 		t.Fatalf("BatchGetItem: %d of %d keys unprocessed (consistent %v)", len(heldKeys.Keys), len(keys), aws.ToBool(heldKeys.ConsistentRead))
 	}
-	sk := func(item map[string]types.AttributeValue) string { return item["SK"].(*types.AttributeValueMemberS).Value }
+	sk := func(item map[string]types.AttributeValue) string {
+		return item["SK"].(*types.AttributeValueMemberS).Value
+	}
 	held, read := map[string]bool{}, map[string]bool{}
 	for _, k := range heldKeys.Keys {
 		held[sk(k)] = true

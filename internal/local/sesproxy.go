@@ -26,15 +26,14 @@ import (
 //   - serverError: 500 or 503, nothing sent;
 //   - acceptedThenTimeout: the request goes to the server (the mail is in
 //     its store), and the caller gets no answer: the proxy holds the
-//     connection for Hang (or until the caller gives up, if sooner) and
-//     then drops it.
+//     connection for a while (DefaultSESHang, see SetHang; or until the
+//     caller gives up, if sooner) and then drops it.
 //
 // Everything else, and every call when no fault is drawn, passes through.
 // The mail viewer and /store stay on the server itself. GET /_faults
 // answers the settings and counts; POST /_faults changes them.
 type SESFaultProxy struct {
-	URL  string        // where the functions send (their SES_ENDPOINT)
-	Hang time.Duration // acceptedThenTimeout: how long the caller waits for nothing
+	URL string // where the functions send (their SES_ENDPOINT)
 
 	upstream string
 	proxy    *httputil.ReverseProxy
@@ -42,6 +41,7 @@ type SESFaultProxy struct {
 	log      *slog.Logger
 
 	mu     sync.Mutex
+	hang   time.Duration // acceptedThenTimeout: how long the caller waits for nothing
 	rate   float64
 	seed   int64
 	kinds  []string // nil: every kind
@@ -68,7 +68,7 @@ func StartSESFaultProxy(upstream string, port int, o FaultOptions, log *slog.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &SESFaultProxy{URL: "http://" + l.Addr().String(), Hang: DefaultSESHang, upstream: upstream,
+	p := &SESFaultProxy{URL: "http://" + l.Addr().String(), hang: DefaultSESHang, upstream: upstream,
 		proxy: httputil.NewSingleHostReverseProxy(u), log: log}
 	p.Configure(o)
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second,
@@ -76,6 +76,13 @@ func StartSESFaultProxy(upstream string, port int, o FaultOptions, log *slog.Log
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() { _ = p.srv.Serve(l) }()
 	return p, nil
+}
+
+// SetHang changes how long an acceptedThenTimeout keeps the caller waiting.
+func (p *SESFaultProxy) SetHang(d time.Duration) {
+	p.mu.Lock()
+	p.hang = d
+	p.mu.Unlock()
 }
 
 // Close stops the proxy.
@@ -205,8 +212,11 @@ func (p *SESFaultProxy) acceptThenDrop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.count(FaultAcceptedThenTimeout)
+	p.mu.Lock()
+	hang := p.hang
+	p.mu.Unlock()
 	select {
-	case <-time.After(p.Hang):
+	case <-time.After(hang):
 	case <-r.Context().Done():
 	}
 	// The server closes the connection without writing a response.

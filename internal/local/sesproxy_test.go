@@ -134,7 +134,7 @@ func TestSESFaults(t *testing.T) {
 
 	t.Run(FaultAcceptedThenTimeout, func(t *testing.T) {
 		p := sesProxy(t, s, FaultOptions{Rate: 1, Kinds: []string{FaultAcceptedThenTimeout}})
-		p.Hang = 100 * time.Millisecond
+		p.SetHang(100 * time.Millisecond)
 		to := address(t)
 		// The connection drops without an answer: no status, no API error.
 		err := send(ctx, p.URL, to)
