@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/teamusers/usersapi/internal/samtemplate"
@@ -543,5 +545,66 @@ func TestIndexReadsLag(t *testing.T) {
 	time.Sleep(time.Until(wrote.Add(lag + 10*time.Millisecond)))
 	if got := index(); got != "new" {
 		t.Fatalf("the index after the lag: %q, want new", got)
+	}
+}
+
+// The stack's one switch: options at Start reach both stand-ins, the
+// functions send mail through the fault proxy, SetFaults changes both at run
+// time and FaultCounts reads both, in the shape `make faults` prints.
+func TestStackFaultSwitch(t *testing.T) {
+	startServices(t) // skips with -short
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stack, err := Start(ctx, StackOptions{Root: root, StateDir: filepath.Join(t.TempDir(), "stack"), Log: quiet,
+		Faults: FaultOptions{Rate: 1, Kinds: []string{FaultThrottling}, Seed: 42}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Stop()
+	if stack.Config.SESEndpoint != stack.SESProxy.URL || stack.SESProxy.URL == stack.Services.SESEndpoint {
+		t.Fatalf("the functions send to %s (proxy %s)", stack.Config.SESEndpoint, stack.SESProxy.URL)
+	}
+	db := rawDynamoDB(stack.Services)
+	get := func() error {
+		_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(TableName), Key: key("TEAM#x", "TEAM")})
+		return err
+	}
+	var throttled *types.ThrottlingException
+	if err := get(); !errors.As(err, &throttled) {
+		t.Fatalf("DynamoDB: %T %v", err, err)
+	}
+	var tooMany *sestypes.TooManyRequestsException
+	if err := send(ctx, stack.Config.SESEndpoint, address(t)); !errors.As(err, &tooMany) {
+		t.Fatalf("SES: %T %v", err, err)
+	}
+	counts, err := stack.FaultCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.DynamoDB[FaultThrottling] != 1 || counts.SES[FaultThrottling] != 1 {
+		t.Fatalf("%+v", counts)
+	}
+	if b, _ := json.Marshal(counts); !strings.HasPrefix(string(b), `{"dynamodb":{`) || !strings.Contains(string(b), `"ses":{"acceptedThenTimeout":0,`) {
+		t.Fatalf("make faults would print %s", b)
+	}
+
+	if err := stack.SetFaults(ctx, FaultOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(); err != nil {
+		t.Fatalf("after SetFaults(off): %v", err)
+	}
+	if err := send(ctx, stack.Config.SESEndpoint, address(t)); err != nil {
+		t.Fatalf("after SetFaults(off): %v", err)
+	}
+	// Kinds one stand-in does not know leave it with nothing to inject.
+	if err := stack.SetFaults(ctx, FaultOptions{Rate: 1, Kinds: []string{FaultAcceptedThenTimeout}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(); err != nil {
+		t.Fatalf("DynamoDB with only an SES kind: %v", err)
 	}
 }
