@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,6 +69,29 @@ func TestFunctionTimeout(t *testing.T) {
 	d, _ := deadline.Load().(time.Time)
 	if d.IsZero() || d.Before(start) || d.After(start.Add(fn.Timeout+time.Second)) {
 		t.Fatalf("the handler's deadline was %v (started %v, timeout %v)", d, start, fn.Timeout)
+	}
+}
+
+// A function's context also ends when it returns; that must never read as
+// a timeout, however the two goroutines are scheduled.
+func TestFastFunctionsNeverTimeOut(t *testing.T) {
+	fn := Function{Name: "Fast", Timeout: 10 * time.Second, Handler: ok}
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range 8 { // busy schedulers make the two endings coincide
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 500 {
+				if _, err := fn.Invoke(context.Background(), events.APIGatewayV2HTTPRequest{}); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d of 4000 instant invocations reported as failed", n)
 	}
 }
 

@@ -68,14 +68,19 @@ func (f Function) Invoke(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	} else if n > MaxInvokeRequest {
 		return zero, ErrRequestTooLarge
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.Timeout)
 	type result struct {
 		resp events.APIGatewayV2HTTPResponse
 		err  error
 	}
 	done := make(chan result, 1)
+	running := make(chan context.Context, 1)
+	values := context.WithoutCancel(ctx)
 	go func() {
+		// The clock starts when the function does, as Lambda's does: a
+		// goroutine the scheduler is slow to start has not used its time.
+		ctx, cancel := context.WithTimeout(values, f.Timeout)
 		defer cancel()
+		running <- ctx
 		defer func() {
 			if p := recover(); p != nil {
 				done <- result{err: fmt.Errorf("function panicked: %v", p)}
@@ -84,22 +89,30 @@ func (f Function) Invoke(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		resp, err := f.Handler(ctx, ev)
 		done <- result{resp, err}
 	}()
+	deadline := <-running
+	var res result
 	select {
-	case res := <-done:
-		if res.err != nil {
-			return zero, res.err
+	case res = <-done:
+	case <-deadline.Done():
+		// The context also ends when the function returns: its answer,
+		// if there is one, wins.
+		select {
+		case res = <-done:
+		default:
+			return zero, fmt.Errorf("%w after %.2f seconds", ErrTimedOut, f.Timeout.Seconds())
 		}
-		b, err := json.Marshal(res.resp) // as the runtime serialises it
-		if err != nil {
-			return zero, err
-		}
-		if len(b) > MaxInvokeResponse {
-			return zero, ErrResponseTooLarge
-		}
-		return res.resp, nil
-	case <-ctx.Done():
-		return zero, fmt.Errorf("%w after %.2f seconds", ErrTimedOut, f.Timeout.Seconds())
 	}
+	if res.err != nil {
+		return zero, res.err
+	}
+	b, err := json.Marshal(res.resp) // as the runtime serialises it
+	if err != nil {
+		return zero, err
+	}
+	if len(b) > MaxInvokeResponse {
+		return zero, ErrResponseTooLarge
+	}
+	return res.resp, nil
 }
 
 // eventSize is the length of the event as API Gateway sends it to Lambda.
