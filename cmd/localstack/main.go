@@ -60,7 +60,8 @@ func run() error {
 		return err
 	}
 	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: *state, DynamoDBPort: *ddbPort, SESPort: *sesPort, Keys: keys, Log: log,
-		Faults: local.FaultOptions{Seed: faults.Seed}}) // the demo data goes in on a kind stack; the faults start once it is there
+		PortalURL: fmt.Sprintf("http://127.0.0.1:%d", *apiPort),
+		Faults:    local.FaultOptions{Seed: faults.Seed}}) // the demo data goes in on a kind stack; the faults start once it is there
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func run() error {
 		return err
 	}
 	info := map[string]any{
-		"apiUrl": url, "mailViewerUrl": stack.Services.SESEndpoint + "/", "dynamodbEndpoint": stack.Services.DynamoDBEndpoint,
+		"apiUrl": url, "portalUrl": url + "/", "mailViewerUrl": stack.Services.SESEndpoint + "/", "dynamodbEndpoint": stack.Services.DynamoDBEndpoint,
 		"sesEndpoint": stack.Services.SESEndpoint, "sesProxyEndpoint": stack.SESProxy.URL, "tableName": local.TableName, "demo": demo, "pid": os.Getpid(),
 		"faults": map[string]any{"rate": faults.Rate, "indexLagMs": faults.IndexLag.Milliseconds()},
 	}

@@ -17,6 +17,7 @@ import (
 // distinct emails that are not in the team yet.
 func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Member) error {
 	var total users.Counters
+	facets := map[users.Facet]int{}
 	var writes []types.WriteRequest
 	now := s.now()
 	for _, m := range ms {
@@ -29,6 +30,7 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 		for _, it := range items {
 			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
+		facets[users.FacetOf(m)]++
 		d := users.CounterDelta("", m.Status)
 		total.Assigned += d.Assigned
 		total.PendingInvitations += d.PendingInvitations
@@ -42,10 +44,12 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	if team.Seats-team.Counters.Assigned < total.Assigned {
 		return users.Errorf(users.KindConflict, "seat_limit_reached", "%d members do not fit in %d free seats.", total.Assigned, team.Seats-team.Counters.Assigned)
 	}
-	upd := s.counterUpdate(teamID, total, team.Seats).Update
+	it, _ := s.counterUpdate(teamID, total, facets, team.Seats)
+	upd := it.Update
 	if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
 		ConditionExpression: upd.ConditionExpression, ExpressionAttributeValues: upd.ExpressionAttributeValues,
+		ExpressionAttributeNames: upd.ExpressionAttributeNames,
 	}); err != nil {
 		return fmt.Errorf("import into %s: reserve %d seats: %w", teamID, total.Assigned, err)
 	}

@@ -22,6 +22,7 @@ type jobRecord struct {
 	TTL         int64          `dynamodbav:"ttl"`
 	ID          string         `dynamodbav:"jobId"`
 	TeamID      string         `dynamodbav:"teamId"`
+	TeamName    string         `dynamodbav:"teamName,omitempty"`
 	Kind        string         `dynamodbav:"kind"`
 	RequestedBy string         `dynamodbav:"requestedBy"`
 	State       string         `dynamodbav:"state"`
@@ -37,7 +38,7 @@ type jobRecord struct {
 }
 
 func (r jobRecord) domain() users.Job {
-	return users.Job{ID: r.ID, TeamID: r.TeamID, Kind: r.Kind, RequestedBy: r.RequestedBy, State: r.State, Position: r.Position,
+	return users.Job{ID: r.ID, TeamID: r.TeamID, TeamName: r.TeamName, Kind: r.Kind, RequestedBy: r.RequestedBy, State: r.State, Position: r.Position,
 		Expected: r.Expected, Done: r.Done, Skipped: r.Skipped, Reasons: r.Reasons, Failed: r.Failed, Step: r.Step, CreatedAt: parseTime(r.CreatedAt)}
 }
 
@@ -45,7 +46,7 @@ func (r jobRecord) domain() users.Job {
 func (s *Store) CreateJob(ctx context.Context, j users.Job) error {
 	now := s.now()
 	item, err := attributevalue.MarshalMap(jobRecord{PK: jobPK(j.ID), SK: skJob, Type: "job", TTL: now.Add(outboxRetention).Unix(),
-		ID: j.ID, TeamID: j.TeamID, Kind: j.Kind, RequestedBy: j.RequestedBy, State: j.State, Expected: j.Expected, CreatedAt: fmtTime(now)})
+		ID: j.ID, TeamID: j.TeamID, TeamName: j.TeamName, Kind: j.Kind, RequestedBy: j.RequestedBy, State: j.State, Expected: j.Expected, CreatedAt: fmtTime(now)})
 	if err != nil {
 		return err
 	}

@@ -24,13 +24,14 @@ import (
 // caller's rule (users.Rule); this file only stores it.
 
 type inviteRecord struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	Type      string `dynamodbav:"type"`
-	TeamID    string `dynamodbav:"teamId"`
-	MemberID  string `dynamodbav:"memberId"`
-	ExpiresAt string `dynamodbav:"expiresAt"`
-	TTL       int64  `dynamodbav:"ttl"`
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	Type       string `dynamodbav:"type"`
+	TeamID     string `dynamodbav:"teamId"`
+	MemberID   string `dynamodbav:"memberId"`
+	ExpiresAt  string `dynamodbav:"expiresAt"`
+	TTL        int64  `dynamodbav:"ttl"`
+	AcceptedAt string `dynamodbav:"acceptedAt,omitempty"` // spent: kept to say so
 }
 
 // tokenRetention keeps a token item this long past its expiry, so that an
@@ -132,10 +133,28 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 		tx.put("member", s.table, items[0], "version = :v", version)
 		tx.put("membership", s.table, items[1], "", nil)
 	}
-	if d := users.CounterDelta(from, to); d != (users.Counters{}) {
-		tx.add("counters", s.counterUpdate(before.TeamID, d, 0))
+	facets := map[users.Facet]int{}
+	facets[users.FacetOf(before.domain())]--
+	if !ch.Remove {
+		facets[users.FacetOf(after.domain())]++
 	}
-	if before.TokenHash != "" && (ch.Remove || before.TokenHash != m.TokenHash) {
+	if it, ok := s.counterUpdate(before.TeamID, users.CounterDelta(from, to), facets, 0); ok {
+		tx.add("counters", it)
+	}
+	// The old token: spent by joining (kept, marked accepted, so a second
+	// use of the link is told so), or replaced or dropped (deleted).
+	spent := !ch.Remove && from == users.StatusInvitationSent && to != users.StatusInvitationSent
+	switch {
+	case before.TokenHash == "" || (!ch.Remove && before.TokenHash == m.TokenHash):
+	case spent:
+		b := before.domain()
+		it, err := attributevalue.MarshalMap(inviteRecord{PK: invitePK(b.TokenHash), SK: skInvite, Type: "invite", TeamID: b.TeamID,
+			MemberID: b.ID, ExpiresAt: fmtTime(b.InvitationExpiresAt), TTL: b.InvitationExpiresAt.Add(tokenRetention).Unix(), AcceptedAt: fmtTime(s.now())})
+		if err != nil {
+			return nil, after, err
+		}
+		tx.put("token-old", s.table, it, "", nil)
+	default:
 		tx.delete("token-old", s.table, key(invitePK(before.TokenHash), skInvite), "", nil)
 	}
 	if !ch.Remove && m.TokenHash != "" && m.TokenHash != before.TokenHash {
@@ -203,6 +222,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 		batch := pending[:min(len(pending), free, invitesPerTxn)]
 		tx := &txn{}
 		var total users.Counters
+		facets := map[users.Facet]int{}
 		for _, i := range batch {
 			m := adds[i].Member
 			m.TeamID = teamID
@@ -229,8 +249,10 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 			}
 			d := users.CounterDelta("", m.Status)
 			total = users.Counters{Assigned: total.Assigned + d.Assigned, PendingInvitations: total.PendingInvitations + d.PendingInvitations, NeverUsedApp: total.NeverUsedApp + d.NeverUsedApp}
+			facets[users.FacetOf(m)]++
 		}
-		tx.add("counters", s.counterUpdate(teamID, total, team.Seats))
+		counters, _ := s.counterUpdate(teamID, total, facets, team.Seats)
+		tx.add("counters", counters)
 		f, err := s.commit(ctx, tx)
 		if err != nil {
 			return nil, fmt.Errorf("add members to %s: %w", teamID, err)
@@ -274,20 +296,21 @@ func (s *Store) inviteItem(m users.Member) (map[string]types.AttributeValue, err
 		MemberID: m.ID, ExpiresAt: fmtTime(m.InvitationExpiresAt), TTL: m.InvitationExpiresAt.Add(tokenRetention).Unix()})
 }
 
-// Invitation finds the member an invitation token (by its hash) opens.
-func (s *Store) Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, err error) {
+// Invitation finds the member an invitation token (by its hash) opens, and
+// whether it was spent already.
+func (s *Store) Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, accepted bool, err error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(invitePK(tokenHash), skInvite), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return "", "", fmt.Errorf("get invitation: %w", err)
+		return "", "", false, fmt.Errorf("get invitation: %w", err)
 	}
 	if out.Item == nil {
-		return "", "", users.ErrInvalidToken
+		return "", "", false, users.ErrInvalidToken
 	}
 	var inv inviteRecord
 	if err := attributevalue.UnmarshalMap(out.Item, &inv); err != nil {
-		return "", "", fmt.Errorf("decode invitation: %w", err)
+		return "", "", false, fmt.Errorf("decode invitation: %w", err)
 	}
-	return inv.TeamID, inv.MemberID, nil
+	return inv.TeamID, inv.MemberID, inv.AcceptedAt != "", nil
 }
 
 // Memberships lists the teams an email belongs to.

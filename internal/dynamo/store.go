@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -73,18 +75,30 @@ func (s *Store) GetTeam(ctx context.Context, teamID string) (users.Team, error) 
 		return users.Team{}, users.ErrTeamNotFound
 	}
 	s.itemsRead.Add(1)
-	var r teamRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return users.Team{}, fmt.Errorf("decode team %s: %w", teamID, err)
+	return teamFromItem(out.Item)
+}
+
+// Teams reads teams by id, 100 to a request; ids that are no team are
+// absent from the answer.
+func (s *Store) Teams(ctx context.Context, ids []string) (map[string]users.Team, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(teamPK(id), skTeam)
 	}
-	return r.domain(), nil
+	out := make(map[string]users.Team, len(ids))
+	err := s.batchGet(ctx, keys, "", func(it map[string]types.AttributeValue) error {
+		t, err := teamFromItem(it)
+		out[t.ID] = t
+		return err
+	})
+	return out, err
 }
 
 // Access reads, in one round trip, the team and the caller's membership in
 // it: everything a team endpoint's authorization needs.
 func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error) {
 	keys := []map[string]types.AttributeValue{key(teamPK(teamID), skTeam), key(userPK(email), membershipSK(teamID))}
-	var team *teamRecord
+	var team *users.Team
 	var ms *membershipRecord
 	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for attempt := 0; len(req) > 0; attempt++ {
@@ -105,8 +119,9 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 			}
 			switch head.Type {
 			case "team":
-				team = new(teamRecord)
-				err = attributevalue.UnmarshalMap(item, team)
+				var t users.Team
+				t, err = teamFromItem(item)
+				team = &t
 			case "membership":
 				ms = new(membershipRecord)
 				err = attributevalue.UnmarshalMap(item, ms)
@@ -120,7 +135,7 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 	if team == nil || ms == nil {
 		return users.Team{}, users.Membership{}, users.ErrTeamNotFound
 	}
-	return team.domain(), ms.domain(), nil
+	return *team, ms.domain(), nil
 }
 
 // CreateTeam writes a new team and its owner, who holds the first seat.
@@ -131,14 +146,19 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member, billingAccount string) error {
 	t.Counters = users.CounterDelta("", owner.Status)
 	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now())
-	items, err := marshalAll(newTeamRecord(t), s.memberRecordOf(owner), newMembershipRecord(owner))
+	t.Facets = map[users.Facet]int{users.FacetOf(owner): 1}
+	items, err := marshalAll(s.memberRecordOf(owner), newMembershipRecord(owner))
+	if err != nil {
+		return err
+	}
+	ti, err := teamItem(t)
 	if err != nil {
 		return err
 	}
 	tx := &txn{}
-	tx.put("team", s.table, items[0], notExists, nil)
-	tx.put("member", s.table, items[1], notExists, nil)
-	tx.put("membership", s.table, items[2], notExists, nil)
+	tx.put("team", s.table, ti, notExists, nil)
+	tx.put("member", s.table, items[0], notExists, nil)
+	tx.put("membership", s.table, items[1], notExists, nil)
 	if billingAccount != "" {
 		tx.put("billing", s.table, map[string]types.AttributeValue{
 			attrPK: str(billingPK(billingAccount)), attrSK: str(skBilling), "type": str("billing"), "teamId": str(t.ID),
@@ -169,13 +189,19 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 // notExists is the condition of every item a write creates.
 const notExists = "attribute_not_exists(PK)"
 
-// UpdateTeam changes a team's plan or seat count. Seats may not drop below
-// the seats already assigned: billing must free seats first.
-func (s *Store) UpdateTeam(ctx context.Context, teamID string, plan *users.Plan, seats *int) (users.Team, error) {
+// UpdateTeam changes a team's name, plan or seat count. Seats may not drop
+// below the seats already assigned: billing must free seats first.
+func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error) {
+	plan, seats := c.Plan, c.Seats
 	set := "SET #u = :now"
 	cond := "attribute_exists(PK)"
 	names := map[string]string{"#u": "updatedAt"}
 	vals := map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: fmtTime(s.now())}}
+	if c.Name != nil {
+		set += ", #name = :name"
+		names["#name"] = "name"
+		vals[":name"] = str(*c.Name)
+	}
 	if plan != nil {
 		set += ", #plan = :plan"
 		names["#plan"] = "plan"
@@ -205,11 +231,7 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, plan *users.Plan,
 	if err != nil {
 		return users.Team{}, fmt.Errorf("update team %s: %w", teamID, err)
 	}
-	var r teamRecord
-	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
-		return users.Team{}, fmt.Errorf("decode team %s: %w", teamID, err)
-	}
-	return r.domain(), nil
+	return teamFromItem(out.Attributes)
 }
 
 // GetMember reads one member of a team.
@@ -238,15 +260,41 @@ func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	return r
 }
 
-// counterUpdate moves a team's counters by d. When the change takes seats
-// it is conditional on their being free, which is what makes overselling
-// impossible under any concurrency: for one seat, assigned < seats; for n
-// seats (conditions cannot add), on the seat count read and on assigned
-// being at most seats − n.
-func (s *Store) counterUpdate(teamID string, d users.Counters, seats int) types.TransactWriteItem {
+// counterUpdate moves a team's counters by d and its facet counters by
+// facets. When the change takes seats it is conditional on their being
+// free, which is what makes overselling impossible under any concurrency:
+// for one seat, assigned < seats; for n seats (conditions cannot add), on
+// the seat count read and on assigned being at most seats − n. ok is false
+// when nothing moves.
+func (s *Store) counterUpdate(teamID string, d users.Counters, facets map[users.Facet]int, seats int) (it types.TransactWriteItem, ok bool) {
 	cond := "attribute_exists(PK)"
-	vals := map[string]types.AttributeValue{
-		":a": num(d.Assigned), ":p": num(d.PendingInvitations), ":n": num(d.NeverUsedApp),
+	vals := map[string]types.AttributeValue{}
+	names := map[string]string{}
+	var adds []string
+	for _, c := range []struct {
+		attr string
+		n    int
+	}{{"assigned", d.Assigned}, {"pendingInvitations", d.PendingInvitations}, {"neverUsedApp", d.NeverUsedApp}} {
+		if c.n != 0 {
+			adds = append(adds, c.attr+" :"+c.attr)
+			vals[":"+c.attr] = num(c.n)
+		}
+	}
+	fs := make([]users.Facet, 0, len(facets))
+	for f, n := range facets {
+		if n != 0 {
+			fs = append(fs, f)
+		}
+	}
+	slices.SortFunc(fs, func(a, b users.Facet) int { return strings.Compare(facetAttr(a), facetAttr(b)) })
+	for i, f := range fs {
+		n := fmt.Sprintf("#f%d", i)
+		names[n] = facetAttr(f)
+		vals[":f"+n[2:]] = num(facets[f])
+		adds = append(adds, n+" :f"+n[2:])
+	}
+	if len(adds) == 0 {
+		return types.TransactWriteItem{}, false
 	}
 	switch {
 	case d.Assigned == 1:
@@ -255,12 +303,16 @@ func (s *Store) counterUpdate(teamID string, d users.Counters, seats int) types.
 		cond += " AND seats = :seats AND assigned <= :max"
 		vals[":seats"], vals[":max"] = num(seats), num(seats-d.Assigned)
 	}
-	return types.TransactWriteItem{Update: &types.Update{
+	u := &types.Update{
 		TableName: &s.table, Key: key(teamPK(teamID), skTeam),
-		UpdateExpression:          aws.String("ADD assigned :a, pendingInvitations :p, neverUsedApp :n"),
+		UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ")),
 		ConditionExpression:       &cond,
 		ExpressionAttributeValues: vals,
-	}}
+	}
+	if len(names) > 0 {
+		u.ExpressionAttributeNames = names
+	}
+	return types.TransactWriteItem{Update: u}, true
 }
 
 func marshalAll(records ...any) ([]map[string]types.AttributeValue, error) {

@@ -17,6 +17,8 @@ type Store interface {
 	Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error)
 	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
+	Memberships(ctx context.Context, email string) ([]users.Membership, error)
+	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
 }
 
 // Reports is what the CSV tools need of the table.
@@ -67,6 +69,7 @@ var Endpoints = []Endpoint{
 	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection", build: csvSelection},
 	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report", build: usageReport},
 	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email", build: emailUsageReport},
+	{Function: "GetMeFunction", Pattern: "GET /v1/me", build: getMe},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls", build: func(d Deps) http.HandlerFunc { return appActivity(d, false) }},
 }
 

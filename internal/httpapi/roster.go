@@ -48,7 +48,7 @@ func invite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		results, err := d.Roster.Invite(r.Context(), a.Team.ID, a.Caller.Email, body.Emails, role)
+		results, err := d.Roster.Invite(r.Context(), roster.TeamOf(a.Team), a.Caller.Email, body.Emails, role)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func resendInvite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, err := d.Roster.ResendInvite(r.Context(), a.Team.ID, id, a.Caller.Email)
+		m, err := d.Roster.ResendInvite(r.Context(), roster.TeamOf(a.Team), id, a.Caller.Email)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func sendInstructions(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, err := d.Roster.SendInstructions(r.Context(), a.Team.ID, id)
+		m, err := d.Roster.SendInstructions(r.Context(), roster.TeamOf(a.Team), id)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func bulk(d Deps) http.HandlerFunc {
 		case body.Role != nil:
 			return users.Errorf(users.KindInvalid, "invalid_role", "role goes only with change_role.")
 		}
-		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, a.Team.ID, body.Action, body.MemberIDs, role)
+		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), body.Action, body.MemberIDs, role)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -262,7 +262,7 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				}
 				a.At, a.Seconds, a.CallID = end, *body.DurationSeconds, body.CallID
 			}
-			ms, err := d.Roster.RecordActivity(r.Context(), c.Email, a)
+			ms, err := d.Roster.RecordActivity(r.Context(), roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
 			if err != nil {
 				return err
 			}

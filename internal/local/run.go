@@ -49,6 +49,7 @@ type StackOptions struct {
 	Log                   *slog.Logger
 	Policy                *users.Policy // nil: the defaults
 	SendRate              float64       // emails a second; 0: 50
+	PortalURL             string        // where the gateway serves the page (invitation links); "": DefaultPortalURL
 	Faults                FaultOptions  // zero: no faults (see FaultOptionsFromEnv)
 }
 
@@ -86,12 +87,17 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
+	// Invitation emails link to the page the gateway serves.
+	portalURL := o.PortalURL
+	if portalURL == "" {
+		portalURL = DefaultPortalURL
+	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	cfg := lambdaapp.Config{
 		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
 		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: proxy.URL, MailFrom: "no-reply@usersapi.local",
-		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
+		Links:  mail.Links{AcceptURL: portalURL + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
 	if o.Policy != nil {

@@ -30,6 +30,23 @@ type view struct {
 	ExpiresAt                                             string
 }
 
+// subjectFor names the team (and, for an invitation, who invited).
+func subjectFor(kind string, v view) string {
+	team := v.TeamName
+	if team == "" {
+		team = "your team"
+	}
+	switch kind {
+	case users.EmailInvitation:
+		if v.InvitedBy != "" {
+			return v.InvitedBy + " invited you to join " + team
+		}
+		return "You are invited to join " + team
+	default:
+		return "Set up the desktop app for " + team
+	}
+}
+
 var (
 	subjects = map[string]string{
 		users.EmailInvitation:   "You are invited to join your team",
@@ -38,20 +55,20 @@ var (
 	htmlT = htmltemplate.Must(htmltemplate.New("").Parse(`
 {{define "invitation"}}<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join the team as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.</p>
+<p>{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join {{if .TeamName}}{{.TeamName}}{{else}}the team{{end}} as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.</p>
 <p><a href="{{.AcceptURL}}">Accept the invitation</a></p>
 <p>The invitation expires on {{.ExpiresAt}}.</p>
 </body></html>{{end}}
 {{define "instructions"}}<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>To start using the app with your team account:</p>
+<p>To start using the app with your {{if .TeamName}}{{.TeamName}} {{end}}team account:</p>
 <ol><li><a href="{{.DownloadURL}}">Download and install the desktop app</a>.</li>
-<li>Sign in with {{.To}}.</li><li>That is all: your team admin will see you as active.</li></ol>
+<li>Sign in with {{.To}}. If you were invited and have not accepted yet, signing in accepts the invitation.</li><li>That is all: your team admin will see you as active.</li></ol>
 </body></html>{{end}}`))
 	textT = texttemplate.Must(texttemplate.New("").Parse(`
 {{define "invitation"}}Hello,
 
-{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join the team as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.
+{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join {{if .TeamName}}{{.TeamName}}{{else}}the team{{end}} as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.
 
 Accept the invitation: {{.AcceptURL}}
 
@@ -59,9 +76,9 @@ The invitation expires on {{.ExpiresAt}}.
 {{end}}
 {{define "instructions"}}Hello,
 
-To start using the app with your team account:
+To start using the app with your {{if .TeamName}}{{.TeamName}} {{end}}team account:
 1. Download and install the desktop app: {{.DownloadURL}}
-2. Sign in with {{.To}}.
+2. Sign in with {{.To}}. If you were invited and have not accepted yet, signing in accepts the invitation.
 3. That is all: your team admin will see you as active.
 {{end}}`))
 )
@@ -75,11 +92,11 @@ type Links struct {
 // Render makes the message for an outbox email; token is the opened
 // invitation token, empty for other kinds.
 func Render(e users.Email, token string, links Links) (Message, error) {
-	subject, ok := subjects[e.Kind]
-	if !ok {
+	if _, ok := subjects[e.Kind]; !ok {
 		return Message{}, fmt.Errorf("no template for email kind %q", e.Kind)
 	}
-	v := view{To: e.To, InvitedBy: e.Data["invitedBy"], Role: e.Data["role"], ExpiresAt: e.Data["expiresAt"], DownloadURL: links.DownloadURL}
+	v := view{To: e.To, TeamName: e.Data["teamName"], InvitedBy: e.Data["invitedBy"], Role: e.Data["role"], ExpiresAt: e.Data["expiresAt"], DownloadURL: links.DownloadURL}
+	subject := subjectFor(e.Kind, v)
 	if token != "" {
 		u, err := url.Parse(links.AcceptURL)
 		if err != nil {

@@ -49,7 +49,7 @@ func (j *Jobs) Start(ctx context.Context, team users.Team, kind, by string) (use
 	if kind == users.JobSendInstructions {
 		expected = team.Counters.NeverUsedApp
 	}
-	job := users.Job{ID: users.NewID("j"), TeamID: teamID, Kind: kind, RequestedBy: by, State: "queued", Expected: expected}
+	job := users.Job{ID: users.NewID("j"), TeamID: teamID, TeamName: team.Name, Kind: kind, RequestedBy: by, State: "queued", Expected: expected}
 	return job, j.JobStore.CreateJob(ctx, job)
 }
 
@@ -71,9 +71,9 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 			m := members[i]
 			var err error
 			if job.Kind == users.JobResendInvites {
-				_, err = j.ResendInvite(ctx, job.TeamID, m.ID, job.RequestedBy)
+				_, err = j.ResendInvite(ctx, Team{job.TeamID, job.TeamName}, m.ID, job.RequestedBy)
 			} else {
-				_, err = j.SendInstructions(ctx, job.TeamID, m.ID)
+				_, err = j.SendInstructions(ctx, Team{job.TeamID, job.TeamName}, m.ID)
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -23,7 +23,7 @@ import (
 type Store interface {
 	AddMembers(ctx context.Context, teamID string, adds []users.NewMember) ([]error, error)
 	UpdateMember(ctx context.Context, teamID, memberID string, rule users.Rule) (users.Member, bool, error)
-	Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, err error)
+	Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, accepted bool, err error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	RecordSignIn(ctx context.Context, in users.SignIn) error
 	AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string) (bool, error)
@@ -46,9 +46,21 @@ func newToken() (token, hash string) {
 	return token, users.HashToken(token)
 }
 
-func (s Service) invitationEmail(teamID, memberID, to, invitedBy string, role users.Role, token string, expires time.Time) users.Email {
-	return users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: to, TeamID: teamID, MemberID: memberID,
-		Data: map[string]string{"invitedBy": invitedBy, "role": string(role), "expiresAt": expires.UTC().Format("January 2, 2006 15:04 UTC"), "sealedToken": s.Tokens.Seal(token)}}
+// Team is what the emails of a team need to name it.
+type Team struct{ ID, Name string }
+
+// TeamOf names a team for its emails.
+func TeamOf(t users.Team) Team { return Team{ID: t.ID, Name: t.Name} }
+
+func (s Service) invitationEmail(team Team, memberID, to, invitedBy string, role users.Role, token string, expires time.Time) users.Email {
+	return users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: to, TeamID: team.ID, MemberID: memberID,
+		Data: map[string]string{"teamName": team.Name, "invitedBy": invitedBy, "role": string(role),
+			"expiresAt": expires.UTC().Format("January 2, 2006 15:04 UTC"), "sealedToken": s.Tokens.Seal(token)}}
+}
+
+func instructionsEmail(team Team, m users.Member) users.Email {
+	return users.Email{ID: users.NewID("e"), Kind: users.EmailInstructions, To: m.Email, TeamID: team.ID, MemberID: m.ID,
+		Data: map[string]string{"teamName": team.Name}}
 }
 
 // InviteResult is one email's outcome.
@@ -60,7 +72,8 @@ type InviteResult struct {
 
 // Invite invites each address, in the order given: the first ones get
 // the free seats. Every address gets a result.
-func (s Service) Invite(ctx context.Context, teamID, invitedBy string, emails []string, role users.Role) ([]InviteResult, error) {
+func (s Service) Invite(ctx context.Context, team Team, invitedBy string, emails []string, role users.Role) ([]InviteResult, error) {
+	teamID := team.ID
 	out := make([]InviteResult, len(emails))
 	seen := map[string]bool{}
 	var adds []users.NewMember
@@ -80,7 +93,7 @@ func (s Service) Invite(ctx context.Context, teamID, invitedBy string, emails []
 		token, hash := newToken()
 		m := users.Member{ID: users.NewID("m"), TeamID: teamID, Email: email, Role: role, Status: users.StatusInvitationSent,
 			InvitedAt: now, InvitedBy: invitedBy, InvitationSentAt: now, InvitationExpiresAt: now.Add(s.Policy.InvitationTTL), TokenHash: hash}
-		e := s.invitationEmail(teamID, m.ID, email, invitedBy, role, token, m.InvitationExpiresAt)
+		e := s.invitationEmail(team, m.ID, email, invitedBy, role, token, m.InvitationExpiresAt)
 		users.QueueEmail(&m, e, now)
 		adds = append(adds, users.NewMember{Member: m, Email: &e})
 		at = append(at, i)
@@ -107,20 +120,20 @@ func (s Service) Invite(ctx context.Context, teamID, invitedBy string, emails []
 }
 
 // ResendInvite gives a pending member a new token and expiry and emails it.
-func (s Service) ResendInvite(ctx context.Context, teamID, memberID, by string) (users.Member, error) {
+func (s Service) ResendInvite(ctx context.Context, team Team, memberID, by string) (users.Member, error) {
 	now := s.Now().UTC()
 	token, hash := newToken()
 	expires := now.Add(s.Policy.InvitationTTL)
-	m, _, err := s.Store.UpdateMember(ctx, teamID, memberID, users.ResendInvitation(hash, expires, now, s.Policy.Cooldown, func(m users.Member) users.Email {
-		return s.invitationEmail(teamID, memberID, m.Email, by, m.Role, token, expires)
+	m, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.ResendInvitation(hash, expires, now, s.Policy.Cooldown, func(m users.Member) users.Email {
+		return s.invitationEmail(team, memberID, m.Email, by, m.Role, token, expires)
 	}))
 	return m, err
 }
 
 // SendInstructions emails the app set-up steps to a member.
-func (s Service) SendInstructions(ctx context.Context, teamID, memberID string) (users.Member, error) {
-	m, _, err := s.Store.UpdateMember(ctx, teamID, memberID, users.SendInstructions(s.Now().UTC(), s.Policy.Cooldown, func(m users.Member) users.Email {
-		return users.Email{ID: users.NewID("e"), Kind: users.EmailInstructions, To: m.Email, TeamID: teamID, MemberID: m.ID}
+func (s Service) SendInstructions(ctx context.Context, team Team, memberID string) (users.Member, error) {
+	m, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.SendInstructions(s.Now().UTC(), s.Policy.Cooldown, func(m users.Member) users.Email {
+		return instructionsEmail(team, m)
 	}))
 	return m, err
 }
@@ -131,9 +144,12 @@ func (s Service) Accept(ctx context.Context, token string) (users.Member, error)
 		return users.Member{}, users.ErrInvalidToken
 	}
 	hash := users.HashToken(token)
-	teamID, memberID, err := s.Store.Invitation(ctx, hash)
+	teamID, memberID, accepted, err := s.Store.Invitation(ctx, hash)
 	if err != nil {
 		return users.Member{}, err
+	}
+	if accepted {
+		return users.Member{}, users.ErrAccepted
 	}
 	m, _, err := s.Store.UpdateMember(ctx, teamID, memberID, users.AcceptInvitation(hash, s.Now().UTC()))
 	if errors.Is(err, users.ErrMemberNotFound) {
@@ -156,19 +172,30 @@ func (s Service) ChangeRole(ctx context.Context, actor users.Membership, teamID,
 // ErrNoTeam means the caller of an app endpoint has joined no team.
 var ErrNoTeam = &users.Error{Kind: users.KindNotFound, Code: "no_team", Message: "This account has not joined a team; accept an invitation first."}
 
-// RecordActivity records app activity for every team the caller has joined.
-func (s Service) RecordActivity(ctx context.Context, email string, a users.Activity) ([]users.Member, error) {
-	ms, err := s.Store.Memberships(ctx, email)
+// AppCaller is who reports activity from the app, as their token says.
+type AppCaller struct {
+	Email         string
+	EmailVerified bool // the identity provider verified the address
+}
+
+// RecordActivity records app activity for every team the caller has
+// joined. A sign-in with a verified address also joins every team that
+// invited it and whose invitation is live (users.JoinBySignIn).
+func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activity) ([]users.Member, error) {
+	ms, err := s.Store.Memberships(ctx, c.Email)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Now()
 	var out []users.Member
 	for _, m := range ms {
+		rule := users.RecordActivity(a, now, s.Policy.ActivityCoalesce)
 		if m.Status == users.StatusInvitationSent {
-			continue
-		}
-		if a.SignIn {
+			if !a.SignIn || !c.EmailVerified {
+				continue
+			}
+			rule = users.JoinBySignIn(a, now, s.Policy.ActivityCoalesce)
+		} else if a.SignIn {
 			err = s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device})
 		} else {
 			_, err = s.Store.AddCall(ctx, m.TeamID, m.MemberID, a.At, a.Seconds, callKey(a))
@@ -176,12 +203,18 @@ func (s Service) RecordActivity(ctx context.Context, email string, a users.Activ
 		if err != nil {
 			return nil, err
 		}
-		mem, _, err := s.Store.UpdateMember(ctx, m.TeamID, m.MemberID, users.RecordActivity(a, now, s.Policy.ActivityCoalesce))
-		if errors.Is(err, users.ErrMemberNotFound) {
-			continue // removed a moment ago
-		}
-		if err != nil {
+		mem, _, err := s.Store.UpdateMember(ctx, m.TeamID, m.MemberID, rule)
+		switch {
+		case errors.Is(err, users.ErrMemberNotFound), errors.Is(err, users.ErrTokenExpired):
+			continue // removed a moment ago; an expired invitation needs a resend
+		case err != nil:
 			return nil, err
+		}
+		if m.Status == users.StatusInvitationSent {
+			// Joined: now the sign-in is the member's.
+			if err := s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device}); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, mem)
 	}
@@ -222,7 +255,8 @@ const (
 // Bulk applies one action to each member, a few at a time, and says what
 // happened to each. A member that cannot take the action is skipped with
 // the reason; nothing else is affected.
-func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail, teamID, action string, memberIDs []string, role users.Role) []BulkResult {
+func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail string, team Team, action string, memberIDs []string, role users.Role) []BulkResult {
+	teamID := team.ID
 	out := make([]BulkResult, len(memberIDs))
 	parallel.Each(len(memberIDs), 8, func(i int) {
 		id := memberIDs[i]
@@ -234,9 +268,9 @@ func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail, t
 		case ActionChangeRole:
 			_, changed, err = s.ChangeRole(ctx, actor, teamID, id, role)
 		case ActionResendInvite:
-			_, err = s.ResendInvite(ctx, teamID, id, actorEmail)
+			_, err = s.ResendInvite(ctx, team, id, actorEmail)
 		case ActionSendInstructions:
-			_, err = s.SendInstructions(ctx, teamID, id)
+			_, err = s.SendInstructions(ctx, team, id)
 		}
 		out[i] = bulkResult(id, changed, err)
 	})

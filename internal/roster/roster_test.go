@@ -14,7 +14,7 @@ import (
 type fakeStore struct {
 	addMembers   func(teamID string, adds []users.NewMember) ([]error, error)
 	updateMember func(teamID, memberID string, rule users.Rule) (users.Member, bool, error)
-	invitation   func(hash string) (string, string, error)
+	invitation   func(hash string) (string, string, bool, error)
 	memberships  func(email string) ([]users.Membership, error)
 	addCall      func(teamID, memberID string, end time.Time, seconds int, key string) (bool, error)
 	signIns      []users.SignIn
@@ -26,7 +26,7 @@ func (f *fakeStore) AddMembers(_ context.Context, teamID string, adds []users.Ne
 func (f *fakeStore) UpdateMember(_ context.Context, teamID, memberID string, rule users.Rule) (users.Member, bool, error) {
 	return f.updateMember(teamID, memberID, rule)
 }
-func (f *fakeStore) Invitation(_ context.Context, hash string) (string, string, error) {
+func (f *fakeStore) Invitation(_ context.Context, hash string) (string, string, bool, error) {
 	return f.invitation(hash)
 }
 func (f *fakeStore) Memberships(_ context.Context, email string) ([]users.Membership, error) {
@@ -55,7 +55,7 @@ func TestInviteAnswersEveryAddressInOrder(t *testing.T) {
 		got = adds
 		return []error{nil, users.Errorf(users.KindConflict, "already_member", "x"), users.Errorf(users.KindConflict, "seat_limit_reached", "x")}, nil
 	}}
-	res, err := service(st).Invite(context.Background(), "t_a", "admin@example.com",
+	res, err := service(st).Invite(context.Background(), Team{ID: "t_a", Name: "Acme"}, "admin@example.com",
 		[]string{"A@example.com", "nope", "b@example.com", "a@example.com", "c@example.com"}, users.RoleUser)
 	if err != nil {
 		t.Fatal(err)
@@ -75,20 +75,20 @@ func TestInviteAnswersEveryAddressInOrder(t *testing.T) {
 	for _, a := range got {
 		m := a.Member
 		if m.Status != users.StatusInvitationSent || m.TokenHash == "" || a.Email == nil || a.Email.Data["sealedToken"] == "" ||
-			m.LastEmail == nil || m.LastEmail.ID != a.Email.ID || !m.InvitationExpiresAt.Equal(now.Add(users.DefaultPolicy.InvitationTTL)) {
+			m.LastEmail == nil || m.LastEmail.ID != a.Email.ID || a.Email.Data["teamName"] != "Acme" || !m.InvitationExpiresAt.Equal(now.Add(users.DefaultPolicy.InvitationTTL)) {
 			t.Fatalf("an invitation as stored: %+v / %+v", m, a.Email)
 		}
 	}
 	// A store failure is the request's failure, not a result.
 	st.addMembers = func(string, []users.NewMember) ([]error, error) { return nil, users.Unavailable(errors.New("busy")) }
-	if _, err := service(st).Invite(context.Background(), "t_a", "x", []string{"d@example.com"}, users.RoleUser); err == nil {
+	if _, err := service(st).Invite(context.Background(), Team{ID: "t_a"}, "x", []string{"d@example.com"}, users.RoleUser); err == nil {
 		t.Fatal("a failed store call was swallowed")
 	}
 }
 
 func TestAcceptRefusesMalformedAndRemovedInvitations(t *testing.T) {
 	st := &fakeStore{
-		invitation: func(string) (string, string, error) { return "t_a", "m_gone", nil },
+		invitation: func(string) (string, string, bool, error) { return "t_a", "m_gone", false, nil },
 		updateMember: func(string, string, users.Rule) (users.Member, bool, error) {
 			return users.Member{}, false, users.ErrMemberNotFound
 		},
@@ -123,7 +123,7 @@ func TestARetriedCallReportHasTheSameKey(t *testing.T) {
 	s := service(st)
 	call := users.Activity{At: now, Seconds: 60}
 	for i := 0; i < 2; i++ {
-		if _, err := s.RecordActivity(context.Background(), "a@example.com", call); err != nil {
+		if _, err := s.RecordActivity(context.Background(), AppCaller{Email: "a@example.com"}, call); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +132,7 @@ func TestARetriedCallReportHasTheSameKey(t *testing.T) {
 	other := call
 	other.Seconds = 61
 	for _, a := range []users.Activity{withID, other} {
-		if _, err := s.RecordActivity(context.Background(), "a@example.com", a); err != nil {
+		if _, err := s.RecordActivity(context.Background(), AppCaller{Email: "a@example.com"}, a); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -127,6 +127,24 @@ func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
 	}
 }
 
+// JoinBySignIn is a sign-in to the app by an invited member, with the
+// invited address verified by the identity provider: it accepts the live
+// invitation and records the sign-in in one change (accepted and first
+// signed in at once, active), so the set-up instructions work for people
+// who never clicked the invitation link. An expired invitation still needs
+// a resend.
+func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
+	return func(m *Member) (Change, error) {
+		if m.Status == StatusInvitationSent {
+			if m.InvitationExpiredAt(now) {
+				return Change{}, ErrTokenExpired
+			}
+			m.Status, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, now, "", false
+		}
+		return RecordActivity(a, now, coalesce)(m)
+	}
+}
+
 // AgeRule moves a member to where time has taken them (see Age).
 func AgeRule(now time.Time, retention time.Duration) Rule {
 	return func(m *Member) (Change, error) {

@@ -64,8 +64,9 @@ var (
 	ErrOwnerProtected = &Error{Kind: KindForbidden, Code: "owner_protected", Message: "The team owner cannot be removed or demoted."}
 	ErrSelfChange     = &Error{Kind: KindForbidden, Code: "cannot_change_self", Message: "Admins cannot remove or demote themselves; ask another admin."}
 	ErrNotPending     = &Error{Kind: KindConflict, Code: "not_pending", Message: "This member has already accepted the invitation."}
-	ErrInvalidToken   = &Error{Kind: KindInvalid, Code: "invalid_token", Message: "This invitation link is not valid; it may have been used or replaced by a newer invitation."}
+	ErrInvalidToken   = &Error{Kind: KindInvalid, Code: "invalid_token", Message: "This invitation link is not valid; it may have been replaced by a newer invitation."}
 	ErrTokenExpired   = &Error{Kind: KindGone, Code: "invitation_expired", Message: "This invitation has expired; ask an admin of the team to resend it."}
+	ErrAccepted       = &Error{Kind: KindConflict, Code: "already_accepted", Message: "This invitation was already accepted; sign in to the app with the invited address."}
 	ErrConflict       = &Error{Kind: KindConflict, Code: "concurrent_change", Message: "The member changed while we were updating it; try again."}
 	ErrInvalidCursor  = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
 )

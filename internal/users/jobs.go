@@ -16,6 +16,7 @@ const (
 type Job struct {
 	ID          string
 	TeamID      string
+	TeamName    string // for the emails it sends
 	Kind        string
 	RequestedBy string
 	State       string // queued, running, done
