@@ -31,6 +31,25 @@ import (
 // 6 MB payload limits) behind the HTTP API's limits (10 MB bodies, 30-second
 // integrations); see lambda.go.
 func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *slog.Logger) (http.Handler, error) {
+	return NewGatewayWith(tmpl, deps, keys, log, GatewayOptions{})
+}
+
+// GatewayOptions adjust the gateway's strictness.
+type GatewayOptions struct {
+	// TimeoutScale multiplies every function's Timeout (the deadline its
+	// handler sees) and the HTTP API's 30 seconds; 0 or 1 is AWS's. The
+	// local stand-ins are far slower than AWS (moto answers one request at
+	// a time, in Python), so a test suite sharing a busy machine may allow
+	// its largest requests more time than AWS would need.
+	TimeoutScale float64
+}
+
+// NewGatewayWith is NewGateway with options.
+func NewGatewayWith(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *slog.Logger, o GatewayOptions) (http.Handler, error) {
+	scale := o.TimeoutScale
+	if scale <= 0 {
+		scale = 1
+	}
 	verifier := NewVerifier(keys, Issuer, Audience)
 	mux := http.NewServeMux()
 	served := map[string]bool{}
@@ -43,7 +62,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
 		}
 		served[ep.Function] = true
-		fn := Function{Name: route.Function, Timeout: tmpl.Timeout(route.Function), Handler: httpadapter.NewV2(ep.Handler(deps)).ProxyWithContext}
+		fn, limit := function(tmpl, route.Function, httpadapter.NewV2(ep.Handler(deps)).ProxyWithContext, scale)
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
@@ -62,7 +81,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 				_, _ = fmt.Fprintf(w, "HTTP content length exceeded %d bytes.", MaxPayload)
 				return
 			}
-			integrate(w, r, fn, ev, IntegrationTimeout, log)
+			integrate(w, r, fn, ev, limit, log)
 		})
 	}
 	for _, ep := range httpapi.Endpoints {
@@ -80,6 +99,13 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 		return mux, nil
 	}
 	return withCORS(mux, cors, PortalOrigin), nil
+}
+
+// function is the Lambda function behind a route, with its template
+// Timeout, and how long the HTTP API waits for it, both scaled.
+func function(tmpl *samtemplate.Template, name string, h ProxyHandler, scale float64) (Function, time.Duration) {
+	return Function{Name: name, Timeout: time.Duration(float64(tmpl.Timeout(name)) * scale), Handler: h},
+		time.Duration(float64(IntegrationTimeout) * scale)
 }
 
 // PortalOrigin is the local stand-in for the PortalOrigin parameter: the

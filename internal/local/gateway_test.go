@@ -179,3 +179,31 @@ func TestGatewayPayloadLimits(t *testing.T) {
 	}
 	awsAnswer(t, post(7<<20), http.StatusRequestEntityTooLarge, "Request Too Long")
 }
+
+// Each route's function gets its template Timeout (Globals merged), and a
+// scaled gateway scales it and the HTTP API's 30 s alike.
+func TestRouteTimeoutsComeFromTheTemplate(t *testing.T) {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		scale float64
+		want  time.Duration
+		limit time.Duration
+	}{
+		{"GetSummaryFunction", 1, 10 * time.Second, 30 * time.Second},
+		{"CsvSelectionFunction", 1, 29 * time.Second, 30 * time.Second},
+		{"GetSummaryFunction", 3, 30 * time.Second, 90 * time.Second},
+	} {
+		fn, limit := function(tmpl, c.name, ok, c.scale)
+		if fn.Timeout != c.want || limit != c.limit || fn.Name != c.name {
+			t.Errorf("%s ×%v: timeout %v, limit %v", c.name, c.scale, fn.Timeout, limit)
+		}
+	}
+}

@@ -51,6 +51,7 @@ type StackOptions struct {
 	SendRate              float64       // emails a second; 0: 50
 	PortalURL             string        // where the gateway serves the page (invitation links); "": DefaultPortalURL
 	Faults                FaultOptions  // zero: no faults (see FaultOptionsFromEnv)
+	TimeoutScale          float64       // function timeouts × this (GatewayOptions); 0: as in AWS
 }
 
 // Start brings up the services, creates the table from the template and
@@ -108,7 +109,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	}
 	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName)
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
-	gw, err := NewGateway(tmpl, deps, keys, o.Log)
+	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})
 	if err != nil {
 		stopAll()
 		return nil, err
