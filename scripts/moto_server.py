@@ -715,7 +715,7 @@ class Server:
             if kind == "unprocessed" and req is not None:
                 split = withhold(op, req)
                 if split is None:  # nothing left to hold back: DynamoDB throttles the call
-                    kind = "provisionedThroughputExceeded"
+                    kind = "provisionedThroughputExceeded" if FAULTS.allowed("provisionedThroughputExceeded") else None
             if kind in ("throttling", "provisionedThroughputExceeded", "internalError", "transactionConflict"):
                 FAULTS.count(kind)
                 raise injected(kind, req or {}, op)
