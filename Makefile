@@ -12,11 +12,14 @@ SES_PORT ?= 8005
 # takes them: make run PARAMETER_OVERRIDES="EmailCooldownSeconds=0 InvitationExpiryDays=1"
 PARAMETER_OVERRIDES ?=
 export API_PORT DYNAMODB_PORT SES_PORT PARAMETER_OVERRIDES
+# The hostile local stack: `make run FAULT_RATE=0.1 FAULT_INDEX_LAG_MS=500`
+# (FAULT_SEED to replay a run). Unset: no faults.
+export FAULT_RATE FAULT_INDEX_LAG_MS FAULT_SEED
 
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions clean chromium screenshots
+.PHONY: help deps run up stop token team nightly faults test lint unit bench build tools functions clean chromium screenshots
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -26,6 +29,8 @@ help:
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"
 	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com NAME=\"Acme Inc\"   provision a team (TEAM=<id> to change one)"
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
+	@echo "make run FAULT_RATE=0.1 [FAULT_INDEX_LAG_MS=500]   the local stack failing as AWS fails"
+	@echo "make faults   the faults injected so far, as one JSON line (FAULT_RATE=… changes the rate first)"
 	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost"
 	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
 
@@ -91,6 +96,9 @@ team: up
 
 nightly: up
 	@$(BIN)/devctl nightly $(if $(AT),-at "$(AT)")
+
+faults: tools
+	@$(BIN)/devctl faults $(if $(FAULT_RATE),-rate "$(FAULT_RATE)") $(if $(FAULT_INDEX_LAG_MS),-index-lag-ms "$(FAULT_INDEX_LAG_MS)")
 
 ## Checks ------------------------------------------------------------------
 

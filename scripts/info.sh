@@ -7,6 +7,7 @@ api=$(j 'd["apiUrl"]'); team=$(j 'd["demo"]["teamId"]'); admin=$(j 'd["demo"]["a
 params=$(j 'd.get("parameterOverrides") or "none (the template defaults)"')
 callers=$(j '",".join(chr(34) + i + chr(34) for i in d["demo"].get("callerIds") or [])')
 token=$(.state/bin/devctl token -email "$admin")
+faults=$(python3 -c "import json,sys; f=json.load(open(sys.argv[1])).get('faults') or {}; print('rate %g, index lag %d ms (make faults: what was injected so far)' % (f.get('rate', 0), f.get('indexLagMs', 0)) if f.get('rate') or f.get('indexLagMs') else 'none (make run FAULT_RATE=0.1 for a hostile stack)')" "$run/info.json")
 cat <<TXT
 
   The Users API is running on the local stack.
@@ -20,6 +21,7 @@ cat <<TXT
   Parameters     $params
   Email cooldown $(j 'd.get("emailCooldownSeconds", 600)') s between two invitation or instruction emails to one member
                  (to change it: make stop; make run PARAMETER_OVERRIDES="EmailCooldownSeconds=0")
+  Faults         $faults
 
   Try (after the export below):
     curl -s -H "Authorization: Bearer \$TOKEN" $api/v1/teams/$team/summary

@@ -1,18 +1,31 @@
-"""Local DynamoDB + DynamoDB Streams stand-in: moto in server mode, serialised.
+"""Local DynamoDB + DynamoDB Streams stand-in: moto in server mode, made to
+act like DynamoDB, including the ways DynamoDB fails.
 
-Two changes to moto's behaviour, both to make it act like DynamoDB:
+Changes to moto's behaviour, all to make it act like DynamoDB:
 
-1. One request at a time (see Serialised below).
+1. One request at a time (see Server below).
 2. TransactWriteItems checks every condition against the state before the
-   transaction, then applies all writes, or none. moto's own version
-   deep-copies every table it touches, once per item, to roll back: a cost
-   that grows with the table, which made a 400-member seed take minutes.
-   Ours snapshots only the items the transaction names.
+   transaction, then applies all writes, or none, and only then emits their
+   stream records. moto's own version deep-copies every table it touches,
+   once per item, to roll back: a cost that grows with the table, which made
+   a 400-member seed take minutes. Ours snapshots only the items named.
 3. Query no longer sorts the whole table first: moto lists and sorts every
    item of the table on each query, then filters and sorts the matches
    again. A query on the table now looks only at its partition, and an index
-   query at the items unsorted. Results are the same (sorted afterwards);
-   only the cost changes, which DynamoDB never had.
+   query at the items unsorted. Results are the same (sorted afterwards).
+4. DynamoDB's limits, always on: an item over 400 KB (409,600 bytes, sized as
+   DynamoDB sizes items) is refused on every write path; a transaction over
+   100 actions or 4 MB is refused; TransactGetItems takes 100 items (moto
+   says 25); ClientRequestToken makes TransactWriteItems idempotent for 10
+   minutes after a committed call, and the same token with other items is
+   IdempotentParameterMismatchException. moto's own 405,000-byte check (an
+   O(n^2) cost on every item built) is replaced by these exact ones.
+5. Faults, off unless asked for (--fault-rate, --index-lag-ms, --seed, or
+   POST /_faults): with probability `rate` a data-plane call fails as
+   DynamoDB fails (throttling, provisioned throughput exceeded, internal
+   server error before or after the write, TransactionConflict
+   cancellations, batches half processed), and index (GSI) reads see the
+   table as it was `lag` ago. GET /_faults counts what was injected.
 
 moto's server handles each connection on its own thread, and its DynamoDB
 backend does not lock around TransactWriteItems, so two conflicting
@@ -22,10 +35,21 @@ let one request at a time into the backend. Bound to 127.0.0.1 by default.
 """
 
 import argparse
+import base64
 import copy
+import hashlib
+import io
+import json
+import os
+import random
 import signal
 import sys
 import threading
+import time
+import uuid
+import zlib
+from collections import deque
+from decimal import Decimal, InvalidOperation
 
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import (
@@ -34,22 +58,347 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
-
+import moto.dynamodb.responses as moto_responses
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
+    ItemSizeToUpdateTooLarge,
     MultipleTransactionsException,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 from moto.dynamodb.models.table import Table
+
+# ---------------------------------------------------------------------------
+# DynamoDB's limits
+
+MAX_ITEM_BYTES = 400 * 1024          # 409,600: the item size limit
+MAX_TRANSACTION_ITEMS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+MAX_TOKEN_LENGTH = 36
+PUT_TOO_LARGE = "Item size has exceeded the maximum allowed size"
+UPDATE_TOO_LARGE = "Item size to update has exceeded the maximum allowed size"
+ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+def number_size(text):
+    """Bytes of a number as DynamoDB sizes it: 1, plus one per two
+    significant digits on each side of the decimal point, plus 1 if it is
+    negative (leading and trailing zeros do not count)."""
+    try:
+        sign, digits, exponent = Decimal(text.strip()).as_tuple()
+    except (InvalidOperation, AttributeError):
+        return len(str(text))
+    digits = list(digits)
+    while digits and digits[-1] == 0:
+        digits.pop()
+        exponent += 1
+    while digits and digits[0] == 0:
+        digits.pop(0)
+    if not digits:
+        return 1
+    whole = min(max(len(digits) + exponent, 0), len(digits))
+    fraction = len(digits) - whole
+    return (whole + 1) // 2 + (fraction + 1) // 2 + 1 + (1 if sign else 0)
+
+
+def value_size(value):
+    """Bytes of one attribute value (wire format, e.g. {"S": "x"})."""
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode("utf-8"))
+    if kind == "N":
+        return number_size(v)
+    if kind == "B":
+        return len(base64.b64decode(v)) if isinstance(v, str) else len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in v)
+    if kind == "NS":
+        return sum(number_size(n) for n in v)
+    if kind == "BS":
+        return sum(len(base64.b64decode(b)) if isinstance(b, str) else len(b) for b in v)
+    if kind == "L":
+        return 3 + len(v) + sum(value_size(e) for e in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + 1 + value_size(e) for k, e in v.items())
+    return 0
+
+
+def item_size(item):
+    """Bytes of an item: its attribute names and values (AWS's rules in
+    "DynamoDB item sizes and formats")."""
+    return sum(len(name.encode("utf-8")) + value_size(v) for name, v in item.items())
+
+
+# moto checks sizes with its own approximation (405,000) on every attribute
+# set, which costs O(n^2) per item; our exact checks replace it.
+LimitedSizeDict.__setitem__ = dict.__setitem__
+# DynamoDB reads up to 100 items in a transaction (moto still says 25).
+moto_responses.TRANSACTION_MAX_ITEMS = MAX_TRANSACTION_ITEMS
+
+
+class DynamoError(Exception):
+    """An answer in DynamoDB's error shape."""
+
+    def __init__(self, status, kind, message, extra=None, message_key="message"):
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+        self.extra, self.message_key = extra or {}, message_key
+
+    def body(self):
+        out = {"__type": ERROR_PREFIX + self.kind, self.message_key: self.message}
+        out.update(self.extra)
+        return json.dumps(out).encode()
+
+
+def validation(message):
+    return DynamoError(400, "ValidationException", message)
+
+
+# ---------------------------------------------------------------------------
+# Fault state (one per server; every access happens under the request lock)
+
+KINDS = (
+    "throttling",
+    "provisionedThroughputExceeded",
+    "internalError",
+    "internalErrorAfterWrite",
+    "transactionConflict",
+    "unprocessed",
+    "indexLagReads",
+)
+DATA_PLANE = {
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
+    "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
+}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+TRANSACTIONS = {"TransactGetItems", "TransactWriteItems"}
+BATCHES = {"BatchGetItem", "BatchWriteItem"}
+
+
+class Faults:
+    def __init__(self, rate=0.0, lag_ms=0, seed=None):
+        self.rate = rate
+        self.lag = lag_ms / 1000.0
+        self.reseed(seed)
+        self.kinds = None  # None: every kind; else the only kinds injected
+        self.token_ttl = 600.0
+        self.tokens = {}  # ClientRequestToken -> (digest, committed at)
+        self.token_replays = 0
+        self.counts = dict.fromkeys(KINDS, 0)
+
+    def reseed(self, seed):
+        self.seed = seed if seed is not None else int.from_bytes(os.urandom(4), "big")
+        self.rng = random.Random(self.seed)
+
+    def state(self):
+        return {
+            "rate": self.rate,
+            "indexLagMs": int(round(self.lag * 1000)),
+            "seed": self.seed,
+            "kinds": sorted(self.kinds) if self.kinds is not None else None,
+            "tokenTtlSeconds": self.token_ttl,
+            "tokenReplays": self.token_replays,
+            "counts": dict(self.counts),
+        }
+
+    def configure(self, req):
+        if "rate" in req:
+            rate = float(req["rate"])
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError("rate must be from 0 to 1")
+            self.rate = rate
+        if "indexLagMs" in req:
+            lag = int(req["indexLagMs"])
+            if lag < 0:
+                raise ValueError("indexLagMs must not be negative")
+            self.lag = lag / 1000.0
+        if "seed" in req:
+            self.reseed(None if req["seed"] is None else int(req["seed"]))
+        if "kinds" in req:
+            kinds = req["kinds"]
+            if kinds is not None:
+                unknown = set(kinds) - set(KINDS)
+                if unknown:
+                    raise ValueError("unknown kinds: %s" % ", ".join(sorted(unknown)))
+                kinds = set(kinds)
+            self.kinds = kinds
+        if "tokenTtlSeconds" in req:
+            self.token_ttl = float(req["tokenTtlSeconds"])
+        if req.get("reset"):
+            self.counts = dict.fromkeys(KINDS, 0)
+            self.token_replays = 0
+
+    def allowed(self, kind):
+        return self.kinds is None or kind in self.kinds
+
+    def pick(self, op):
+        """The fault to inject into this call, or None."""
+        if self.rate <= 0 or self.rng.random() >= self.rate:
+            return None
+        kinds = ["throttling", "provisionedThroughputExceeded", "internalError"]
+        if op in WRITES:
+            kinds.append("internalErrorAfterWrite")
+        if op in TRANSACTIONS:
+            kinds.append("transactionConflict")
+        if op in BATCHES:
+            kinds.append("unprocessed")
+        kinds = [k for k in kinds if self.allowed(k)]
+        return self.rng.choice(kinds) if kinds else None
+
+    def count(self, kind):
+        self.counts[kind] += 1
+
+
+FAULTS = Faults()
+
+
+# ---------------------------------------------------------------------------
+# Lagging indexes: while a lag is set, every write logs the image it
+# replaced, per table; an index read swaps the images of the last `lag`
+# seconds back in, runs, and swaps the current ones back (requests are
+# serialised, so nobody sees the swap). Nothing is logged when lag is 0.
+
+
+def key_of(table, attrs):
+    hash_key = moto_dynamo_type(attrs[table.hash_key_attr])
+    range_key = moto_dynamo_type(attrs[table.range_key_attr]) if table.range_key_attr else None
+    return hash_key, range_key
+
+
+def moto_dynamo_type(value):
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return value if isinstance(value, DynamoType) else DynamoType(value)
+
+
+def log_write(table, hash_key, range_key, previous):
+    if FAULTS.lag <= 0:
+        return
+    log = table.__dict__.setdefault("_lag_log", deque())
+    now = time.monotonic()
+    log.append((now, hash_key, range_key, previous))
+    while log and log[0][0] < now - FAULTS.lag:
+        log.popleft()
+
+
+def stored(table, hash_key, range_key):
+    try:
+        return table.items[hash_key][range_key] if range_key is not None else table.items[hash_key]
+    except KeyError:
+        return None
+
+
+def place(table, hash_key, range_key, item):
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    if item is None:
+        part = table.items.get(hash_key)
+        if part is not None:
+            part.pop(range_key, None)
+            if not part:
+                table.items.pop(hash_key, None)
+    else:
+        table.items.setdefault(hash_key, {})[range_key] = item
+
+
+def lagged_read(table, read):
+    """Runs read() against the table as it was FAULTS.lag seconds ago."""
+    log = table.__dict__.get("_lag_log")
+    if FAULTS.lag <= 0 or not log:
+        return read()
+    cutoff = time.monotonic() - FAULTS.lag
+    while log and log[0][0] < cutoff:
+        log.popleft()
+    then = {}
+    for _, hash_key, range_key, previous in log:  # oldest first: keep the first image
+        then.setdefault((hash_key, range_key), previous)
+    if not then:
+        return read()
+    now = {}
+    for (hash_key, range_key), previous in then.items():
+        now[(hash_key, range_key)] = stored(table, hash_key, range_key)
+        place(table, hash_key, range_key, previous)
+    FAULTS.count("indexLagReads")
+    try:
+        return read()
+    finally:
+        for (hash_key, range_key), current in now.items():
+            place(table, hash_key, range_key, current)
+
+
+_table_put = Table.put_item
+_table_delete = Table.delete_item
+
+
+def table_put_item(self, item_attrs, *args, **kwargs):
+    if FAULTS.lag <= 0 or self.hash_key_attr not in item_attrs or (
+            self.range_key_attr and self.range_key_attr not in item_attrs):
+        return _table_put(self, item_attrs, *args, **kwargs)
+    hash_key, range_key = key_of(self, item_attrs)
+    previous = stored(self, hash_key, range_key)  # replaced, never mutated
+    item = _table_put(self, item_attrs, *args, **kwargs)
+    log_write(self, hash_key, range_key, previous)
+    return item
+
+
+def table_delete_item(self, hash_key, range_key):
+    item = _table_delete(self, hash_key, range_key)
+    if item is not None:
+        log_write(self, hash_key, range_key, item)
+    return item
+
+
+Table.put_item = table_put_item
+Table.delete_item = table_delete_item
+
+
+# ---------------------------------------------------------------------------
+# UpdateItem: the finished item must fit in 400 KB; a refused update leaves
+# the item and the stream as they were (moto would leave it half applied).
+
+_backend_update = DynamoDBBackend.update_item
+
+
+def update_item(self, table_name, key, *args, **kwargs):
+    table = self.get_table(table_name)
+    hash_key, range_key = self.get_keys_value(table, key)
+    before = copy.deepcopy(table.get_item(hash_key, range_key))
+    shard, table.stream_shard = table.stream_shard, None
+    try:
+        item = _backend_update(self, table_name, key, *args, **kwargs)
+        if item_size(item.to_json()["Attributes"]) > MAX_ITEM_BYTES:
+            raise ItemSizeToUpdateTooLarge()
+    except Exception:
+        place(table, hash_key, range_key, before)
+        raise
+    finally:
+        table.stream_shard = shard
+    if shard is not None:
+        shard.add(before, item)
+    log_write(table, hash_key, range_key, before)
+    return item
+
+
+DynamoDBBackend.update_item = update_item
+
+
+# ---------------------------------------------------------------------------
+# TransactWriteItems: all or nothing.
 
 OPS = {"ConditionCheck", "Put", "Delete", "Update"}
 
 
 def transact_write_items(self, transact_items):
-    if len(transact_items) > 100:
+    if len(transact_items) > MAX_TRANSACTION_ITEMS:
         raise TooManyTransactionsException()
     ops, seen = [], set()
     for entry in transact_items:
@@ -91,42 +440,56 @@ def transact_write_items(self, transact_items):
     if failed:
         raise TransactionCanceledException(reasons)
 
-    # All or nothing: keep the named items to put back if a write fails.
-    saved = []
+    # All or nothing: keep the named items to put back if a write fails, and
+    # hold the stream records until the transaction has committed.
+    saved, shards = [], {}
     for op_type, op, table, key in ops:
         hash_key, range_key = self.get_keys_value(table, key)
         saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        if table.stream_shard is not None:
+            shards[id(table)] = (table, table.stream_shard)
+            table.stream_shard = None
     try:
-        for op_type, op, table, key in ops:
+        for i, (op_type, op, table, key) in enumerate(ops):
             name = op["TableName"]
-            if op_type == "Put":
-                self.put_item(name, op["Item"])
-            elif op_type == "Delete":
-                self.delete_item(name, key)
-            elif op_type == "Update":
-                self.update_item(
-                    name, key,
-                    update_expression=op["UpdateExpression"],
-                    expression_attribute_names=op.get("ExpressionAttributeNames"),
-                    expression_attribute_values=op.get("ExpressionAttributeValues"),
-                )
+            try:
+                if op_type == "Put":
+                    self.put_item(name, op["Item"])
+                elif op_type == "Delete":
+                    self.delete_item(name, key)
+                elif op_type == "Update":
+                    self.update_item(
+                        name, key,
+                        update_expression=op["UpdateExpression"],
+                        expression_attribute_names=op.get("ExpressionAttributeNames"),
+                        expression_attribute_values=op.get("ExpressionAttributeValues"),
+                    )
+            except ItemSizeToUpdateTooLarge:
+                # DynamoDB can only size an update while the transaction
+                # runs, so it cancels it rather than refusing the request.
+                reasons = [(None, None, None)] * len(ops)
+                reasons[i] = ("ValidationError", UPDATE_TOO_LARGE, None)
+                raise TransactionCanceledException(reasons)
     except Exception:
         for table, hash_key, range_key, old in saved:
-            if range_key is None:
-                if old is None:
-                    table.items.pop(hash_key, None)
-                else:
-                    table.items[hash_key] = old
-            elif old is None:
-                table.items[hash_key].pop(range_key, None)
-            else:
-                table.items[hash_key][range_key] = old
+            place(table, hash_key, range_key, old)
+        for table, shard in shards.values():
+            table.stream_shard = shard
         raise
+    for table, shard in shards.values():
+        table.stream_shard = shard
+    for (op_type, op, table, key), (_, hash_key, range_key, old) in zip(ops, saved):
+        if op_type == "ConditionCheck" or table.stream_shard is None:
+            continue
+        new = table.get_item(hash_key, range_key)
+        if old is not None or new is not None:
+            table.stream_shard.add(old, new)
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
 
 _table_query = Table.query
+_table_scan = Table.scan
 
 
 def query(self, hash_key, *args, **kwargs):
@@ -149,33 +512,298 @@ def query(self, hash_key, *args, **kwargs):
 
     self.all_items = partition if (index_name is None and hash_key is not None) else unsorted
     try:
+        if index_name is not None:
+            return lagged_read(self, lambda: _table_query(self, hash_key, *args, **kwargs))
         return _table_query(self, hash_key, *args, **kwargs)
     finally:
         del self.all_items
 
 
+def scan(self, *args, **kwargs):
+    index_name = kwargs.get("index_name", args[4] if len(args) > 4 else None)
+    if index_name is not None:
+        return lagged_read(self, lambda: _table_scan(self, *args, **kwargs))
+    return _table_scan(self, *args, **kwargs)
+
+
 Table.query = query
+Table.scan = scan
 
 
-class Serialised:
+# ---------------------------------------------------------------------------
+# Checks made on the request itself, before anything runs (always on).
+
+
+def check_request(op, req):
+    if op == "PutItem":
+        if item_size(req.get("Item", {})) > MAX_ITEM_BYTES:
+            raise validation(PUT_TOO_LARGE)
+    elif op == "BatchWriteItem":
+        for writes in req.get("RequestItems", {}).values():
+            for w in writes:
+                put = w.get("PutRequest")
+                if put and item_size(put.get("Item", {})) > MAX_ITEM_BYTES:
+                    raise validation(PUT_TOO_LARGE)
+    elif op == "TransactWriteItems":
+        items = req.get("TransactItems", [])
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise validation(
+                "1 validation error detected: Value at 'TransactItems' failed to satisfy "
+                "constraint: Member must have length less than or equal to 100")
+        total = 0
+        for entry in items:
+            for op_type, action in entry.items():
+                if op_type == "Put":
+                    size = item_size(action.get("Item", {}))
+                    if size > MAX_ITEM_BYTES:
+                        raise validation(PUT_TOO_LARGE)
+                elif op_type == "Update":
+                    size = item_size(action.get("Key", {})) + sum(
+                        value_size(v) for v in (action.get("ExpressionAttributeValues") or {}).values())
+                else:
+                    size = item_size(action.get("Key", {}))
+                total += size
+        if total > MAX_TRANSACTION_BYTES:
+            raise validation(
+                "Collection size of items exceeded, which can also be caused by the "
+                "aggregate size of the items in the transaction exceeding the 4MB limit")
+        token = req.get("ClientRequestToken")
+        if token is not None and len(token) > MAX_TOKEN_LENGTH:
+            raise validation(
+                "1 validation error detected: Value '%s' at 'clientRequestToken' failed to "
+                "satisfy constraint: Member must have length less than or equal to 36" % token)
+
+
+def injected(kind, req, op):
+    """The error answer of a fault that stops the call before it runs."""
+    if kind == "throttling":
+        return DynamoError(400, "ThrottlingException",
+                           "Throughput exceeds the current capacity of your table or index. DynamoDB is "
+                           "automatically scaling your table or index so please try again shortly. If "
+                           "exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/"
+                           "amazondynamodb/latest/developerguide/bp-partition-key-design.html")
+    if kind == "provisionedThroughputExceeded":
+        return DynamoError(400, "ProvisionedThroughputExceededException",
+                           "The level of configured provisioned throughput for the table was exceeded. "
+                           "Consider increasing your provisioning level with the UpdateTable API.")
+    if kind in ("internalError", "internalErrorAfterWrite"):
+        return DynamoError(500, "InternalServerError", "Internal server error")
+    if kind == "transactionConflict":
+        n = max(len(req.get("TransactItems", [])), 1)
+        conflicts = set(FAULTS.rng.sample(range(n), FAULTS.rng.randint(1, n)))
+        reasons = [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+            if i in conflicts else {"Code": "None"} for i in range(n)
+        ]
+        message = "Transaction cancelled, please refer cancellation reasons for specific reasons [%s]" % (
+            ", ".join(r["Code"] for r in reasons))
+        return DynamoError(400, "TransactionCanceledException", message,
+                           extra={"CancellationReasons": reasons}, message_key="Message")
+    raise ValueError(kind)
+
+
+def withhold(op, req):
+    """Splits a batch: returns (the request to run, what to report as
+    unprocessed), or None when the batch has fewer than two entries."""
+    requests = req.get("RequestItems", {})
+    entries = []
+    for table, spec in requests.items():
+        keys = spec["Keys"] if op == "BatchGetItem" else spec
+        entries.extend((table, i) for i in range(len(keys)))
+    if len(entries) < 2:
+        return None
+    held = set(FAULTS.rng.sample(entries, FAULTS.rng.randint(1, len(entries) - 1)))
+    run, unprocessed = {}, {}
+    for table, spec in requests.items():
+        keys = spec["Keys"] if op == "BatchGetItem" else spec
+        kept = [k for i, k in enumerate(keys) if (table, i) not in held]
+        left = [k for i, k in enumerate(keys) if (table, i) in held]
+        if op == "BatchGetItem":
+            rest = {k: v for k, v in spec.items() if k != "Keys"}
+            if kept:
+                run[table] = dict(rest, Keys=kept)
+            if left:
+                unprocessed[table] = dict(rest, Keys=left)
+        else:
+            if kept:
+                run[table] = kept
+            if left:
+                unprocessed[table] = left
+    return dict(req, RequestItems=run), unprocessed
+
+
+def token_digest(req):
+    return hashlib.sha256(json.dumps(req.get("TransactItems"), sort_keys=True).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# The server
+
+
+def answer(start_response, status, body):
+    """Our own answer, in DynamoDB's shape (the SDK checks X-Amz-Crc32)."""
+    reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}[status]
+    start_response("%d %s" % (status, reason), [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(body))),
+        ("x-amzn-RequestId", uuid.uuid4().hex.upper()),
+        ("X-Amz-Crc32", str(zlib.crc32(body) & 0xFFFFFFFF)),
+    ])
+    return [body]
+
+
+def with_body(headers, body):
+    """moto's headers for a body we changed: new length and checksum."""
+    out = [(k, v) for k, v in headers if k.lower() not in ("content-length", "x-amz-crc32")]
+    out.append(("Content-Length", str(len(body))))
+    out.append(("X-Amz-Crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
+    return out
+
+
+class Server:
+    """One request at a time into moto, with DynamoDB's limits and faults."""
+
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_faults":
+            return self.control(environ, start_response)
+        service, _, op = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        if service != "DynamoDB_20120810" or op not in DATA_PLANE:
+            with self.lock:
+                # Materialise the body inside the lock: moto builds responses lazily.
+                return list(self.app(environ, start_response))
+        body = read_body(environ)  # outside the lock: a slow client blocks nobody
         with self.lock:
-            # Materialise the body inside the lock: moto builds responses lazily.
-            return list(self.app(environ, start_response))
+            return self.data_plane(op, body, environ, start_response)
+
+    def run(self, environ, body):
+        """Calls moto; returns (status line, headers, body)."""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        seen = {}
+
+        def start(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return lambda data: chunks.append(data)
+
+        chunks = []
+        result = self.app(environ, start)
+        try:
+            for chunk in result:
+                chunks.append(chunk)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return seen["status"], seen["headers"], b"".join(chunks)
+
+    def data_plane(self, op, body, environ, start_response):
+        needs_request = op in ("PutItem", "BatchWriteItem", "TransactWriteItems")
+        kind = FAULTS.pick(op)
+        req = None
+        if needs_request or kind in ("transactionConflict", "unprocessed"):
+            try:
+                req = json.loads(body or b"{}")
+            except ValueError:
+                req = None  # moto answers a malformed request
+        try:
+            if req is not None:
+                check_request(op, req)
+            token = req.get("ClientRequestToken") if (req is not None and op == "TransactWriteItems") else None
+            if kind == "unprocessed" and req is not None:
+                split = withhold(op, req)
+                if split is None:  # nothing left to hold back: DynamoDB throttles the call
+                    kind = "provisionedThroughputExceeded" if FAULTS.allowed("provisionedThroughputExceeded") else None
+            if kind in ("throttling", "provisionedThroughputExceeded", "internalError", "transactionConflict"):
+                FAULTS.count(kind)
+                raise injected(kind, req or {}, op)
+            if token is not None:
+                now = time.monotonic()
+                for t in [t for t, (_, at) in FAULTS.tokens.items() if at < now - FAULTS.token_ttl]:
+                    del FAULTS.tokens[t]
+                known = FAULTS.tokens.get(token)
+                if known is not None:
+                    if known[0] != token_digest(req):
+                        raise DynamoError(400, "IdempotentParameterMismatchException",
+                                          "DynamoDB rejected the request because you retried a request "
+                                          "with a different payload but with an idempotent token that "
+                                          "was already used.")
+                    FAULTS.token_replays += 1  # committed already: success, nothing applied
+                    return answer(start_response, 200, b"{}")
+        except DynamoError as e:
+            return answer(start_response, e.status, e.body())
+
+        if kind == "unprocessed" and req is not None:
+            run_req, unprocessed = split
+            status, headers, out = self.run(environ, json.dumps(run_req).encode())
+            if status.startswith("200"):
+                FAULTS.count("unprocessed")
+                resp = json.loads(out or b"{}")
+                field = "UnprocessedKeys" if op == "BatchGetItem" else "UnprocessedItems"
+                resp[field] = dict(resp.get(field) or {}, **unprocessed)
+                out = json.dumps(resp).encode()
+                headers = with_body(headers, out)
+            start_response(status, headers)
+            return [out]
+
+        status, headers, out = self.run(environ, body)
+        ok = status.startswith("200")
+        if token is not None and ok:
+            FAULTS.tokens[token] = (token_digest(req), time.monotonic())
+        if kind == "internalErrorAfterWrite" and ok:
+            # The write happened; the caller is told it failed.
+            FAULTS.count("internalErrorAfterWrite")
+            e = injected(kind, req or {}, op)
+            return answer(start_response, e.status, e.body())
+        start_response(status, headers)
+        return [out]
+
+    def control(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        with self.lock:
+            if method == "POST":
+                try:
+                    FAULTS.configure(json.loads(read_body(environ) or b"{}"))
+                except (ValueError, TypeError) as e:
+                    out = json.dumps({"message": str(e)}).encode()
+                    start_response("400 Bad Request", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
+                    return [out]
+                print("faults:", json.dumps(FAULTS.state()), file=sys.stderr, flush=True)
+            elif method != "GET":
+                start_response("405 Method Not Allowed", [("Allow", "GET, POST"), ("Content-Length", "0")])
+                return [b""]
+            out = json.dumps(FAULTS.state()).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
+        return [out]
+
+
+def read_body(environ):
+    length = environ.get("CONTENT_LENGTH")
+    if not length:  # chunked: the server's stream ends with the body
+        return environ["wsgi.input"].read() if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "") else b""
+    try:
+        return environ["wsgi.input"].read(int(length))
+    except ValueError:
+        return b""
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--fault-rate", type=float, default=0.0,
+                   help="probability that a data-plane call fails as DynamoDB fails (0-1)")
+    p.add_argument("--index-lag-ms", type=int, default=0,
+                   help="index (GSI) reads see the table as it was this long ago")
+    p.add_argument("--seed", type=int, default=None, help="seed for the faults (default: random)")
     args = p.parse_args()
+    FAULTS.configure({"rate": args.fault_rate, "indexLagMs": args.index_lag_ms, "seed": args.seed})
+    print("faults:", json.dumps(FAULTS.state()), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, Serialised(app), threaded=True,
+    run_simple(args.host, args.port, Server(app), threaded=True,
                request_handler=MotoRequestHandler)
 
 

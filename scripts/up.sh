@@ -15,12 +15,17 @@ if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null && [ -f "$run/in
       exit 1
     fi
   fi
+  # Already running: a FAULT_RATE or FAULT_INDEX_LAG_MS given now applies to it.
+  if [ -n "${FAULT_RATE:-}${FAULT_INDEX_LAG_MS:-}" ]; then
+    .state/bin/devctl faults -state "$run" ${FAULT_RATE:+-rate "$FAULT_RATE"} ${FAULT_INDEX_LAG_MS:+-index-lag-ms "$FAULT_INDEX_LAG_MS"} >/dev/null
+  fi
   exit 0
 fi
 rm -f "$run/info.json"
 setsid nohup .state/bin/localstack -state "$run" \
   -api-port "${API_PORT:-3000}" -dynamodb-port "${DYNAMODB_PORT:-8000}" -ses-port "${SES_PORT:-8005}" \
   -parameter-overrides "${PARAMETER_OVERRIDES:-}" \
+  -fault-rate "${FAULT_RATE:-0}" -index-lag-ms "${FAULT_INDEX_LAG_MS:-0}" -fault-seed "${FAULT_SEED:-0}" \
   >"$run/localstack.log" 2>&1 </dev/null &
 echo $! >"$run/pid"
 for _ in $(seq 1 1200); do

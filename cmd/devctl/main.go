@@ -4,6 +4,7 @@
 //	devctl team -plan pro -seats 50 -owner a@b   billing's provisioning call
 //	devctl team -team t_… -plan free             change a team
 //	devctl nightly -at 2026-12-31T03:00:00Z      the nightly job as of an instant
+//	devctl faults [-rate 0.1] [-index-lag-ms 500] the faults injected so far (after changing them)
 //
 // Each prints its result as its last line.
 package main
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
@@ -26,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: devctl token|team [flags]")
+		fmt.Fprintln(os.Stderr, "usage: devctl token|team|nightly|faults [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -37,6 +39,8 @@ func main() {
 		err = team(os.Args[2:])
 	case "nightly":
 		err = runNightly(os.Args[2:])
+	case "faults":
+		err = faults(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -69,6 +73,7 @@ func token(args []string) error {
 
 type info struct {
 	DynamoDBEndpoint string            `json:"dynamodbEndpoint"`
+	SESProxyEndpoint string            `json:"sesProxyEndpoint"`
 	TableName        string            `json:"tableName"`
 	Parameters       map[string]string `json:"parameters"` // the running stack's PARAMETER_OVERRIDES
 }
@@ -139,4 +144,85 @@ func runNightly(args []string) error {
 	b, _ := json.Marshal(map[string]any{"at": at, "result": res})
 	fmt.Println(string(b))
 	return nil
+}
+
+// faults prints, as its last line, the faults both stand-ins of the running
+// stack have injected so far: {"dynamodb":{…},"ses":{…}}. With -rate or
+// -index-lag-ms it first changes them (on both stand-ins).
+func faults(args []string) error {
+	fs := flag.NewFlagSet("faults", flag.ExitOnError)
+	state := fs.String("state", ".state/run", "the running stack's state folder")
+	rate := fs.String("rate", "", "set the fault rate (0-1) first")
+	lag := fs.String("index-lag-ms", "", "set the index lag (milliseconds) first")
+	reset := fs.Bool("reset", false, "zero the counts first")
+	_ = fs.Parse(args)
+	inf, err := readInfo(*state)
+	if err != nil {
+		return err
+	}
+	if inf.SESProxyEndpoint == "" {
+		return fmt.Errorf("the running stack predates fault injection; make stop && make run")
+	}
+	ctx := context.Background()
+	ddb, ses := local.FaultControl{Endpoint: inf.DynamoDBEndpoint}, local.FaultControl{Endpoint: inf.SESProxyEndpoint}
+	set := map[string]any{}
+	if *rate != "" {
+		r, err := strconv.ParseFloat(*rate, 64)
+		if err != nil || r < 0 || r > 1 {
+			return fmt.Errorf("FAULT_RATE must be a number from 0 to 1")
+		}
+		set["rate"] = r
+	}
+	if *reset {
+		set["reset"] = true
+	}
+	if len(set) > 0 {
+		if _, err := ses.Set(ctx, set); err != nil {
+			return err
+		}
+	}
+	if *lag != "" {
+		ms, err := strconv.Atoi(*lag)
+		if err != nil || ms < 0 {
+			return fmt.Errorf("FAULT_INDEX_LAG_MS must be a whole number of milliseconds")
+		}
+		set["indexLagMs"] = ms
+	}
+	if len(set) > 0 {
+		st, err := ddb.Set(ctx, set)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "faults: rate %g, index lag %d ms\n", st.Rate, st.IndexLagMs)
+		if err := recordFaults(*state, st); err != nil {
+			return err
+		}
+	}
+	d, err := ddb.State(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := ses.State(ctx)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(local.FaultCounts{DynamoDB: d.Counts, SES: e.Counts})
+	fmt.Println(string(b))
+	return nil
+}
+
+// recordFaults keeps info.json's "faults" true after a change.
+func recordFaults(state string, st local.FaultState) error {
+	path := filepath.Join(state, "info.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	m["faults"] = map[string]any{"rate": st.Rate, "indexLagMs": st.IndexLagMs}
+	b, _ = json.MarshalIndent(m, "", "  ")
+	return os.WriteFile(path, b, 0o644)
 }

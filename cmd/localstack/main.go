@@ -38,7 +38,18 @@ func run() error {
 	sesPort := flag.Int("ses-port", 8005, "SES stand-in port")
 	overrides := flag.String("parameter-overrides", "", `template parameters, as sam deploy takes them: "EmailCooldownSeconds=0 InvitationExpiryDays=1"`)
 	check := flag.Bool("check", false, "only check the parameter overrides, print them in canonical form and exit")
+	faults, err := local.FaultOptionsFromEnv() // FAULT_RATE, FAULT_INDEX_LAG_MS, FAULT_SEED; the flags win
+	if err != nil {
+		return err
+	}
+	flag.Float64Var(&faults.Rate, "fault-rate", faults.Rate, "probability that a DynamoDB or SES call fails as AWS fails (0-1)")
+	lagMs := flag.Int64("index-lag-ms", faults.IndexLag.Milliseconds(), "index (GSI) reads see the table as it was this long ago")
+	flag.Int64Var(&faults.Seed, "fault-seed", faults.Seed, "seed for the faults (0: random)")
 	flag.Parse()
+	faults.IndexLag = time.Duration(*lagMs) * time.Millisecond
+	if faults.Rate < 0 || faults.Rate > 1 || faults.IndexLag < 0 {
+		return fmt.Errorf("the fault rate must be from 0 to 1 and the index lag not negative")
+	}
 
 	root, err := samtemplate.FindRoot()
 	if err != nil {
@@ -61,7 +72,8 @@ func run() error {
 		return err
 	}
 	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: *state, DynamoDBPort: *ddbPort, SESPort: *sesPort, Keys: keys, Log: log,
-		PortalURL: fmt.Sprintf("http://127.0.0.1:%d", *apiPort), ParameterOverrides: *overrides, LogLevel: level})
+		PortalURL: fmt.Sprintf("http://127.0.0.1:%d", *apiPort), ParameterOverrides: *overrides, LogLevel: level,
+		Faults: local.FaultOptions{Seed: faults.Seed}}) // the demo data goes in on a kind stack; the faults start once it is there
 	if err != nil {
 		return err
 	}
@@ -70,15 +82,21 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	if faults.Hostile() {
+		if err := stack.SetFaults(ctx, faults); err != nil {
+			return err
+		}
+	}
 	url, serve, err := stack.Serve(ctx, *apiPort)
 	if err != nil {
 		return err
 	}
 	info := map[string]any{
 		"apiUrl": url, "portalUrl": url + "/", "mailViewerUrl": stack.Services.SESEndpoint + "/", "dynamodbEndpoint": stack.Services.DynamoDBEndpoint,
-		"sesEndpoint": stack.Services.SESEndpoint, "tableName": local.TableName, "demo": demo, "pid": os.Getpid(),
+		"sesEndpoint": stack.Services.SESEndpoint, "sesProxyEndpoint": stack.SESProxy.URL, "tableName": local.TableName, "demo": demo, "pid": os.Getpid(),
 		"parameters": stack.Parameters, "parameterOverrides": local.CanonicalParameters(stack.Parameters),
 		"emailCooldownSeconds": int(stack.Config.Policy.Cooldown.Seconds()), "invitationExpiryDays": int(stack.Config.Policy.InvitationTTL.Hours() / 24),
+		"faults": map[string]any{"rate": faults.Rate, "indexLagMs": faults.IndexLag.Milliseconds()},
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	if err := os.WriteFile(filepath.Join(*state, "info.json"), b, 0o644); err != nil {

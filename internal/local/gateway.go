@@ -7,7 +7,6 @@ package local
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,19 +24,32 @@ import (
 	"github.com/teamusers/usersapi/internal/users"
 )
 
-// MaxPayload is the HTTP API's request payload limit.
-const MaxPayload = 10 << 20
-
-// MaxInvokePayload is Lambda's limit on a synchronous invocation's event
-// (6 MB): the whole payload-format-2.0 event, so a body the HTTP API
-// base64-encodes (any type that is not text, multipart/form-data included)
-// counts at four thirds of its size.
-const MaxInvokePayload = 6*1024*1024 + 100
-
 // NewGateway serves every route the template declares with the handler of
 // the function it names. A route without a Go endpoint, an endpoint without
 // a route, or a pattern that differs is an error: routes cannot drift.
+// Each function runs as Lambda runs it (its Timeout from the template, the
+// 6 MB payload limits) behind the HTTP API's limits (10 MB bodies, 30-second
+// integrations); see lambda.go.
 func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *slog.Logger) (http.Handler, error) {
+	return NewGatewayWith(tmpl, deps, keys, log, GatewayOptions{})
+}
+
+// GatewayOptions adjust the gateway's strictness.
+type GatewayOptions struct {
+	// TimeoutScale multiplies every function's Timeout (the deadline its
+	// handler sees) and the HTTP API's 30 seconds; 0 or 1 is AWS's. The
+	// local stand-ins are far slower than AWS (moto answers one request at
+	// a time, in Python), so a test suite sharing a busy machine may allow
+	// its largest requests more time than AWS would need.
+	TimeoutScale float64
+}
+
+// NewGatewayWith is NewGateway with options.
+func NewGatewayWith(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *slog.Logger, o GatewayOptions) (http.Handler, error) {
+	scale := o.TimeoutScale
+	if scale <= 0 {
+		scale = 1
+	}
 	verifier := NewVerifier(keys, Issuer, Audience)
 	mux := http.NewServeMux()
 	served := map[string]bool{}
@@ -50,7 +62,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
 		}
 		served[ep.Function] = true
-		lam := httpadapter.NewV2(ep.Handler(deps))
+		fn, limit := function(tmpl, route.Function, httpadapter.NewV2(ep.Handler(deps)).ProxyWithContext, scale)
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
@@ -63,20 +75,13 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 			}
 			ev, err := toEvent(r, route, claims)
 			if err != nil {
-				httpapi.WriteProblem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is over the gateway's 10 MB limit.")
+				// What the HTTP API answers itself; no function runs.
+				w.Header().Set("Content-Type", "text; charset=utf-8")
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				_, _ = fmt.Fprintf(w, "HTTP content length exceeded %d bytes.", MaxPayload)
 				return
 			}
-			if b, err := json.Marshal(ev); err != nil || len(b) > MaxInvokePayload {
-				httpapi.WriteProblem(w, http.StatusRequestEntityTooLarge, "payload_too_large", "The request is over Lambda's 6 MB limit (a body that is not text counts base64-encoded); send a CSV file as text/csv.")
-				return
-			}
-			resp, err := lam.ProxyWithContext(r.Context(), ev)
-			if err != nil {
-				log.Error("function failed", "function", route.Function, "error", err.Error())
-				httpapi.WriteProblem(w, http.StatusInternalServerError, "internal", "Something went wrong on our side; try again.")
-				return
-			}
-			writeResponse(w, resp)
+			integrate(w, r, fn, ev, limit, log)
 		})
 	}
 	for _, ep := range httpapi.Endpoints {
@@ -94,6 +99,13 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 		return mux, nil
 	}
 	return withCORS(mux, cors, PortalOrigin), nil
+}
+
+// function is the Lambda function behind a route, with its template
+// Timeout, and how long the HTTP API waits for it, both scaled.
+func function(tmpl *samtemplate.Template, name string, h ProxyHandler, scale float64) (Function, time.Duration) {
+	return Function{Name: name, Timeout: time.Duration(float64(tmpl.Timeout(name)) * scale), Handler: h},
+		time.Duration(float64(IntegrationTimeout) * scale)
 }
 
 // PortalOrigin is the local stand-in for the PortalOrigin parameter: the

@@ -42,6 +42,7 @@ type Stack struct {
 	// Simulator answers sends to SES's mailbox simulator addresses with
 	// the bounce and complaint events SES would publish.
 	Simulator *MailboxSimulator
+	SESProxy  *SESFaultProxy // the functions' SES endpoint; the viewer and /store stay on Services.SESEndpoint
 	stop      context.CancelFunc
 }
 
@@ -59,6 +60,8 @@ type StackOptions struct {
 	// are checked against template.yaml before anything starts.
 	ParameterOverrides string
 	LogLevel           *slog.LevelVar // set by a LogLevel override, when not nil
+	Faults                FaultOptions  // zero: no faults (see FaultOptionsFromEnv)
+	TimeoutScale          float64       // function timeouts × this (GatewayOptions); 0: as in AWS
 }
 
 // Start brings up the services, creates the table from the template and
@@ -96,33 +99,39 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	if err := ApplyParameters(params, &cfg, o.LogLevel); err != nil {
 		return nil, fmt.Errorf("parameter overrides: %w", err)
 	}
-	svcs, err := StartServices(ctx, ServiceOptions{Root: o.Root, StateDir: o.StateDir, DynamoDBPort: o.DynamoDBPort, SESPort: o.SESPort})
+	svcs, err := StartServices(ctx, ServiceOptions{Root: o.Root, StateDir: o.StateDir, DynamoDBPort: o.DynamoDBPort, SESPort: o.SESPort, Faults: o.Faults})
 	if err != nil {
 		return nil, err
 	}
-	cfg.DynamoDBEndpoint, cfg.SESEndpoint = svcs.DynamoDBEndpoint, svcs.SESEndpoint
+	proxy, err := StartSESFaultProxy(svcs.SESEndpoint, 0, o.Faults, o.Log)
+	if err != nil {
+		svcs.Stop()
+		return nil, err
+	}
+	stopAll := func() { _ = proxy.Close(); svcs.Stop() }
+	cfg.DynamoDBEndpoint, cfg.SESEndpoint = svcs.DynamoDBEndpoint, proxy.URL
 	db := NewDynamoDB(svcs.DynamoDBEndpoint)
 	for logical, name := range map[string]string{"Table": TableName, "ArchiveTable": ArchiveTableName} {
 		if err := EnsureTable(ctx, db, tmpl, logical, name); err != nil {
-			svcs.Stop()
+			stopAll()
 			return nil, err
 		}
 	}
 	keys := o.Keys
 	if keys == nil {
 		if keys, err = NewKeys(); err != nil {
-			svcs.Stop()
+			stopAll()
 			return nil, err
 		}
 	}
 	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention)
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
-	gw, err := NewGateway(tmpl, deps, keys, o.Log)
+	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})
 	if err != nil {
-		svcs.Stop()
+		stopAll()
 		return nil, err
 	}
-	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), svcs.SESEndpoint), cfg, o.Log)
+	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), cfg.SESEndpoint), cfg, o.Log)
 	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: lambdaapp.NewEmailEvents(store, o.Log).Handle, Log: o.Log,
 		Delay: 200 * time.Millisecond, Backoff: 250 * time.Millisecond, Retries: 6}
 	deliverer.Sender = simulator
@@ -134,7 +143,8 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			o.Log.Error("stream poller stopped", "error", err.Error())
 		}
 	}()
-	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, Simulator: simulator, Parameters: params, stop: stop}, nil
+	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller,
+		Simulator: simulator, Parameters: params, SESProxy: proxy, stop: stop}, nil
 }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
@@ -153,8 +163,29 @@ func (s *Stack) Serve(ctx context.Context, port int) (string, func() error, erro
 	return "http://" + l.Addr().String(), func() error { return srv.Serve(l) }, nil
 }
 
-// Stop ends the poller and the services.
+// Stop ends the poller, the SES fault proxy and the services.
 func (s *Stack) Stop() {
 	s.stop()
+	_ = s.SESProxy.Close()
 	s.Services.Stop()
+}
+
+// SetFaults changes, at once, how hostile both stand-ins are: rate, index
+// lag, seed (0 keeps the current one) and kinds (nil: all). Counts keep
+// running; FaultCounts reads them.
+func (s *Stack) SetFaults(ctx context.Context, o FaultOptions) error {
+	if _, err := s.Services.DynamoDBFaults().Set(ctx, o.settings(DynamoDBFaultKinds)); err != nil {
+		return err
+	}
+	s.SESProxy.Configure(o)
+	return nil
+}
+
+// FaultCounts are the faults both stand-ins have injected so far, by kind.
+func (s *Stack) FaultCounts(ctx context.Context) (FaultCounts, error) {
+	st, err := s.Services.DynamoDBFaults().State(ctx)
+	if err != nil {
+		return FaultCounts{}, err
+	}
+	return FaultCounts{DynamoDB: st.Counts, SES: s.SESProxy.State().Counts}, nil
 }

@@ -35,9 +35,10 @@ type Services struct {
 
 // ServiceOptions say where the stand-ins listen and where they log.
 type ServiceOptions struct {
-	Root                  string // project root (node_modules, .venv, scripts)
-	StateDir              string // logs
-	DynamoDBPort, SESPort int    // 0 picks a free port
+	Root                  string       // project root (node_modules, .venv, scripts)
+	StateDir              string       // logs
+	DynamoDBPort, SESPort int          // 0 picks a free port
+	Faults                FaultOptions // the DynamoDB stand-in's faults at start (SES's are the proxy's)
 }
 
 // StartServices starts moto and aws-ses-v2-local, bound to 127.0.0.1, and
@@ -59,7 +60,12 @@ func StartServices(ctx context.Context, o ServiceOptions) (*Services, error) {
 		}
 	}
 	python := filepath.Join(o.Root, ".venv", "bin", "python")
-	moto := exec.Command(python, filepath.Join(o.Root, "scripts", "moto_server.py"), "--host", "127.0.0.1", "--port", fmt.Sprint(o.DynamoDBPort))
+	motoArgs := []string{filepath.Join(o.Root, "scripts", "moto_server.py"), "--host", "127.0.0.1", "--port", fmt.Sprint(o.DynamoDBPort),
+		"--fault-rate", fmt.Sprint(o.Faults.Rate), "--index-lag-ms", fmt.Sprint(o.Faults.IndexLag.Milliseconds())}
+	if o.Faults.Seed != 0 {
+		motoArgs = append(motoArgs, "--seed", fmt.Sprint(o.Faults.Seed))
+	}
+	moto := exec.Command(python, motoArgs...)
 	ses := exec.Command("node", filepath.Join(o.Root, "node_modules", "aws-ses-v2-local", "dist", "cli.js"), "--host", "127.0.0.1", "--port", fmt.Sprint(o.SESPort))
 	for _, c := range []struct {
 		cmd *exec.Cmd
@@ -103,6 +109,9 @@ func StartServices(ctx context.Context, o ServiceOptions) (*Services, error) {
 	}
 	return s, nil
 }
+
+// DynamoDBFaults is the handle on the DynamoDB stand-in's faults.
+func (s *Services) DynamoDBFaults() FaultControl { return FaultControl{Endpoint: s.DynamoDBEndpoint} }
 
 // Stop ends the stand-ins.
 func (s *Services) Stop() {

@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/global"
 	"github.com/awslabs/goformation/v7/intrinsics"
 )
 
@@ -132,6 +134,22 @@ func (t *Template) Functions() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// DefaultTimeout is Lambda's function timeout when neither the function
+// nor Globals sets one (AWS::Serverless::Function's default).
+const DefaultTimeout = 3 * time.Second
+
+// Timeout is the function's Timeout: its own, else Globals' (SAM merges
+// Globals into every function; goformation does not), else Lambda's default.
+func (t *Template) Timeout(function string) time.Duration {
+	if fn, ok := t.cf.GetAllServerlessFunctionResources()[function]; ok && fn.Timeout != nil {
+		return time.Duration(*fn.Timeout) * time.Second
+	}
+	if g, ok := t.cf.Globals["Function"].(*global.Function); ok && g.Timeout != nil {
+		return time.Duration(*g.Timeout) * time.Second
+	}
+	return DefaultTimeout
 }
 
 // CreateTableInput turns the AWS::DynamoDB::Table resource with the given

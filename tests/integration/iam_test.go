@@ -281,7 +281,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	cfg.Policy.Cooldown = 0
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	deps := lambdaapp.NewDeps(store, cfg, log)
-	gw, err := local.NewGateway(stack.Template, deps, stack.Keys, log)
+	gw, err := local.NewGatewayWith(stack.Template, deps, stack.Keys, log, local.GatewayOptions{TimeoutScale: 3}) // as TestMain's stack
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,21 @@ func run(m *testing.M) int {
 	// A short cooldown, so tests can resend without waiting ten minutes.
 	policy := users.DefaultPolicy
 	policy.Cooldown = time.Second
+	// FAULT_RATE / FAULT_INDEX_LAG_MS / FAULT_SEED make the stand-ins fail as
+	// AWS does (unset: no faults); tests can also change them at run time
+	// with stack.SetFaults and read stack.FaultCounts.
+	faults, err := local.FaultOptionsFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	stack, err = local.Start(context.Background(), local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack"), Policy: &policy, SendRate: 200,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Faults: faults,
+		// Handlers see a deadline and the gateway enforces it, but at three
+		// times the template's Timeout: moto answers one request at a time,
+		// far slower than DynamoDB, and `make test` shares two cores with the
+		// browser tests. internal/local tests the limits themselves.
+		TimeoutScale: 3})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local stack:", err)
 		return 1

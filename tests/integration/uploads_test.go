@@ -195,7 +195,10 @@ func TestCSVSelectionRefusesWhatIsNotACSVOfEmails(t *testing.T) {
 	// takes at most 6 MB: a file near 5 MiB must come as text/csv.
 	big := []byte("Email,Notes\r\nann@notcsv.example,\"" + strings.Repeat("notes line\n", (5<<20-1024)/11) + "\"\r\n")
 	ct, form = browserForm(t, nil, formFile{"file", "big.csv", "text/csv", big})
-	refuse("a 5 MiB file in a form", ct, form, 413, "payload_too_large", "text/csv")
+	// API Gateway answers that itself, as AWS does (not problem+json).
+	if r := postRaw(t, path, owner, ct, form); r.Status != 413 || !strings.Contains(string(r.Body), "Request Too Long") {
+		t.Errorf("a 5 MiB file in a form: %d %s", r.Status, r.Body)
+	}
 	if r := postRaw(t, path, owner, "text/csv", big); r.Status != 200 {
 		t.Errorf("the same file as text/csv: %d %s", r.Status, r.Body)
 	}
