@@ -60,8 +60,8 @@ type StackOptions struct {
 	// are checked against template.yaml before anything starts.
 	ParameterOverrides string
 	LogLevel           *slog.LevelVar // set by a LogLevel override, when not nil
-	Faults                FaultOptions  // zero: no faults (see FaultOptionsFromEnv)
-	TimeoutScale          float64       // function timeouts × this (GatewayOptions); 0: as in AWS
+	Faults             FaultOptions   // zero: no faults (see FaultOptionsFromEnv)
+	TimeoutScale       float64        // function timeouts × this (GatewayOptions); 0: as in AWS
 }
 
 // Start brings up the services, creates the table from the template and
