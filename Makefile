@@ -107,8 +107,16 @@ lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	go vet ./...
 
+# The integration tests that check invariants, run a second time on the
+# hostile local stack (docs/architecture.md, "The suite under faults").
+FAULT_SUITE := ^(TestSeatsAreNeverOversoldUnderConcurrency|TestOneMemberPerEmailAndNothingHalfWritten|TestConcurrentInvitesAndARandomMixKeepTheCounters|TestInvitationsHoldUnderContentionAndFaults|TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee|TestBulkActions|TestInvitationLifecycle|TestResendReplacesTheTokenAndRespectsTheCooldown|TestNightlyCrashThenRerunAndConcurrentRunsEndAlike|TestIdempotencyKeyReplaysTheFirstAnswer|TestASignInWithTheInvitedAddressJoins|TestListTotalsAreExact|TestSendSlotsAreSharedAcrossDeliverers|TestDeliveryNeverSendsTwiceEvenAfterACrash|TestFiveHundredInvitationsInOneRequest)$$
+# make test FAULT_RATE=0.3 makes the second pass harsher; the first is always kind.
+TEST_FAULT_RATE := $(or $(FAULT_RATE),0.1)
+TEST_FAULT_INDEX_LAG_MS := $(or $(FAULT_INDEX_LAG_MS),200)
+
 test: lint functions
-	go test -count=1 -timeout 30m ./...
+	FAULT_RATE= FAULT_INDEX_LAG_MS= go test -count=1 -timeout 30m ./...
+	FAULT_RATE=$(TEST_FAULT_RATE) FAULT_INDEX_LAG_MS=$(TEST_FAULT_INDEX_LAG_MS) go test -count=1 -timeout 20m -run '$(FAULT_SUITE)' ./tests/integration
 
 # The screenshots in docs/screenshots/ come from the browser tests.
 screenshots: deps

@@ -91,6 +91,7 @@ func newNightlyFixture(t *testing.T, name string) nightlyFixture {
 		}
 		f.invited[age] = m.ID
 	}
+	settleIndexes() // the queue is an index
 	return f
 }
 
@@ -209,9 +210,7 @@ func TestNightlyCrashThenRerunAndConcurrentRunsEndAlike(t *testing.T) {
 	if err != nil || !res.Done || res.Failed != 5 || res.MembersChanged+res.SignInsArchived != 3 {
 		t.Fatalf("a run with failing items: %+v %v", res, err)
 	}
-	if res, err := crashed.job(nil).Run(context.Background()); err != nil || !res.Done {
-		t.Fatalf("rerun: %+v %v", res, err)
-	}
+	crashed.converge(t)
 	crashed.check(t)
 
 	twice := newNightlyFixture(t, "nightly-twice")
@@ -226,7 +225,24 @@ func TestNightlyCrashThenRerunAndConcurrentRunsEndAlike(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	twice.converge(t)
 	twice.check(t)
+}
+
+// converge runs the job until a run leaves nothing failed: the night's
+// work is done (on a hostile stack an item may fail and stay due).
+func (f nightlyFixture) converge(t *testing.T) {
+	t.Helper()
+	for i := 0; i < 5; i++ {
+		res, err := f.job(nil).Run(context.Background())
+		if err != nil || !res.Done {
+			t.Fatalf("run: %+v %v", res, err)
+		}
+		if res.Failed == 0 {
+			return
+		}
+	}
+	t.Fatal("the nightly job does not converge")
 }
 
 // slow is the real store, with every queue read taking a while.
