@@ -1,14 +1,12 @@
-// Package mail owns the emails: their templates (HTML and text, escaped),
+// Package mail owns the emails: their templates (HTML and text, escaped,
+// through the small renderer in render.go),
 // the SES v2 sender, and the deliverer that sends outbox emails from the
 // table's stream, paced at the account's send rate, never twice.
 package mail
 
 import (
-	"bytes"
 	"fmt"
-	htmltemplate "html/template"
 	"net/url"
-	texttemplate "text/template"
 
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -25,45 +23,55 @@ type Attachment struct {
 	Data              []byte
 }
 
-type view struct {
-	To, TeamName, InvitedBy, AcceptURL, DownloadURL, Role string
-	ExpiresAt                                             string
-}
-
+// The emails' parts, in the renderer's syntax (render.go). A choice in
+// the wording is a variant chosen in Go: the invitation names the admin who
+// invited when it is known.
 var (
 	subjects = map[string]string{
 		users.EmailInvitation:   "You are invited to join your team",
 		users.EmailInstructions: "Set up the desktop app with your team account",
 	}
-	htmlT = htmltemplate.Must(htmltemplate.New("").Parse(`
-{{define "invitation"}}<!doctype html><html><body style="font-family:sans-serif">
+	invitationByHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join the team as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.</p>
-<p><a href="{{.AcceptURL}}">Accept the invitation</a></p>
-<p>The invitation expires on {{.ExpiresAt}}.</p>
-</body></html>{{end}}
-{{define "instructions"}}<!doctype html><html><body style="font-family:sans-serif">
+<p>{{invitedBy}} invited you to join the team as {{roleText}}.</p>
+<p><a href="{{acceptUrl}}">Accept the invitation</a></p>
+<p>The invitation expires on {{expiresAt}}.</p>
+</body></html>`)
+	invitationHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello,</p>
+<p>You are invited to join the team as {{roleText}}.</p>
+<p><a href="{{acceptUrl}}">Accept the invitation</a></p>
+<p>The invitation expires on {{expiresAt}}.</p>
+</body></html>`)
+	invitationByText = MustParse(`Hello,
+
+{{invitedBy}} invited you to join the team as {{roleText}}.
+
+Accept the invitation: {{acceptUrl}}
+
+The invitation expires on {{expiresAt}}.
+`)
+	invitationText = MustParse(`Hello,
+
+You are invited to join the team as {{roleText}}.
+
+Accept the invitation: {{acceptUrl}}
+
+The invitation expires on {{expiresAt}}.
+`)
+	instructionsHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
 <p>To start using the app with your team account:</p>
-<ol><li><a href="{{.DownloadURL}}">Download and install the desktop app</a>.</li>
-<li>Sign in with {{.To}}.</li><li>That is all: your team admin will see you as active.</li></ol>
-</body></html>{{end}}`))
-	textT = texttemplate.Must(texttemplate.New("").Parse(`
-{{define "invitation"}}Hello,
-
-{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join the team as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.
-
-Accept the invitation: {{.AcceptURL}}
-
-The invitation expires on {{.ExpiresAt}}.
-{{end}}
-{{define "instructions"}}Hello,
+<ol><li><a href="{{downloadUrl}}">Download and install the desktop app</a>.</li>
+<li>Sign in with {{to}}.</li><li>That is all: your team admin will see you as active.</li></ol>
+</body></html>`)
+	instructionsText = MustParse(`Hello,
 
 To start using the app with your team account:
-1. Download and install the desktop app: {{.DownloadURL}}
-2. Sign in with {{.To}}.
+1. Download and install the desktop app: {{downloadUrl}}
+2. Sign in with {{to}}.
 3. That is all: your team admin will see you as active.
-{{end}}`))
+`)
 )
 
 // Links are where the emails point.
@@ -79,7 +87,10 @@ func Render(e users.Email, token string, links Links) (Message, error) {
 	if !ok {
 		return Message{}, fmt.Errorf("no template for email kind %q", e.Kind)
 	}
-	v := view{To: e.To, InvitedBy: e.Data["invitedBy"], Role: e.Data["role"], ExpiresAt: e.Data["expiresAt"], DownloadURL: links.DownloadURL}
+	v := Vars{"to": e.To, "invitedBy": e.Data["invitedBy"], "expiresAt": e.Data["expiresAt"], "downloadUrl": links.DownloadURL, "acceptUrl": "", "roleText": "a user"}
+	if e.Data["role"] == string(users.RoleAdmin) {
+		v["roleText"] = "an admin"
+	}
 	if token != "" {
 		u, err := url.Parse(links.AcceptURL)
 		if err != nil {
@@ -88,14 +99,22 @@ func Render(e users.Email, token string, links Links) (Message, error) {
 		q := u.Query()
 		q.Set("token", token)
 		u.RawQuery = q.Encode()
-		v.AcceptURL = u.String()
+		v["acceptUrl"] = u.String()
 	}
-	var h, t bytes.Buffer
-	if err := htmlT.ExecuteTemplate(&h, e.Kind, v); err != nil {
+	htmlT, textT := instructionsHTML, instructionsText
+	if e.Kind == users.EmailInvitation {
+		htmlT, textT = invitationHTML, invitationText
+		if v["invitedBy"] != "" {
+			htmlT, textT = invitationByHTML, invitationByText
+		}
+	}
+	h, err := htmlT.HTML(v, nil)
+	if err != nil {
 		return Message{}, err
 	}
-	if err := textT.ExecuteTemplate(&t, e.Kind, v); err != nil {
+	t, err := textT.Text(v)
+	if err != nil {
 		return Message{}, err
 	}
-	return Message{To: e.To, Subject: subject, HTML: h.String(), Text: t.String()}, nil
+	return Message{To: e.To, Subject: subject, HTML: h, Text: t}, nil
 }

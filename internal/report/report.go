@@ -9,7 +9,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	htmltemplate "html/template"
+	"html"
 	"strings"
 	"sync"
 	"time"
@@ -166,17 +166,9 @@ func FileName(teamID string, p Period) string {
 	return fmt.Sprintf("usage-%s-%s-to-%s.csv", teamID, Day(p.From), Day(p.To))
 }
 
-var tableT = htmltemplate.Must(htmltemplate.New("t").Parse(`<!doctype html><html><body style="font-family:sans-serif">
-<p>Usage from {{.From}} to {{.To}} for {{len .Rows}} members. The CSV is attached.</p>
-<table border="1" cellpadding="4" cellspacing="0">
-<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}<tr><th colspan="5" align="left">Total</th><th>{{.Calls}}</th><th>{{.Minutes}}</th></tr>
-</table></body></html>`))
-
 // Email is the report as an email: subject, text, HTML with totals, and
 // the CSV to attach.
-func Email(rows []Row, teamID string, p Period) (subject, text, html string, attachment []byte) {
+func Email(rows []Row, teamID string, p Period) (subject, text, htmlBody string, attachment []byte) {
 	calls, secs := 0, 0
 	table := make([][]string, len(rows))
 	for i, r := range rows {
@@ -184,8 +176,23 @@ func Email(rows []Row, teamID string, p Period) (subject, text, html string, att
 		secs += r.Seconds
 		table[i] = cells(r)
 	}
-	var h bytes.Buffer
-	_ = tableT.Execute(&h, map[string]any{"From": Day(p.From), "To": Day(p.To), "Rows": table, "Header": Header, "Calls": calls, "Minutes": minutes(secs)})
+	// Written out rather than with html/template, which would cost the
+	// deliverer's bootstrap about 5 MB (see internal/mail/render.go).
+	var h strings.Builder
+	fmt.Fprintf(&h, "<!doctype html><html><body style=\"font-family:sans-serif\">\n<p>Usage from %s to %s for %d members. The CSV is attached.</p>\n", Day(p.From), Day(p.To), len(table))
+	h.WriteString("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr>")
+	for _, c := range Header {
+		h.WriteString("<th>" + html.EscapeString(c) + "</th>")
+	}
+	h.WriteString("</tr>\n")
+	for _, row := range table {
+		h.WriteString("<tr>")
+		for _, c := range row {
+			h.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		}
+		h.WriteString("</tr>\n")
+	}
+	fmt.Fprintf(&h, "<tr><th colspan=\"5\" align=\"left\">Total</th><th>%d</th><th>%s</th></tr>\n</table></body></html>", calls, html.EscapeString(minutes(secs)))
 	subject = fmt.Sprintf("Usage report %s to %s", Day(p.From), Day(p.To))
 	text = fmt.Sprintf("Usage from %s to %s for %d members: %d calls, %s talk minutes in all. The CSV is attached.\n", Day(p.From), Day(p.To), len(rows), calls, minutes(secs))
 	return subject, text, h.String(), CSV(rows)
