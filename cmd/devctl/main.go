@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -125,7 +125,7 @@ func runNightly(args []string) error {
 		return err
 	}
 	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName)
-	res, err := lambdaapp.NewNightly(store, lambdaapp.Config{Retention: users.DefaultRetention}, at).Run(context.Background())
+	res, err := nightly.New(store, users.DefaultRetention, at).Run(context.Background())
 	if err != nil {
 		return err
 	}

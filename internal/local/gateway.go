@@ -36,14 +36,15 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 	served := map[string]bool{}
 	for _, route := range tmpl.Routes() {
 		ep, ok := httpapi.Find(route.Function)
-		if !ok {
-			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi", route.Pattern(), route.Function)
+		newHandler, built := Handlers[route.Function]
+		if !ok || !built {
+			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi or no constructor in local.Handlers", route.Pattern(), route.Function)
 		}
 		if ep.Pattern != route.Pattern() || ep.Public != route.Public {
 			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
 		}
 		served[ep.Function] = true
-		lam := httpadapter.NewV2(ep.Handler(deps))
+		lam := httpadapter.NewV2(newHandler(deps))
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
@@ -71,6 +72,11 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 	for _, ep := range httpapi.Endpoints {
 		if !served[ep.Function] {
 			return nil, fmt.Errorf("endpoint %s (%s) has no route in template.yaml", ep.Function, ep.Pattern)
+		}
+	}
+	for fn := range Handlers {
+		if !served[fn] {
+			return nil, fmt.Errorf("local.Handlers names %s, which serves no route in template.yaml", fn)
 		}
 	}
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	appsecret "github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -78,12 +79,17 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
+	random := make([]byte, 32)
+	_, _ = rand.Read(random)
+	secret, err := EnsureSecret(ctx, svcs.DynamoDBEndpoint, hex.EncodeToString(random))
+	if err != nil {
+		svcs.Stop()
+		return nil, fmt.Errorf("local secret: %w", err)
+	}
 	cfg := lambdaapp.Config{
-		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)),
+		TableName: TableName, Secret: []byte(secret), SecretID: SecretName, SecretsEndpoint: svcs.DynamoDBEndpoint,
 		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
-		Links:  mail.Links{AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download"},
+		AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download",
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
 	if o.Policy != nil {
@@ -93,13 +99,14 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		cfg.SendRate = o.SendRate
 	}
 	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName)
-	deps := lambdaapp.NewDeps(store, cfg, o.Log)
+	keyring := appsecret.NewKeyring(cfg.Secret)
+	deps := httpapi.NewDeps(store, keyring, cfg.Policy, o.Log, nil)
 	gw, err := NewGateway(tmpl, deps, keys, o.Log)
 	if err != nil {
 		svcs.Stop()
 		return nil, err
 	}
-	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), svcs.SESEndpoint), cfg, o.Log)
+	deliverer := mail.NewDeliverer(store, mail.NewSESClient(AWSConfig(), svcs.SESEndpoint), mailSettings(cfg), keyring, o.Log, nil)
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
 		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream}}
 	pctx, stop := context.WithCancel(context.Background())
@@ -110,6 +117,13 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	}()
 	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller, stop: stop}, nil
 }
+
+func mailSettings(c lambdaapp.Config) mail.Settings {
+	return mail.Settings{From: c.MailFrom, Links: mail.Links{AcceptURL: c.AcceptURL, DownloadURL: c.DownloadURL}, SendRate: c.SendRate}
+}
+
+// MailSettings are the deliverer's settings on this stack.
+func (s *Stack) MailSettings() mail.Settings { return mailSettings(s.Config) }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
 func (s *Stack) Serve(ctx context.Context, port int) (string, func() error, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -40,6 +41,27 @@ type Deliverer struct {
 	Retries int           // in-process retries of a transient failure
 	// Reports renders the emails that carry a report, from current data.
 	Reports func(ctx context.Context, e users.Email) (Message, error)
+	Metrics *metrics.Emitter // emails sent, failed, uncertain, retried by kind; nil: none
+}
+
+// Settings are the deliverer's configuration.
+type Settings struct {
+	From     string  // the verified sender
+	Links    Links   // where the emails point
+	SendRate float64 // the account's maximum send rate, emails a second
+}
+
+// NewDeliverer builds the outbox deliverer over the DynamoDB store and an
+// SES v2 client; DeliverEmailFunction and the local stack use it.
+func NewDeliverer(store *dynamo.Store, ses SESClient, s Settings, keys *secret.Keyring, log *slog.Logger, m *metrics.Emitter) *Deliverer {
+	return &Deliverer{
+		Outbox: store, Sender: SES{Client: ses, From: s.From}, Links: s.Links,
+		Tokens: keys.Sealer("invitation-token"), Log: log, Metrics: m,
+		Pacer: NewPacer(s.SendRate), Lease: 2 * time.Minute, Retries: 4,
+		Reports: func(ctx context.Context, e users.Email) (Message, error) {
+			return ReportEmail(ctx, store, e)
+		},
+	}
 }
 
 // HandleStream is the stream handler: one result per record, failures
@@ -55,7 +77,7 @@ func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (
 			continue
 		}
 		if err := d.Deliver(ctx, strings.TrimPrefix(pk.String(), "EMAIL#")); err != nil {
-			d.Log.WarnContext(ctx, "delivery will be retried", "email", pk.String(), "error", err.Error())
+			d.Log.WarnContext(ctx, "delivery will be retried", "emailId", strings.TrimPrefix(pk.String(), "EMAIL#"), "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 		}
 	}
@@ -69,9 +91,18 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	if err != nil || !claimed {
 		return err
 	}
+	kind := metrics.Dim{Name: "Kind", Value: e.Kind}
 	token := ""
 	if sealed := e.Data["sealedToken"]; sealed != "" {
-		if token, err = d.Tokens.Open(sealed); err != nil {
+		token, err = d.Tokens.OpenContext(ctx, sealed)
+		if errors.Is(err, secret.ErrUnknownKey) { // a newer version of the secret than this function holds yet
+			d.Log.WarnContext(ctx, "email waits: its token was sealed under a version of the secret not held yet", "emailId", id)
+			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
+			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
+		}
+		if err != nil {
+			d.Log.ErrorContext(ctx, "email failed: the invitation token could not be opened", "emailId", id, "kind", e.Kind, "memberId", e.MemberID)
+			d.Metrics.Count(metrics.EmailsFailed, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the invitation token could not be read")
 		}
 	}
@@ -79,34 +110,43 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	if e.Kind == users.EmailUsageReport && d.Reports != nil {
 		msg, err = d.Reports(ctx, e.Email)
 		if e, ok := users.AsError(err); err != nil && (!ok || e.Kind == users.KindInternal) {
+			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
 			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id)) // retry later
 		}
 	} else {
 		msg, err = Render(e.Email, token, d.Links)
 	}
 	if err != nil {
+		d.Log.ErrorContext(ctx, "email failed: it could not be rendered", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "error", err.Error())
+		d.Metrics.Count(metrics.EmailsFailed, 1, kind)
 		return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the email could not be rendered")
 	}
 	for attempt := 0; ; attempt++ {
 		if err := d.Pacer.Wait(ctx); err != nil {
+			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
 			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
 		}
 		msgID, err := d.Sender.Send(ctx, msg)
 		switch {
 		case err == nil:
-			d.Log.InfoContext(ctx, "email sent", "email", id, "kind", e.Kind, "messageId", msgID)
+			d.Log.InfoContext(ctx, "email sent", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "messageId", msgID)
+			d.Metrics.Count(metrics.EmailsSent, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailSent, msgID, "")
 		case errors.Is(err, ErrPermanent):
-			d.Log.WarnContext(ctx, "email refused", "email", id, "error", err.Error())
+			d.Log.WarnContext(ctx, "email refused", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "error", err.Error())
+			d.Metrics.Count(metrics.EmailsFailed, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the mail service refused the message")
 		case errors.Is(err, ErrTransient) && attempt < d.Retries:
 			if err := sleep(ctx, time.Duration(1<<attempt)*100*time.Millisecond); err != nil {
+				d.Metrics.Count(metrics.EmailsRetried, 1, kind)
 				return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
 			}
 		case errors.Is(err, ErrTransient):
+			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
 			return errors.Join(err, d.Outbox.ReleaseEmail(ctx, id))
 		default: // the request may have reached SES: never risk a second copy
-			d.Log.ErrorContext(ctx, "email outcome unknown", "email", id, "error", err.Error())
+			d.Log.ErrorContext(ctx, "email outcome unknown", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "error", err.Error())
+			d.Metrics.Count(metrics.EmailsUncertain, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailUncertain, "", "the mail service did not confirm; resend if it did not arrive")
 		}
 	}

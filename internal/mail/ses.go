@@ -25,9 +25,23 @@ var (
 	ErrUnknown = errors.New("send outcome unknown")
 )
 
+// SESClient is what the sender needs of SES v2.
+type SESClient interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// NewSESClient builds an SES v2 client, pointed at endpoint when set.
+func NewSESClient(cfg aws.Config, endpoint string) *sesv2.Client {
+	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
 // SES sends through SES v2.
 type SES struct {
-	Client *sesv2.Client
+	Client SESClient
 	From   string
 }
 
