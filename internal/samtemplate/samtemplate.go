@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/intrinsics"
+	"go.yaml.in/yaml/v3"
 )
 
 // Template is a parsed template.yaml.
@@ -34,8 +36,12 @@ type Route struct {
 // Pattern is the route as a net/http pattern.
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
-// Load parses the template at path. Intrinsics are left unresolved where
-// they name resources; nothing read here depends on them.
+// Load parses the template at path. Only the resources read here reach
+// goformation (functions, the HTTP API, tables), and of the HTTP API not
+// its throttling and logging settings: goformation decodes properties into
+// typed fields, and a Ref to a Number parameter (a log group's retention,
+// a throttle) does not decode into them. Intrinsics are left unresolved
+// where they name resources; nothing read here depends on them.
 func Load(path string) (*Template, error) {
 	ref := func(name string, input interface{}, tpl interface{}) interface{} {
 		if s, ok := input.(string); ok {
@@ -43,7 +49,15 @@ func Load(path string) (*Template, error) {
 		}
 		return nil
 	}
-	cf, err := goformation.OpenWithOptions(path, &intrinsics.ProcessorOptions{
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	src, err = readable(src)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	cf, err := goformation.ParseYAMLWithOptions(src, &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{"Ref": ref},
 	})
 	if err != nil {
@@ -157,4 +171,58 @@ func (t *Template) CORS() (CORS, bool) {
 		return out, true
 	}
 	return CORS{}, false
+}
+
+// readable keeps of the template what Load reads.
+func readable(src []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) == 0 {
+		return src, nil
+	}
+	resources := mapValue(doc.Content[0], "Resources")
+	if resources == nil {
+		return src, nil
+	}
+	keep := map[string]bool{"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true, "AWS::DynamoDB::Table": true}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(resources.Content); i += 2 {
+		res := resources.Content[i+1]
+		typ := mapValue(res, "Type")
+		if typ == nil || !keep[typ.Value] {
+			continue
+		}
+		if typ.Value == "AWS::Serverless::HttpApi" {
+			if props := mapValue(res, "Properties"); props != nil {
+				dropKeys(props, "DefaultRouteSettings", "RouteSettings", "AccessLogSettings")
+			}
+		}
+		kept = append(kept, resources.Content[i], res)
+	}
+	resources.Content = kept
+	return yaml.Marshal(&doc)
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func dropKeys(m *yaml.Node, keys ...string) {
+	var out []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !slices.Contains(keys, m.Content[i].Value) {
+			out = append(out, m.Content[i], m.Content[i+1])
+		}
+	}
+	m.Content = out
 }
