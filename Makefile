@@ -1,6 +1,8 @@
 # The two commands a newcomer runs: `make run` and `make test`.
 # Everything is installed from the project's own files: Go modules (go.sum),
-# Python packages into .venv (requirements.txt), npm packages (package-lock.json).
+# Python packages into .venv (requirements.txt) and, for the template
+# checks, the AWS SAM CLI and checkov into .venv-tools (requirements-tools.txt),
+# npm packages (package-lock.json).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,7 +15,7 @@ export API_PORT DYNAMODB_PORT SES_PORT
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions clean
+.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions template-checks clean
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -22,17 +24,25 @@ help:
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"
 	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com   provision a team (TEAM=<id> to change one)"
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
-	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost"
+	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost, bootstrap sizes and cold starts"
+	@echo "make functions          every bootstrap for linux/arm64 in .state/functions (what sam build packages)"
+	@echo "make template-checks    sam validate --lint, checkov and sam build"
 
 ## Installation ------------------------------------------------------------
 
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
-deps: .venv/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie
+deps: .venv/.installed .venv-tools/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie
 
 .venv/.installed: requirements.txt
 	python3 -m venv .venv
 	.venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+# The SAM CLI and checkov pin boto3 and pydantic below moto's pins: their own venv.
+.venv-tools/.installed: requirements-tools.txt
+	python3 -m venv .venv-tools
+	.venv-tools/bin/pip install --disable-pip-version-check -q -r requirements-tools.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -81,8 +91,12 @@ lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	go vet ./...
 
-test: lint functions
-	go test -count=1 -timeout 30m ./...
+# The Go tests, and the template checks beside them (scripts/test.sh).
+test: lint
+	@scripts/test.sh
+
+template-checks: deps
+	@scripts/template-checks.sh
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...
@@ -94,6 +108,7 @@ functions:
 	@for d in functions/*/; do \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GOFLAGS_BUILD) -tags lambda.norpc -ldflags="-s -w" -o .state/functions/$$(basename $$d)/bootstrap ./$$d || exit 1; \
 	done
+	@ls -l .state/functions/*/bootstrap | awk '{printf "%-45s %.2f MB\n", $$9, $$5/1e6}'
 
 # sam build calls build-<LogicalId>; the folder is the id without "Function", lower-cased.
 build-%Function:
@@ -101,4 +116,4 @@ build-%Function:
 	  -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
 clean: stop
-	rm -rf .state
+	rm -rf .state .aws-sam
