@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/samtemplate"
 )
 
@@ -142,5 +144,52 @@ func TestTemplateGuardrails(t *testing.T) {
 	}
 	if res.get("NightlyNotFinishedAlarm", "Properties", "MetricName").value() != "NightlyRunsCompleted" || res.get("EmailsFailingAlarm").Node == nil {
 		t.Error("the nightly-run and failing-email alarms are missing")
+	}
+}
+
+// env.local.json (sam local's --env-vars) sets only variables the template
+// declares (sam local ignores the others) and points the functions at what
+// `make run` creates: its table names and secret.
+func TestSamLocalEnvFile(t *testing.T) {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "env.local.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(b, &env); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := os.ReadFile(filepath.Join(root, "template.yaml"))
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := node{doc.Content[0]}
+	declared := map[string]bool{}
+	for _, k := range tmpl.get("Globals", "Function", "Environment", "Variables").keys() {
+		declared[k] = true
+	}
+	for _, fn := range tmpl.get("Resources").keys() {
+		for _, k := range tmpl.get("Resources", fn, "Properties", "Environment", "Variables").keys() {
+			declared[k] = true
+		}
+	}
+	for scope, vars := range env {
+		if scope != "Parameters" && tmpl.get("Resources", scope).Node == nil {
+			t.Errorf("env.local.json names %s, which is no function", scope)
+		}
+		for k := range vars {
+			if !declared[k] {
+				t.Errorf("env.local.json sets %s, which the template does not declare: sam local would ignore it", k)
+			}
+		}
+	}
+	p := env["Parameters"]
+	if p["TABLE_NAME"] != local.TableName || p["ARCHIVE_TABLE_NAME"] != local.ArchiveTableName || p["APP_SECRET_ID"] != local.SecretName {
+		t.Errorf("env.local.json does not name the local stack's tables and secret: %v", p)
 	}
 }
