@@ -1,8 +1,8 @@
 // Package awsapi makes the few signed AWS calls a function needs outside
 // DynamoDB and SES: reading the application secret from Secrets Manager at
 // a cold start, rotating it, and the nightly job's asynchronous Invoke of
-// itself. A full SDK client for one call costs 0.4 MB (Secrets Manager) to
-// 0.6 MB (Lambda) of every bootstrap that links it, because each client
+// itself. A full SDK client for one call costs 0.3 MB (Secrets Manager) to
+// 0.8 MB (Lambda) of every bootstrap that links it, because each client
 // initialises the schemas of all its operations; these calls are signed
 // with the SDK's own SigV4 signer and sent with the SDK's HTTP client
 // settings, nothing hand-made about the security.

@@ -1,6 +1,7 @@
 // Package logging owns what the functions write to their logs: one JSON
 // object a line (Lambda's JSON log format, the keys CloudWatch expects),
-// the invocation's request id on every line written during an invocation,
+// the invocation's request id on every line written during an invocation
+// (and the HTTP API's request id, which its access log shows),
 // and no email addresses: an address anywhere in a message or a value
 // (an error from SES names the recipient, for instance) is masked to its
 // first character and its domain, which is what an operator needs to see
@@ -19,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 )
 
 // Stdout is the functions' standard output, shared by the logger and the
@@ -73,12 +75,16 @@ func replace(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// handler adds the request id of the invocation in ctx.
+// handler adds the request id of the invocation in ctx and, behind the
+// HTTP API, the API's own request id (the access log's requestId).
 type handler struct{ slog.Handler }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	if api, ok := core.GetAPIGatewayV2ContextFromContext(ctx); ok && api.RequestID != "" {
+		r.AddAttrs(slog.String("apiRequestId", api.RequestID))
 	}
 	return h.Handler.Handle(ctx, r)
 }

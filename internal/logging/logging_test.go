@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 )
 
 func TestMaskEmails(t *testing.T) {
@@ -62,5 +64,22 @@ func TestLoggerLines(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], `"to":"d***@example.com"`) || !strings.Contains(lines[1], `"error":"rejected: e***@example.com"`) || !strings.Contains(lines[1], `"team":"t_1"`) {
 		t.Fatalf("lines:\n%s", buf.String())
+	}
+}
+
+// Behind the HTTP API a line also carries the API's request id, which the
+// access log shows, so an access log line leads to the function's lines.
+func TestLoggerLinesBehindTheHTTPAPI(t *testing.T) {
+	var buf bytes.Buffer
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-2"})
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/v1/me/calls", RequestContext: events.APIGatewayV2HTTPRequestContext{
+		RequestID: "api-req-9", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/me/calls"}}}
+	r, err := (&core.RequestAccessorV2{}).EventToRequestWithContext(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	New(&buf).WarnContext(r.Context(), "request refused")
+	if !strings.Contains(buf.String(), `"requestId":"req-2"`) || !strings.Contains(buf.String(), `"apiRequestId":"api-req-9"`) {
+		t.Fatalf("%s", buf.String())
 	}
 }
