@@ -9,7 +9,7 @@ import (
 
 func main() {
 	app := lambdaapp.MustLoad()
-	// It signs cursors or seals invitation tokens: it reads the application secret.
+	// It signs list cursors with the application secret, so it reads it.
 	deps := httpapi.NewDeps(app.Store, secrets.MustLoad(app), app.Config.Policy, app.Log, app.Metrics)
 	lambdaapp.StartHTTP(httpapi.ListMembers(deps))
 }
