@@ -15,16 +15,17 @@ export API_PORT DYNAMODB_PORT SES_PORT
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions template-checks clean
+.PHONY: help deps run up stop token team nightly test lint unit bench build tools functions template-checks clean chromium screenshots
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
 	@echo "make test     every check and test, from a fresh machine"
 	@echo "make stop     stop what make run started"
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"
-	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com   provision a team (TEAM=<id> to change one)"
+	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com NAME=\"Acme Inc\"   provision a team (TEAM=<id> to change one)"
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
 	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost, bootstrap sizes and cold starts"
+	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
 	@echo "make functions          every bootstrap for linux/arm64 in .state/functions (what sam build packages)"
 	@echo "make template-checks    sam validate --lint, checkov and sam build"
 
@@ -32,7 +33,7 @@ help:
 
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
-deps: .venv/.installed .venv-tools/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie
+deps: .venv/.installed .venv-tools/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie chromium
 
 .venv/.installed: requirements.txt
 	python3 -m venv .venv
@@ -59,6 +60,19 @@ node_modules/.installed: package.json package-lock.json
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(CURDIR)/$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+# Chromium for the browser tests (tests/browser): Debian's package, installed
+# when missing where apt-get exists and we are root; otherwise say how.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null 2>&1; then exit 0; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Chromium for the browser tests (apt-get install chromium)…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The browser tests need Chromium. Install it (Debian/Ubuntu: sudo apt-get install -y chromium)," >&2; \
+	  echo "or point CHROMIUM=/path/to/chrome at one, then run make test again." >&2; exit 1; \
+	fi
+
 tools: .state/go-mod
 	go build $(GOFLAGS_BUILD) -o $(BIN)/localstack ./cmd/localstack
 	go build $(GOFLAGS_BUILD) -o $(BIN)/devctl ./cmd/devctl
@@ -79,7 +93,7 @@ token: tools
 	@$(BIN)/devctl token -email "$(EMAIL)"
 
 team: up
-	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)") $(if $(BILLING),-billing "$(BILLING)")
+	@$(BIN)/devctl team $(if $(TEAM),-team "$(TEAM)") $(if $(PLAN),-plan "$(PLAN)") $(if $(SEATS),-seats "$(SEATS)") $(if $(OWNER),-owner "$(OWNER)") $(if $(BILLING),-billing "$(BILLING)") $(if $(NAME),-name "$(NAME)")
 
 nightly: up
 	@$(BIN)/devctl nightly $(if $(AT),-at "$(AT)")
@@ -97,6 +111,10 @@ test: lint
 
 template-checks: deps
 	@scripts/template-checks.sh
+
+# The screenshots in docs/screenshots/ come from the browser tests.
+screenshots: deps
+	go test -count=1 -run TestUsersPage ./tests/browser -args -screenshots=$(CURDIR)/docs/screenshots
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...

@@ -48,3 +48,10 @@ func Start(o local.StackOptions, seats int, created time.Time) (stack *local.Sta
 	}
 	return stack, t.TeamID, stop, nil
 }
+
+// NewTeam provisions another pro team of seats owned by owner.
+func NewTeam(store provisioning.Store, seats int, owner string) (string, error) {
+	t, err := provisioning.Service{Store: store, Now: time.Now}.Handle(context.Background(),
+		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: owner})
+	return t.TeamID, err
+}

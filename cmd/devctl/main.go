@@ -89,12 +89,13 @@ func team(args []string) error {
 	seats := fs.Int("seats", 0, "purchased seats")
 	owner := fs.String("owner", "", "the owner's email (new teams)")
 	billing := fs.String("billing", "", "billing's account id: a retried creation returns the same team")
+	name := fs.String("name", "", "the team's name, e.g. \"Acme Inc\"")
 	_ = fs.Parse(args)
 	inf, err := readInfo(*state)
 	if err != nil {
 		return err
 	}
-	req := provisioning.Request{TeamID: *teamID, Plan: *plan, OwnerEmail: *owner, BillingAccountID: *billing}
+	req := provisioning.Request{TeamID: *teamID, Plan: *plan, OwnerEmail: *owner, BillingAccountID: *billing, Name: *name}
 	if *seats != 0 {
 		req.Seats = seats
 	}

@@ -48,7 +48,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: *state, DynamoDBPort: *ddbPort, SESPort: *sesPort, Keys: keys, Log: log})
+	stack, err := local.Start(ctx, local.StackOptions{Root: root, StateDir: *state, DynamoDBPort: *ddbPort, SESPort: *sesPort, Keys: keys, Log: log,
+		PortalURL: fmt.Sprintf("http://127.0.0.1:%d", *apiPort)})
 	if err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func run() error {
 		return err
 	}
 	info := map[string]any{
-		"apiUrl": url, "mailViewerUrl": stack.Services.SESEndpoint + "/", "dynamodbEndpoint": stack.Services.DynamoDBEndpoint,
+		"apiUrl": url, "portalUrl": url + "/", "mailViewerUrl": stack.Services.SESEndpoint + "/", "dynamodbEndpoint": stack.Services.DynamoDBEndpoint,
 		"sesEndpoint": stack.Services.SESEndpoint, "tableName": local.TableName, "demo": demo, "pid": os.Getpid(),
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")

@@ -3,9 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -19,6 +17,7 @@ import (
 // distinct emails that are not in the team yet.
 func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Member) error {
 	var total users.Counters
+	facets := map[users.Facet]int{}
 	var writes []types.WriteRequest
 	now := s.now()
 	for _, m := range ms {
@@ -31,14 +30,13 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 		for _, it := range items {
 			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
+		facets[users.FacetOf(m)]++
 		d := users.CounterDelta("", m.Status)
 		total.Assigned += d.Assigned
 		total.PendingInvitations += d.PendingInvitations
 		total.NeverUsedApp += d.NeverUsedApp
 	}
-	// Take the seats first, so a team without room gets nothing. Conditions
-	// cannot do arithmetic, so check the room on a read and make the update
-	// conditional on the count that read saw.
+	// Take the seats first, so a team without room gets nothing.
 	team, err := s.GetTeam(ctx, teamID)
 	if err != nil {
 		return err
@@ -46,12 +44,12 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	if team.Seats-team.Counters.Assigned < total.Assigned {
 		return users.Errorf(users.KindConflict, "seat_limit_reached", "%d members do not fit in %d free seats.", total.Assigned, team.Seats-team.Counters.Assigned)
 	}
-	upd := s.counterUpdate(teamID, total).Update
-	upd.ConditionExpression = aws.String("assigned = :seen")
-	upd.ExpressionAttributeValues[":seen"] = &types.AttributeValueMemberN{Value: strconv.Itoa(team.Counters.Assigned)}
+	it, _ := s.counterUpdate(teamID, total, facets, team.Seats)
+	upd := it.Update
 	if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
 		ConditionExpression: upd.ConditionExpression, ExpressionAttributeValues: upd.ExpressionAttributeValues,
+		ExpressionAttributeNames: upd.ExpressionAttributeNames,
 	}); err != nil {
 		return fmt.Errorf("import into %s: reserve %d seats: %w", teamID, total.Assigned, err)
 	}
@@ -59,10 +57,8 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 		n := min(25, len(writes))
 		req := map[string][]types.WriteRequest{s.table: writes[:n]}
 		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
-					return err
-				}
+			if err := s.unprocessedPause(ctx, attempt); err != nil {
+				return err
 			}
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
 			if err != nil {

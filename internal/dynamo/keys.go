@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/users"
@@ -68,6 +69,20 @@ func membershipSK(teamID string) string {
 // index partition, so a filtered page reads only matching members.
 func facetPK(teamID string, f users.Facet) string {
 	return teamID + "#" + string(f.Status) + "#" + string(f.LastCall) + "#" + string(f.Role)
+}
+
+// facetAttr is the team item's attribute that counts the members of one
+// (status, bucket, role) combination: "fc#active#recently#admin".
+func facetAttr(f users.Facet) string {
+	return "fc#" + string(f.Status) + "#" + string(f.LastCall) + "#" + string(f.Role)
+}
+
+func parseFacetAttr(name string) (users.Facet, bool) {
+	parts := strings.Split(name, "#")
+	if len(parts) != 4 || parts[0] != "fc" {
+		return users.Facet{}, false
+	}
+	return users.Facet{Status: users.Status(parts[1]), LastCall: users.LastCall(parts[2]), Role: users.Role(parts[3])}, true
 }
 
 // keyTime is the fixed-width form of instants in sort keys and attributes:

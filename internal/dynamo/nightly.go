@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -27,18 +28,25 @@ func (s *Store) WithArchive(table string) *Store {
 	return &c
 }
 
-// DueItem is one entry of the work queue.
-type DueItem struct {
-	PK       string `dynamodbav:"PK"`
-	SK       string `dynamodbav:"SK"`
-	Type     string `dynamodbav:"type"`
-	TeamID   string `dynamodbav:"teamId"`
-	MemberID string `dynamodbav:"memberId"`
-	item     map[string]types.AttributeValue
+type dueRecord struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	Type       string `dynamodbav:"type"`
+	TeamID     string `dynamodbav:"teamId"`
+	MemberID   string `dynamodbav:"memberId"`
+	At         string `dynamodbav:"at"`
+	AppVersion string `dynamodbav:"appVersion,omitempty"`
+	Device     string `dynamodbav:"device,omitempty"`
 }
 
-// DueItems reads one page of a shard's items due by now.
-func (s *Store) DueItems(ctx context.Context, shard int, start map[string]types.AttributeValue, limit int32) ([]DueItem, map[string]types.AttributeValue, error) {
+// DueItems reads one page of a shard's items due by the store's now,
+// starting after `after` (an opaque position, "" for the first page); the
+// returned position is "" after the last page.
+func (s *Store) DueItems(ctx context.Context, shard int, after string, limit int32) ([]users.DueItem, string, error) {
+	start, err := decodePosition(after)
+	if err != nil {
+		return nil, "", err
+	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.table, IndexName: aws.String(indexByDue),
 		KeyConditionExpression: aws.String("duePK = :pk AND dueSK <= :now"),
@@ -48,77 +56,98 @@ func (s *Store) DueItems(ctx context.Context, shard int, start map[string]types.
 		Limit: aws.Int32(limit), ExclusiveStartKey: start,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("due items of shard %d: %w", shard, err)
+		return nil, "", fmt.Errorf("due items of shard %d: %w", shard, err)
 	}
 	s.itemsRead.Add(int64(out.ScannedCount))
-	items := make([]DueItem, len(out.Items))
-	for i, it := range out.Items {
-		if err := attributevalue.UnmarshalMap(it, &items[i]); err != nil {
-			return nil, nil, err
+	items := make([]users.DueItem, 0, len(out.Items))
+	for _, it := range out.Items {
+		var r dueRecord
+		if err := attributevalue.UnmarshalMap(it, &r); err != nil {
+			return nil, "", err
 		}
-		items[i].item = it
+		d := users.DueItem{Kind: r.Type, TeamID: r.TeamID, MemberID: r.MemberID}
+		if r.Type == users.DueSignIn {
+			d.SignIn = &users.SignIn{TeamID: r.TeamID, MemberID: r.MemberID, At: parseTime(r.At), AppVersion: r.AppVersion, Device: r.Device}
+		}
+		items = append(items, d)
 	}
-	return items, out.LastEvaluatedKey, nil
+	next, err := encodePosition(out.LastEvaluatedKey)
+	return items, next, err
+}
+
+// encodePosition makes an opaque position of a LastEvaluatedKey (all our
+// keys are strings).
+func encodePosition(k map[string]types.AttributeValue) (string, error) {
+	if k == nil {
+		return "", nil
+	}
+	m := make(map[string]string, len(k))
+	for name, v := range k {
+		sv, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return "", fmt.Errorf("key attribute %s is not a string", name)
+		}
+		m[name] = sv.Value
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func decodePosition(p string) (map[string]types.AttributeValue, error) {
+	if p == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(p), &m); err != nil {
+		return nil, fmt.Errorf("bad position: %w", err)
+	}
+	k := make(map[string]types.AttributeValue, len(m))
+	for name, v := range m {
+		k[name] = str(v)
+	}
+	return k, nil
 }
 
 // AgeMember moves a member to where time has taken them as of the store's
 // now. It reports whether it wrote anything; a member changed or removed
 // since the queue was read is handled from its current state.
 func (s *Store) AgeMember(ctx context.Context, teamID, memberID string) (bool, error) {
-	now := s.now()
-	_, err := s.mutate(ctx, teamID, memberID, func(m *memberRecord) (*memberRecord, []types.TransactWriteItem, error) {
-		dm := m.domain()
-		if !users.Age(&dm, now, s.retention) {
-			return nil, nil, errUnchanged
-		}
-		return s.rebuilt(m, dm), nil, nil
-	})
-	switch {
-	case errors.Is(err, errUnchanged), errors.Is(err, users.ErrMemberNotFound):
+	_, changed, err := s.UpdateMember(ctx, teamID, memberID, users.AgeRule(s.now(), s.retention))
+	if errors.Is(err, users.ErrMemberNotFound) {
 		return false, nil
-	case err != nil:
-		return false, err
 	}
-	return true, nil
-}
-
-// rebuilt is the record of a changed member, keeping what the domain type
-// does not carry.
-func (s *Store) rebuilt(old *memberRecord, m users.Member) *memberRecord {
-	r := s.memberRecordOf(m)
-	r.PK, r.SK, r.Version, r.TokenHash = old.PK, old.SK, old.Version, old.TokenHash
-	return &r
+	return changed, err
 }
 
 // ArchiveSignIn copies a sign-in to the archive table, then deletes it from
 // the main table. The copy comes first and is idempotent, so a crash in
 // between loses nothing and the next run finishes the move.
-func (s *Store) ArchiveSignIn(ctx context.Context, d DueItem) error {
+func (s *Store) ArchiveSignIn(ctx context.Context, in users.SignIn) error {
 	if s.archive == "" {
 		return fmt.Errorf("no archive table configured")
 	}
-	item := make(map[string]types.AttributeValue, len(d.item))
-	for k, v := range d.item {
-		if k != attrDuePK && k != attrDueSK {
-			item[k] = v
-		}
+	rec := signInRecord{PK: signInPK(in.TeamID, in.MemberID), SK: fmtTime(in.At), Type: "signin", TeamID: in.TeamID, MemberID: in.MemberID,
+		At: fmtTime(in.At), AppVersion: in.AppVersion, Device: in.Device}
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return err
 	}
 	item["archivedAt"] = str(fmtTime(s.now()))
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.archive, Item: item}); err != nil {
-		return fmt.Errorf("archive sign-in %s: %w", d.SK, err)
+		return fmt.Errorf("archive sign-in %s: %w", rec.SK, err)
 	}
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(d.PK, d.SK)})
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(rec.PK, rec.SK)})
 	if err != nil {
-		return fmt.Errorf("delete archived sign-in %s: %w", d.SK, err)
+		return fmt.Errorf("delete archived sign-in %s: %w", rec.SK, err)
 	}
 	return nil
 }
 
 // SignIns lists a member's sign-ins in the main table and in the archive.
-func (s *Store) SignIns(ctx context.Context, teamID, memberID string) (main, archived []SignIn, err error) {
+func (s *Store) SignIns(ctx context.Context, teamID, memberID string) (main, archived []users.SignIn, err error) {
 	for _, t := range []struct {
 		table string
-		out   *[]SignIn
+		out   *[]users.SignIn
 	}{{s.table, &main}, {s.archive, &archived}} {
 		var start map[string]types.AttributeValue
 		for {
@@ -130,11 +159,13 @@ func (s *Store) SignIns(ctx context.Context, teamID, memberID string) (main, arc
 			if err != nil {
 				return nil, nil, err
 			}
-			var page []SignIn
+			var page []signInRecord
 			if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
 				return nil, nil, err
 			}
-			*t.out = append(*t.out, page...)
+			for _, r := range page {
+				*t.out = append(*t.out, r.domain())
+			}
 			if start = out.LastEvaluatedKey; start == nil {
 				break
 			}

@@ -34,13 +34,11 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 			}
 			req := map[string]types.KeysAndAttributes{s.table: ka}
 			for attempt := 0; len(req) > 0; attempt++ {
-				if attempt > 0 {
-					if err := sleep(ctx, backoff(attempt)); err != nil {
-						mu.Lock()
-						first = err
-						mu.Unlock()
-						return
-					}
+				if err := s.unprocessedPause(ctx, attempt); err != nil {
+					mu.Lock()
+					first = err
+					mu.Unlock()
+					return
 				}
 				out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 				mu.Lock()
@@ -107,16 +105,10 @@ func (s *Store) GetMembers(ctx context.Context, teamID string, ids []string) (ma
 	return out, err
 }
 
-// Usage is calls and talk seconds in a period.
-type Usage = struct {
-	Calls   int
-	Seconds int
-}
-
 // UsageOf sums a member's usage items for the days from..to (YYYY-MM-DD,
 // inclusive): one item read per day with calls, nothing for other days.
-func (s *Store) UsageOf(ctx context.Context, teamID, memberID, from, to string) (Usage, error) {
-	var u Usage
+func (s *Store) UsageOf(ctx context.Context, teamID, memberID, from, to string) (users.Usage, error) {
+	var u users.Usage
 	var start map[string]types.AttributeValue
 	for {
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{

@@ -1,7 +1,12 @@
 package dynamo
 
 import (
+	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -11,6 +16,7 @@ type teamRecord struct {
 	SK                 string `dynamodbav:"SK"`
 	Type               string `dynamodbav:"type"`
 	TeamID             string `dynamodbav:"teamId"`
+	Name               string `dynamodbav:"name,omitempty"`
 	Plan               string `dynamodbav:"plan"`
 	Seats              int    `dynamodbav:"seats"`
 	OwnerEmail         string `dynamodbav:"ownerEmail"`
@@ -23,7 +29,7 @@ type teamRecord struct {
 
 func (r teamRecord) domain() users.Team {
 	return users.Team{
-		ID: r.TeamID, Plan: users.Plan(r.Plan), Seats: r.Seats,
+		ID: r.TeamID, Name: r.Name, Plan: users.Plan(r.Plan), Seats: r.Seats,
 		OwnerEmail: r.OwnerEmail, OwnerMemberID: r.OwnerMemberID, CreatedAt: parseTime(r.CreatedAt),
 		Counters: users.Counters{Assigned: r.Assigned, PendingInvitations: r.PendingInvitations, NeverUsedApp: r.NeverUsedApp},
 	}
@@ -31,10 +37,46 @@ func (r teamRecord) domain() users.Team {
 
 func newTeamRecord(t users.Team) teamRecord {
 	return teamRecord{
-		PK: teamPK(t.ID), SK: skTeam, Type: "team", TeamID: t.ID, Plan: string(t.Plan), Seats: t.Seats,
+		PK: teamPK(t.ID), SK: skTeam, Type: "team", TeamID: t.ID, Name: t.Name, Plan: string(t.Plan), Seats: t.Seats,
 		OwnerEmail: t.OwnerEmail, OwnerMemberID: t.OwnerMemberID, CreatedAt: fmtTime(t.CreatedAt),
 		Assigned: t.Counters.Assigned, PendingInvitations: t.Counters.PendingInvitations, NeverUsedApp: t.Counters.NeverUsedApp,
 	}
+}
+
+// teamItem is the team's item: its record and one counter attribute per
+// (status, bucket, role) combination that has members.
+func teamItem(t users.Team) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(newTeamRecord(t))
+	if err != nil {
+		return nil, err
+	}
+	for f, n := range t.Facets {
+		if n != 0 {
+			item[facetAttr(f)] = num(n)
+		}
+	}
+	return item, nil
+}
+
+// teamFromItem reads a team item back, facet counters included.
+func teamFromItem(item map[string]types.AttributeValue) (users.Team, error) {
+	var r teamRecord
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return users.Team{}, fmt.Errorf("decode team: %w", err)
+	}
+	t := r.domain()
+	t.Facets = map[users.Facet]int{}
+	for name, v := range item {
+		f, ok := parseFacetAttr(name)
+		if !ok {
+			continue
+		}
+		if nv, ok := v.(*types.AttributeValueMemberN); ok {
+			n, _ := strconv.Atoi(nv.Value)
+			t.Facets[f] = n
+		}
+	}
+	return t, nil
 }
 
 type emailRecord struct {
@@ -87,7 +129,7 @@ func newMemberRecord(m users.Member) memberRecord {
 		InvitationSentAt: fmtTime(m.InvitationSentAt), InvitationExpiresAt: fmtTime(m.InvitationExpiresAt),
 		InvitationExpired: m.InvitationExpired, AcceptedAt: fmtTime(m.AcceptedAt),
 		FirstSignInAt: fmtTime(m.FirstSignInAt), LastSignInAt: fmtTime(m.LastSignInAt),
-		InstructionsSentAt: fmtTime(m.InstructionsSentAt),
+		InstructionsSentAt: fmtTime(m.InstructionsSentAt), TokenHash: m.TokenHash,
 	}
 	if m.LastEmail != nil {
 		r.LastEmail = &emailRecord{ID: m.LastEmail.ID, Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
@@ -113,7 +155,7 @@ func (r memberRecord) domain() users.Member {
 		InvitedAt: parseTime(r.InvitedAt), InvitedBy: r.InvitedBy, InvitationSentAt: parseTime(r.InvitationSentAt),
 		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
 		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
-		InstructionsSentAt: parseTime(r.InstructionsSentAt),
+		InstructionsSentAt: parseTime(r.InstructionsSentAt), TokenHash: r.TokenHash,
 	}
 	if r.LastEmail != nil {
 		m.LastEmail = &users.EmailState{ID: r.LastEmail.ID, Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}

@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,7 +25,7 @@ import (
 
 // Store reads and writes the table.
 type Store struct {
-	db        *dynamodb.Client
+	db        DB
 	table     string
 	archive   string // the archive table of old sign-ins
 	now       func() time.Time
@@ -32,9 +34,10 @@ type Store struct {
 	itemsRead atomic.Int64
 }
 
-// New returns a store on the named table.
-func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table, now: time.Now, retention: users.DefaultRetention}
+// New returns a store on the named table. Build the client with
+// ClientOptions, so that it retries the way the store expects.
+func New(db DB, table string) *Store {
+	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention}
 }
 
 // WithClock returns a store that takes "now" from clock: the nightly job
@@ -72,25 +75,35 @@ func (s *Store) GetTeam(ctx context.Context, teamID string) (users.Team, error) 
 		return users.Team{}, users.ErrTeamNotFound
 	}
 	s.itemsRead.Add(1)
-	var r teamRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return users.Team{}, fmt.Errorf("decode team %s: %w", teamID, err)
+	return teamFromItem(out.Item)
+}
+
+// Teams reads teams by id, 100 to a request; ids that are no team are
+// absent from the answer.
+func (s *Store) Teams(ctx context.Context, ids []string) (map[string]users.Team, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(teamPK(id), skTeam)
 	}
-	return r.domain(), nil
+	out := make(map[string]users.Team, len(ids))
+	err := s.batchGet(ctx, keys, "", func(it map[string]types.AttributeValue) error {
+		t, err := teamFromItem(it)
+		out[t.ID] = t
+		return err
+	})
+	return out, err
 }
 
 // Access reads, in one round trip, the team and the caller's membership in
 // it: everything a team endpoint's authorization needs.
 func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error) {
 	keys := []map[string]types.AttributeValue{key(teamPK(teamID), skTeam), key(userPK(email), membershipSK(teamID))}
-	var team *teamRecord
+	var team *users.Team
 	var ms *membershipRecord
 	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return users.Team{}, users.Membership{}, err
-			}
+		if err := s.unprocessedPause(ctx, attempt); err != nil {
+			return users.Team{}, users.Membership{}, err
 		}
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
@@ -106,8 +119,9 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 			}
 			switch head.Type {
 			case "team":
-				team = new(teamRecord)
-				err = attributevalue.UnmarshalMap(item, team)
+				var t users.Team
+				t, err = teamFromItem(item)
+				team = &t
 			case "membership":
 				ms = new(membershipRecord)
 				err = attributevalue.UnmarshalMap(item, ms)
@@ -121,7 +135,7 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 	if team == nil || ms == nil {
 		return users.Team{}, users.Membership{}, users.ErrTeamNotFound
 	}
-	return team.domain(), ms.domain(), nil
+	return *team, ms.domain(), nil
 }
 
 // CreateTeam writes a new team and its owner, who holds the first seat.
@@ -132,51 +146,62 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member, billingAccount string) error {
 	t.Counters = users.CounterDelta("", owner.Status)
 	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now())
-	items, err := marshalAll(newTeamRecord(t), s.memberRecordOf(owner), newMembershipRecord(owner))
+	t.Facets = map[users.Facet]int{users.FacetOf(owner): 1}
+	items, err := marshalAll(s.memberRecordOf(owner), newMembershipRecord(owner))
 	if err != nil {
 		return err
 	}
-	notExists := aws.String("attribute_not_exists(PK)")
-	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &s.table, Item: items[2], ConditionExpression: notExists}},
-	}
-	if billingAccount != "" {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, ConditionExpression: notExists, Item: map[string]types.AttributeValue{
-			attrPK: str(billingPK(billingAccount)), attrSK: str(skBilling), "type": str("billing"), "teamId": str(t.ID),
-		}}})
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	if codes := cancellationCodes(err); codes != nil {
-		if codeAt(codes, 3) == "ConditionalCheckFailed" {
-			out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(billingPK(billingAccount), skBilling), ConsistentRead: aws.Bool(true)})
-			if err != nil || out.Item == nil {
-				return fmt.Errorf("read billing account %s: %w", billingAccount, err)
-			}
-			var r struct {
-				TeamID string `dynamodbav:"teamId"`
-			}
-			if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-				return err
-			}
-			return &users.BillingAccountTaken{TeamID: r.TeamID}
-		}
-		return users.Errorf(users.KindConflict, "team_exists", "A team with this id already exists.")
-	}
+	ti, err := teamItem(t)
 	if err != nil {
+		return err
+	}
+	tx := &txn{}
+	tx.put("team", s.table, ti, notExists, nil)
+	tx.put("member", s.table, items[0], notExists, nil)
+	tx.put("membership", s.table, items[1], notExists, nil)
+	if billingAccount != "" {
+		tx.put("billing", s.table, map[string]types.AttributeValue{
+			attrPK: str(billingPK(billingAccount)), attrSK: str(skBilling), "type": str("billing"), "teamId": str(t.ID),
+		}, notExists, nil)
+	}
+	f, err := s.commit(ctx, tx)
+	switch {
+	case err != nil:
 		return fmt.Errorf("create team %s: %w", t.ID, err)
+	case f["billing"]:
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(billingPK(billingAccount), skBilling), ConsistentRead: aws.Bool(true)})
+		if err != nil || out.Item == nil {
+			return fmt.Errorf("read billing account %s: %w", billingAccount, err)
+		}
+		var r struct {
+			TeamID string `dynamodbav:"teamId"`
+		}
+		if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+			return err
+		}
+		return &users.BillingAccountTaken{TeamID: r.TeamID}
+	case len(f) > 0:
+		return users.Errorf(users.KindConflict, "team_exists", "A team with this id already exists.")
 	}
 	return nil
 }
 
-// UpdateTeam changes a team's plan or seat count. Seats may not drop below
-// the seats already assigned: billing must free seats first.
-func (s *Store) UpdateTeam(ctx context.Context, teamID string, plan *users.Plan, seats *int) (users.Team, error) {
+// notExists is the condition of every item a write creates.
+const notExists = "attribute_not_exists(PK)"
+
+// UpdateTeam changes a team's name, plan or seat count. Seats may not drop
+// below the seats already assigned: billing must free seats first.
+func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error) {
+	plan, seats := c.Plan, c.Seats
 	set := "SET #u = :now"
 	cond := "attribute_exists(PK)"
 	names := map[string]string{"#u": "updatedAt"}
 	vals := map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: fmtTime(s.now())}}
+	if c.Name != nil {
+		set += ", #name = :name"
+		names["#name"] = "name"
+		vals[":name"] = str(*c.Name)
+	}
 	if plan != nil {
 		set += ", #plan = :plan"
 		names["#plan"] = "plan"
@@ -206,11 +231,7 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, plan *users.Plan,
 	if err != nil {
 		return users.Team{}, fmt.Errorf("update team %s: %w", teamID, err)
 	}
-	var r teamRecord
-	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
-		return users.Team{}, fmt.Errorf("decode team %s: %w", teamID, err)
-	}
-	return r.domain(), nil
+	return teamFromItem(out.Attributes)
 }
 
 // GetMember reads one member of a team.
@@ -232,36 +253,6 @@ func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.M
 	return r.domain(), nil
 }
 
-// AddMember writes a member exactly as given (the bucket is derived from
-// its status and activity) and moves the team counters with it, in one
-// transaction that fails if the email is already in the team or no seat is
-// free. Provisioning, the demo seed and benchmarks use it.
-func (s *Store) AddMember(ctx context.Context, m users.Member) error {
-	m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, s.now())
-	items, err := marshalAll(s.memberRecordOf(m), newMembershipRecord(m))
-	if err != nil {
-		return err
-	}
-	d := users.CounterDelta("", m.Status)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: items[0], ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: items[1], ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		s.counterUpdate(m.TeamID, d),
-	}})
-	if codes := cancellationCodes(err); codes != nil {
-		switch {
-		case codeAt(codes, 1) == "ConditionalCheckFailed":
-			return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", m.Email)
-		case codeAt(codes, 2) == "ConditionalCheckFailed":
-			return users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("add member %s: %w", m.Email, err)
-	}
-	return nil
-}
-
 // memberRecordOf is the record of a member with every index key set.
 func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	r := newMemberRecord(m)
@@ -269,25 +260,59 @@ func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	return r
 }
 
-// counterUpdate moves a team's counters by d. When the change takes a seat
-// it is conditional on a seat being free, which is what makes overselling
-// impossible under any concurrency.
-func (s *Store) counterUpdate(teamID string, d users.Counters) types.TransactWriteItem {
+// counterUpdate moves a team's counters by d and its facet counters by
+// facets. When the change takes seats it is conditional on their being
+// free, which is what makes overselling impossible under any concurrency:
+// for one seat, assigned < seats; for n seats (conditions cannot add), on
+// the seat count read and on assigned being at most seats − n. ok is false
+// when nothing moves.
+func (s *Store) counterUpdate(teamID string, d users.Counters, facets map[users.Facet]int, seats int) (it types.TransactWriteItem, ok bool) {
 	cond := "attribute_exists(PK)"
-	vals := map[string]types.AttributeValue{
-		":a": &types.AttributeValueMemberN{Value: strconv.Itoa(d.Assigned)},
-		":p": &types.AttributeValueMemberN{Value: strconv.Itoa(d.PendingInvitations)},
-		":n": &types.AttributeValueMemberN{Value: strconv.Itoa(d.NeverUsedApp)},
+	vals := map[string]types.AttributeValue{}
+	names := map[string]string{}
+	var adds []string
+	for _, c := range []struct {
+		attr string
+		n    int
+	}{{"assigned", d.Assigned}, {"pendingInvitations", d.PendingInvitations}, {"neverUsedApp", d.NeverUsedApp}} {
+		if c.n != 0 {
+			adds = append(adds, c.attr+" :"+c.attr)
+			vals[":"+c.attr] = num(c.n)
+		}
 	}
-	if d.Assigned > 0 {
+	fs := make([]users.Facet, 0, len(facets))
+	for f, n := range facets {
+		if n != 0 {
+			fs = append(fs, f)
+		}
+	}
+	slices.SortFunc(fs, func(a, b users.Facet) int { return strings.Compare(facetAttr(a), facetAttr(b)) })
+	for i, f := range fs {
+		n := fmt.Sprintf("#f%d", i)
+		names[n] = facetAttr(f)
+		vals[":f"+n[2:]] = num(facets[f])
+		adds = append(adds, n+" :f"+n[2:])
+	}
+	if len(adds) == 0 {
+		return types.TransactWriteItem{}, false
+	}
+	switch {
+	case d.Assigned == 1:
 		cond += " AND assigned < seats"
+	case d.Assigned > 1:
+		cond += " AND seats = :seats AND assigned <= :max"
+		vals[":seats"], vals[":max"] = num(seats), num(seats-d.Assigned)
 	}
-	return types.TransactWriteItem{Update: &types.Update{
+	u := &types.Update{
 		TableName: &s.table, Key: key(teamPK(teamID), skTeam),
-		UpdateExpression:          aws.String("ADD assigned :a, pendingInvitations :p, neverUsedApp :n"),
+		UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ")),
 		ConditionExpression:       &cond,
 		ExpressionAttributeValues: vals,
-	}}
+	}
+	if len(names) > 0 {
+		u.ExpressionAttributeNames = names
+	}
+	return types.TransactWriteItem{Update: u}, true
 }
 
 func marshalAll(records ...any) ([]map[string]types.AttributeValue, error) {
@@ -302,33 +327,18 @@ func marshalAll(records ...any) ([]map[string]types.AttributeValue, error) {
 	return out, nil
 }
 
-// cancellationCodes returns the per-item reason codes of a cancelled
-// transaction, or nil when err is not a cancellation.
-func cancellationCodes(err error) []string {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
+// unprocessedPause waits before asking again for what a batch request
+// left unprocessed (DynamoDB's way of throttling part of a batch): full
+// jitter, and an error once the retry policy's attempts are spent.
+func (s *Store) unprocessedPause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
 		return nil
 	}
-	codes := make([]string, len(tce.CancellationReasons))
-	for i, r := range tce.CancellationReasons {
-		codes[i] = aws.ToString(r.Code)
+	if attempt >= MaxAttempts*2 {
+		return users.Unavailable(errors.New("batch request still unprocessed after every retry"))
 	}
-	if codes == nil {
-		codes = []string{}
-	}
-	return codes
-}
-
-func codeAt(codes []string, i int) string {
-	if i < len(codes) {
-		return codes[i]
-	}
-	return ""
-}
-
-func backoff(attempt int) time.Duration {
-	d := time.Duration(1<<min(attempt, 6)) * 10 * time.Millisecond
-	return d
+	d, _ := Backoff(attempt, nil)
+	return sleep(ctx, d)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -336,7 +346,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return users.Unavailable(ctx.Err())
 	case <-t.C:
 		return nil
 	}

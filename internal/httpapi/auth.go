@@ -12,8 +12,9 @@ import (
 // Caller is the authenticated identity, as the HTTP API JWT authorizer
 // validated it.
 type Caller struct {
-	Sub   string
-	Email string // normalized
+	Sub           string
+	Email         string // normalized
+	EmailVerified bool   // the identity provider says the address is the caller's
 }
 
 var errNoIdentity = &users.Error{Kind: users.KindUnauthorized, Code: "unauthorized", Message: "A valid bearer token with an email claim is required."}
@@ -33,7 +34,7 @@ func callerFrom(ctx context.Context) (Caller, error) {
 	if !ok || claims["sub"] == "" {
 		return Caller{}, errNoIdentity
 	}
-	return Caller{Sub: claims["sub"], Email: email}, nil
+	return Caller{Sub: claims["sub"], Email: email, EmailVerified: claims["email_verified"] == "true"}, nil
 }
 
 // teamAccess is what a team endpoint knows once the caller is authorized.

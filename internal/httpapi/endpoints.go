@@ -18,6 +18,8 @@ type Store interface {
 	Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error)
 	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
+	Memberships(ctx context.Context, email string) ([]users.Membership, error)
+	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
 }
 
 // Reports is what the CSV tools need of the table.
@@ -70,6 +72,7 @@ var Endpoints = []Endpoint{
 	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection"},
 	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report"},
 	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email"},
+	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
 }
 
@@ -113,5 +116,5 @@ func serve(d Deps, function string, build func(Deps) http.HandlerFunc) http.Hand
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
-	return mux
+	return withAnswerReserve(mux)
 }

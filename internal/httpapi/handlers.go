@@ -37,7 +37,7 @@ func Invite(d Deps) http.Handler {
 
 // ResendAllInvites serves ResendAllInvitesFunction (the job runs in TeamJobsFunction).
 func ResendAllInvites(d Deps) http.Handler {
-	return serve(d, "ResendAllInvitesFunction", teamJob(roster.JobResendInvites))
+	return serve(d, "ResendAllInvitesFunction", teamJob(users.JobResendInvites))
 }
 
 // GetJob serves GetJobFunction.
@@ -45,7 +45,7 @@ func GetJob(d Deps) http.Handler { return serve(d, "GetJobFunction", getJob) }
 
 // SendAllInstructions serves SendAllInstructionsFunction.
 func SendAllInstructions(d Deps) http.Handler {
-	return serve(d, "SendAllInstructionsFunction", teamJob(roster.JobSendInstructions))
+	return serve(d, "SendAllInstructionsFunction", teamJob(users.JobSendInstructions))
 }
 
 // Bulk serves BulkFunction; its resend_invite action seals tokens.
@@ -78,6 +78,9 @@ func AcceptInvitation(d Deps) http.Handler { return serve(d, "AcceptInvitationFu
 func RecordSignIn(d Deps) http.Handler {
 	return serve(d, "RecordSignInFunction", func(d Deps) http.HandlerFunc { return appActivity(d, true) })
 }
+
+// GetMe serves GetMeFunction.
+func GetMe(d Deps) http.Handler { return serve(d, "GetMeFunction", getMe) }
 
 // RecordCall serves RecordCallFunction.
 func RecordCall(d Deps) http.Handler {

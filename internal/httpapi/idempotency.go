@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
-	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -20,11 +20,16 @@ const IdempotencyWindow = 24 * time.Hour
 // upload is the largest body).
 const maxIdempotentBody = 5<<20 + 1
 
+// idempotencyRunning is how long a key stays claimed by a request that
+// never finishes (its function timed out) when the request has no
+// deadline of its own; with one, the claim lasts until shortly after it.
+const idempotencyRunning = 2 * time.Minute
+
 // Idempotency is what the middleware needs of the table.
 type Idempotency interface {
-	BeginIdempotent(ctx context.Context, scope, key, fingerprint string, ttl time.Duration) (*dynamo.StoredResponse, error)
-	FinishIdempotent(ctx context.Context, scope, key string, resp dynamo.StoredResponse) error
-	ForgetIdempotent(ctx context.Context, scope, key string) error
+	BeginIdempotent(ctx context.Context, scope, key, fingerprint string, running time.Duration) (claim string, stored *users.StoredResponse, err error)
+	FinishIdempotent(ctx context.Context, scope, key, claim string, resp users.StoredResponse, keep time.Duration) error
+	ForgetIdempotent(ctx context.Context, scope, key, claim string) error
 }
 
 // idempotent makes a POST with an Idempotency-Key header answer a replay
@@ -32,13 +37,17 @@ type Idempotency interface {
 // scoped to the caller (the token's sub), so two callers cannot collide.
 func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("Idempotency-Key")
-		if key == "" || r.Method != http.MethodPost {
+		vals := r.Header.Values("Idempotency-Key")
+		if len(vals) == 0 || r.Method != http.MethodPost {
 			next(w, r)
 			return
 		}
-		if len(key) > 128 || !users.PrintableASCII(key) {
-			writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_idempotency_key", "Idempotency-Key must be 1 to 128 printable characters."))
+		// The API Gateway adapter splits a header at its commas, so a key
+		// with a comma arrives as several values: refuse it rather than
+		// read only a part of it.
+		key := vals[0]
+		if !ValidIdempotencyKey(key) || len(vals) > 1 {
+			writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_idempotency_key", "Idempotency-Key must be 1 to 128 printable characters other than spaces and commas."))
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxIdempotentBody))
@@ -59,7 +68,11 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			scope = c.Sub
 		}
 		scopeKey := scope + "#" + r.URL.Path
-		stored, err := d.Idem.BeginIdempotent(r.Context(), scopeKey, key, fp, IdempotencyWindow)
+		running := idempotencyRunning
+		if dl, ok := r.Context().Deadline(); ok {
+			running = time.Until(dl) + 30*time.Second
+		}
+		claim, stored, err := d.Idem.BeginIdempotent(r.Context(), scopeKey, key, fp, running)
 		if err != nil {
 			writeError(r.Context(), d.Log, w, err)
 			return
@@ -76,19 +89,23 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		next(rec, r)
 		ctx := context.WithoutCancel(r.Context())
-		if rec.status >= 500 {
-			if err := d.Idem.ForgetIdempotent(ctx, scopeKey, key); err != nil {
-				d.Log.ErrorContext(ctx, "forget idempotency key", "error", err.Error())
-			}
-		} else {
+		forget := rec.status >= 500
+		if !forget {
 			headers := map[string]string{}
-			for _, h := range []string{"Content-Type", "Content-Disposition", "Retry-After", "Location"} {
+			for _, h := range replayedHeaders {
 				if v := rec.header.Get(h); v != "" {
 					headers[h] = v
 				}
 			}
-			if err := d.Idem.FinishIdempotent(ctx, scopeKey, key, dynamo.StoredResponse{Status: rec.status, Headers: headers, Body: rec.body.Bytes()}); err != nil {
+			if err := d.Idem.FinishIdempotent(ctx, scopeKey, key, claim, users.StoredResponse{Status: rec.status, Headers: headers, Body: rec.body.Bytes()}, IdempotencyWindow); err != nil {
+				// Release the key rather than leave it "running": a retry runs again.
 				d.Log.ErrorContext(ctx, "store idempotent answer", "error", err.Error())
+				forget = true
+			}
+		}
+		if forget {
+			if err := d.Idem.ForgetIdempotent(ctx, scopeKey, key, claim); err != nil {
+				d.Log.ErrorContext(ctx, "forget idempotency key", "error", err.Error())
 			}
 		}
 		for k, v := range rec.header {
@@ -97,6 +114,14 @@ func (d Deps) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())
 	}
+}
+
+// replayedHeaders are the answer's headers a replay repeats.
+var replayedHeaders = []string{"Content-Type", "Content-Disposition", "Retry-After", "Location", "X-Left-Out"}
+
+// ValidIdempotencyKey: 1 to 128 visible ASCII characters, no comma.
+func ValidIdempotencyKey(k string) bool {
+	return k != "" && len(k) <= 128 && users.PrintableASCII(k) && !strings.Contains(k, ",")
 }
 
 type recorder struct {

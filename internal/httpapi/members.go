@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/users"
@@ -13,7 +16,14 @@ type seatsJSON struct {
 	Unassigned int `json:"unassigned"`
 }
 
+type teamJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Plan string `json:"plan"`
+}
+
 type summaryJSON struct {
+	Team               teamJSON  `json:"team"`
 	Seats              seatsJSON `json:"seats"`
 	PendingInvitations int       `json:"pendingInvitations"`
 	NeverUsedApp       int       `json:"neverUsedApp"`
@@ -30,6 +40,7 @@ func getSummary(d Deps) http.HandlerFunc {
 		}
 		s := users.SummaryOf(a.Team)
 		writeJSON(w, http.StatusOK, summaryJSON{
+			Team:               teamJSON{ID: a.Team.ID, Name: a.Team.Name, Plan: string(a.Team.Plan)},
 			Seats:              seatsJSON{Purchased: s.Purchased, Assigned: s.Assigned, Unassigned: s.Unassigned()},
 			PendingInvitations: s.PendingInvitations,
 			NeverUsedApp:       s.NeverUsedApp,
@@ -87,6 +98,9 @@ func rowJSON(m users.Member, now time.Time) memberRowJSON {
 type listJSON struct {
 	Members    []memberRowJSON `json:"members"`
 	NextCursor string          `json:"nextCursor,omitempty"`
+	// Total is how many members the filters select; present without a
+	// search, from the team's facet counters (no extra read).
+	Total *int `json:"total,omitempty"`
 }
 
 // listMembers serves Sections 2 and 3: search, filters, sort and pages.
@@ -121,6 +135,10 @@ func listMembers(d Deps) http.HandlerFunc {
 		}
 		if next != "" {
 			out.NextCursor = d.Cursors.Encode(a.Team.ID, q, next)
+		}
+		if q.Q == "" {
+			total := a.Team.Total(q)
+			out.Total = &total
 		}
 		writeJSON(w, http.StatusOK, out)
 	}
@@ -159,4 +177,52 @@ func infoJSON(m users.Member, now time.Time) memberInfoJSON {
 		out.LastEmail = &lastEmailJSON{Kind: e.Kind, State: e.State, At: timeJSON(e.At), Reason: e.Reason}
 	}
 	return out
+}
+
+type myTeamJSON struct {
+	TeamID  string `json:"teamId"`
+	Name    string `json:"name"`
+	Plan    string `json:"plan"`
+	Role    string `json:"role"`
+	IsOwner bool   `json:"isOwner"`
+	Status  string `json:"status"`
+}
+
+// getMe tells the portal (or the app) which teams the caller belongs to or
+// is invited to: one query of the caller's membership items and one batch
+// read of those teams.
+func getMe(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := callerFrom(r.Context())
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		ms, err := d.Store.Memberships(r.Context(), c.Email)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.TeamID
+		}
+		teams, err := d.Store.Teams(r.Context(), ids)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		out := []myTeamJSON{}
+		for _, m := range ms {
+			t, ok := teams[m.TeamID]
+			if !ok {
+				continue
+			}
+			out = append(out, myTeamJSON{TeamID: t.ID, Name: t.Name, Plan: string(t.Plan), Role: string(m.Role), IsOwner: m.IsOwner, Status: string(m.Status)})
+		}
+		slices.SortFunc(out, func(a, b myTeamJSON) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.TeamID, b.TeamID))
+		})
+		writeJSON(w, http.StatusOK, map[string]any{"email": c.Email, "teams": out})
+	}
 }

@@ -7,8 +7,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -34,6 +37,7 @@ var statusOf = map[users.Kind]int{
 	users.KindUnsupported:  http.StatusUnsupportedMediaType,
 	users.KindGone:         http.StatusGone,
 	users.KindRateLimited:  http.StatusTooManyRequests,
+	users.KindUnavailable:  http.StatusServiceUnavailable,
 }
 
 // writeError turns any error into a problem response. Domain errors carry
@@ -48,6 +52,12 @@ func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, er
 		log.WarnContext(ctx, "request refused", "code", e.Code, "error", e.Err.Error())
 	}
 	status := statusOf[e.Kind]
+	if e.Kind == users.KindUnavailable {
+		log.WarnContext(ctx, "dependency unavailable", "error", fmt.Sprint(e.Err))
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	if e.Kind == users.KindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	}

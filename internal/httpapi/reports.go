@@ -98,7 +98,7 @@ func emailUsageReport(d Deps) http.HandlerFunc {
 			return users.Errorf(users.KindInvalid, "unknown_members", "Some ids are not members of the team.")
 		}
 		e := users.Email{ID: users.NewID("e"), Kind: users.EmailUsageReport, To: a.Caller.Email, TeamID: a.Team.ID,
-			Data: map[string]string{"memberIds": strings.Join(body.MemberIDs, ","), "from": report.Day(p.From), "to": report.Day(p.To)}}
+			Data: map[string]string{"teamName": a.Team.Name, "memberIds": strings.Join(body.MemberIDs, ","), "from": report.Day(p.From), "to": report.Day(p.To)}}
 		if err := d.Reports.QueueEmail(r.Context(), e); err != nil {
 			return err
 		}

@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -18,9 +16,6 @@ func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a team
 			err = fn(w, r, a)
 		}
 		if err != nil {
-			if e, ok := users.AsError(err); ok && e.Kind == users.KindRateLimited {
-				w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter/time.Second)+1))
-			}
 			writeError(r.Context(), d.Log, w, err)
 		}
 	}
@@ -53,7 +48,7 @@ func invite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		results, err := d.Roster.Invite(r.Context(), a.Team.ID, a.Caller.Email, body.Emails, role)
+		results, err := d.Roster.Invite(r.Context(), roster.TeamOf(a.Team), a.Caller.Email, body.Emails, role)
 		if err != nil {
 			return err
 		}
@@ -69,7 +64,7 @@ func resendInvite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, err := d.Roster.ResendInvite(r.Context(), a.Team.ID, id, a.Caller.Email)
+		m, err := d.Roster.ResendInvite(r.Context(), roster.TeamOf(a.Team), id, a.Caller.Email)
 		if err != nil {
 			return err
 		}
@@ -84,7 +79,7 @@ func sendInstructions(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, err := d.Roster.SendInstructions(r.Context(), a.Team.ID, id)
+		m, err := d.Roster.SendInstructions(r.Context(), roster.TeamOf(a.Team), id)
 		if err != nil {
 			return err
 		}
@@ -169,7 +164,7 @@ func bulk(d Deps) http.HandlerFunc {
 		case body.Role != nil:
 			return users.Errorf(users.KindInvalid, "invalid_role", "role goes only with change_role.")
 		}
-		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, a.Team.ID, body.Action, body.MemberIDs, role)
+		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), body.Action, body.MemberIDs, role)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -186,7 +181,7 @@ func teamJob(kind string) func(Deps) http.HandlerFunc {
 					return err
 				}
 			}
-			job, err := d.Jobs.Start(r.Context(), a.Team.ID, kind, a.Caller.Email)
+			job, err := d.Jobs.Start(r.Context(), a.Team, kind, a.Caller.Email)
 			if err != nil {
 				return err
 			}
@@ -229,14 +224,16 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				return err
 			}
 			now := d.Now()
-			a := dynamo.Activity{At: now, SignIn: signIn}
+			a := users.Activity{At: now, SignIn: signIn}
 			if signIn {
 				var body struct {
 					AppVersion string `json:"appVersion"`
 					Device     string `json:"device"`
 				}
-				if err := decodeJSON(w, r, &body); err != nil {
-					return err
+				if r.ContentLength != 0 { // the app may send no body at all
+					if err := decodeJSON(w, r, &body); err != nil {
+						return err
+					}
 				}
 				if len(body.AppVersion) > 64 || len(body.Device) > 128 {
 					return users.Errorf(users.KindInvalid, "invalid_field", "appVersion is at most 64 characters and device at most 128.")
@@ -244,6 +241,7 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				a.AppVersion, a.Device = body.AppVersion, body.Device
 			} else {
 				var body struct {
+					CallID          string     `json:"callId"`
 					StartedAt       *time.Time `json:"startedAt"`
 					DurationSeconds *int       `json:"durationSeconds"`
 				}
@@ -260,9 +258,12 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				if end.After(now.Add(5*time.Minute)) || body.StartedAt.Before(now.AddDate(-1, 0, 0)) {
 					return users.Errorf(users.KindInvalid, "invalid_started_at", "startedAt must be within the last year and the call must have ended.")
 				}
-				a.At, a.Seconds = end, *body.DurationSeconds
+				if len(body.CallID) > 128 || !users.PrintableASCII(body.CallID) {
+					return users.Errorf(users.KindInvalid, "invalid_call_id", "callId is at most 128 visible characters.")
+				}
+				a.At, a.Seconds, a.CallID = end, *body.DurationSeconds, body.CallID
 			}
-			ms, err := d.Roster.RecordActivity(r.Context(), c.Email, a)
+			ms, err := d.Roster.RecordActivity(r.Context(), roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
 			if err != nil {
 				return err
 			}
@@ -280,13 +281,16 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 }
 
 type jobJSON struct {
-	JobID     string  `json:"jobId"`
-	Kind      string  `json:"kind"`
-	State     string  `json:"state"`
-	Members   int     `json:"members"`
-	Done      int     `json:"done"`
-	Skipped   int     `json:"skipped"`
-	CreatedAt *string `json:"createdAt"`
+	ID        string         `json:"id"`
+	JobID     string         `json:"jobId"` // the same id, as the 202 that started the job names it
+	Kind      string         `json:"kind"`
+	State     string         `json:"state"`
+	Members   int            `json:"members"`
+	Done      int            `json:"done"`
+	Skipped   int            `json:"skipped"`
+	Failed    int            `json:"failed"`
+	Reasons   map[string]int `json:"reasons"`
+	CreatedAt *string        `json:"createdAt"`
 }
 
 // getJob lets the portal follow a team-wide resend to its end.
@@ -307,8 +311,12 @@ func getJob(d Deps) http.HandlerFunc {
 		if j.TeamID != a.Team.ID {
 			return notFound
 		}
-		created, _ := time.Parse("2006-01-02T15:04:05.000Z", j.CreatedAt)
-		writeJSON(w, http.StatusOK, jobJSON{JobID: j.ID, Kind: j.Kind, State: j.State, Members: j.Expected, Done: j.Done, Skipped: j.Skipped, CreatedAt: timeJSON(created)})
+		reasons := j.Reasons
+		if reasons == nil {
+			reasons = map[string]int{}
+		}
+		writeJSON(w, http.StatusOK, jobJSON{ID: j.ID, JobID: j.ID, Kind: j.Kind, State: j.State, Members: j.Expected, Done: j.Done,
+			Skipped: j.Skipped, Failed: j.Failed, Reasons: reasons, CreatedAt: timeJSON(j.CreatedAt)})
 		return nil
 	})
 }

@@ -138,9 +138,10 @@ type App struct {
 	Metrics *metrics.Emitter
 }
 
-// NewDynamoDB builds a DynamoDB client, pointed at endpoint when set.
+// NewDynamoDB builds a DynamoDB client with the store's retry policy,
+// pointed at endpoint when set.
 func NewDynamoDB(cfg aws.Config, endpoint string) *dynamodb.Client {
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(cfg, dynamo.ClientOptions, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}

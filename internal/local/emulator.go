@@ -3,9 +3,9 @@ package local
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,6 +41,7 @@ type Emulator struct {
 	url  string
 	mu   sync.Mutex // one invocation at a time
 	logs *lockedBuffer
+	done chan struct{} // closed when the emulator has exited
 }
 
 type lockedBuffer struct {
@@ -61,9 +62,24 @@ func (l *lockedBuffer) String() string {
 }
 
 // StartEmulator serves bootstrap under the emulator at rie, on two free
-// loopback ports, with env added to this process's environment. The
-// bootstrap starts (its cold start) at the first invocation.
+// loopback ports, with env added to this process's environment, and waits
+// until it listens. The bootstrap starts (its cold start) at the first
+// invocation. A port taken between choosing and binding it (another
+// emulator started at the same moment) makes the emulator exit: it is
+// started again on other ports.
 func StartEmulator(rie, bootstrap string, env []string) (*Emulator, error) {
+	var last error
+	for range 5 {
+		e, err := startEmulator(rie, bootstrap, env)
+		if err == nil {
+			return e, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+func startEmulator(rie, bootstrap string, env []string) (*Emulator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -72,8 +88,9 @@ func StartEmulator(rie, bootstrap string, env []string) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Emulator{url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port), logs: &lockedBuffer{}}
-	e.cmd = exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	e := &Emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", logs: &lockedBuffer{}, done: make(chan struct{})}
+	e.cmd = exec.Command(rie, "--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bootstrap)
 	e.cmd.Env = append(os.Environ(), env...)
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
@@ -81,7 +98,23 @@ func StartEmulator(rie, bootstrap string, env []string) (*Emulator, error) {
 	if err := e.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w (run `make deps`?)", rie, err)
 	}
-	return e, nil
+	go func() { _ = e.cmd.Wait(); close(e.done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return e, nil
+		}
+		select {
+		case <-e.done:
+			return nil, fmt.Errorf("the emulator exited:\n%s", e.logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			e.Stop()
+			return nil, fmt.Errorf("the emulator did not listen on %s:\n%s", addr, e.logs.String())
+		}
+	}
 }
 
 // Invoke sends one event and returns the function's answer (a function
@@ -89,22 +122,16 @@ func StartEmulator(rie, bootstrap string, env []string) (*Emulator, error) {
 func (e *Emulator) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(event))
-		if err != nil {
-			return nil, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			defer resp.Body.Close()
-			return io.ReadAll(resp.Body)
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil || !errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("the emulator did not answer: %w", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(event))
+	if err != nil {
+		return nil, err
 	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the emulator did not answer: %w", err)
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
 }
 
 // Logs is everything the emulator and the function wrote so far.
@@ -128,6 +155,6 @@ func (e *Emulator) InitDurations() []float64 {
 func (e *Emulator) Stop() {
 	if e.cmd.Process != nil {
 		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-		_ = e.cmd.Wait()
+		<-e.done
 	}
 }

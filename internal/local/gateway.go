@@ -83,9 +83,7 @@ func NewGateway(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, log *
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(keys.JWKS())
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
-	})
+	mux.Handle("/", portal(keys)) // the Users page and its local sign-in (portal.go); else 404
 	cors, ok := tmpl.CORS()
 	if !ok {
 		return mux, nil

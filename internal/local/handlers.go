@@ -29,5 +29,6 @@ var Handlers = map[string]func(httpapi.Deps) http.Handler{
 	"CsvSelectionFunction":        httpapi.CsvSelection,
 	"UsageReportFunction":         httpapi.UsageReport,
 	"EmailUsageReportFunction":    httpapi.EmailUsageReport,
+	"GetMeFunction":               httpapi.GetMe,
 	"RecordCallFunction":          httpapi.RecordCall,
 }

@@ -83,6 +83,9 @@ type TokenOptions struct {
 	Audience  string        // default Audience
 	NotBefore time.Time
 	Sub       string // default derived from the email
+	// Unverified mints a token whose email_verified claim is false; by
+	// default the identity provider has verified the address.
+	Unverified bool
 }
 
 // Mint signs a token for email.
@@ -103,7 +106,7 @@ func (k *Keys) Mint(email string, o TokenOptions) (string, error) {
 	}
 	claims := jwt.MapClaims{
 		"sub": o.Sub, "email": email, "iss": o.Issuer, "aud": o.Audience,
-		"iat": now.Unix(), "exp": now.Add(o.TTL).Unix(), "token_use": "id",
+		"iat": now.Unix(), "exp": now.Add(o.TTL).Unix(), "token_use": "id", "email_verified": !o.Unverified,
 	}
 	if !o.NotBefore.IsZero() {
 		claims["nbf"] = o.NotBefore.Unix()

@@ -49,6 +49,7 @@ type StackOptions struct {
 	Log                   *slog.Logger
 	Policy                *users.Policy // nil: the defaults
 	SendRate              float64       // emails a second; 0: 50
+	PortalURL             string        // where the gateway serves the page (invitation links); "": DefaultPortalURL
 }
 
 // Start brings up the services, creates the table from the template and
@@ -79,6 +80,11 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
+	// Invitation emails link to the page the gateway serves.
+	portalURL := o.PortalURL
+	if portalURL == "" {
+		portalURL = DefaultPortalURL
+	}
 	random := make([]byte, 32)
 	_, _ = rand.Read(random)
 	secret, err := EnsureSecret(ctx, svcs.DynamoDBEndpoint, hex.EncodeToString(random))
@@ -89,7 +95,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	cfg := lambdaapp.Config{
 		TableName: TableName, Secret: []byte(secret), SecretID: SecretName, SecretsEndpoint: svcs.DynamoDBEndpoint,
 		DynamoDBEndpoint: svcs.DynamoDBEndpoint, SESEndpoint: svcs.SESEndpoint, MailFrom: "no-reply@usersapi.local",
-		AcceptURL: PortalOrigin + "/invitations/accept", DownloadURL: PortalOrigin + "/download",
+		AcceptURL: portalURL + "/invitations/accept", DownloadURL: PortalOrigin + "/download",
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 	}
 	if o.Policy != nil {

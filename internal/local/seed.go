@@ -27,7 +27,7 @@ func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error)
 	prov := provisioning.Service{Store: store, Now: func() time.Time { return now.Add(-200 * 24 * time.Hour) }}
 	seats := 200
 	demo := Demo{AdminEmail: "owner@acme.example", UserEmail: "user006@acme.example"}
-	t, err := prov.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: demo.AdminEmail})
+	t, err := prov.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: demo.AdminEmail, Name: "Acme Inc"})
 	if err != nil {
 		return demo, err
 	}
@@ -38,12 +38,12 @@ func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error)
 		}
 	}
 	small := 10
-	other, err := prov.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &small, OwnerEmail: "owner@globex.example"})
+	other, err := prov.Handle(ctx, provisioning.Request{Plan: "pro", Seats: &small, OwnerEmail: "owner@globex.example", Name: "Globex Corporation"})
 	if err != nil {
 		return demo, err
 	}
 	demo.OtherTeamID = other.TeamID
-	free, err := prov.Handle(ctx, provisioning.Request{Plan: "free", Seats: &small, OwnerEmail: "owner@initech.example"})
+	free, err := prov.Handle(ctx, provisioning.Request{Plan: "free", Seats: &small, OwnerEmail: "owner@initech.example", Name: "Initech"})
 	if err != nil {
 		return demo, err
 	}

@@ -23,9 +23,14 @@ type Sender interface {
 
 // Outbox is what the deliverer needs of the table.
 type Outbox interface {
-	ClaimEmail(ctx context.Context, id string, lease time.Duration) (dynamo.OutboxEmail, bool, error)
-	ReleaseEmail(ctx context.Context, id string) error
-	FinishEmail(ctx context.Context, e users.Email, state, messageID, reason string) error
+	ClaimEmail(ctx context.Context, id string, lease time.Duration) (users.OutboxEmail, bool, error)
+	ReleaseEmail(ctx context.Context, e users.OutboxEmail) error
+	FinishEmail(ctx context.Context, e users.OutboxEmail, state, messageID, reason string) error
+}
+
+// Pacer spaces sends to stay within the account's maximum send rate.
+type Pacer interface {
+	Wait(ctx context.Context) error
 }
 
 // Deliverer sends the outbox's emails. The same value serves the Lambda
@@ -36,7 +41,7 @@ type Deliverer struct {
 	Links   Links
 	Tokens  *secret.Sealer
 	Log     *slog.Logger
-	Pacer   *Pacer
+	Pacer   Pacer
 	Lease   time.Duration // how long a claim holds; longer than one send with its retries
 	Retries int           // in-process retries of a transient failure
 	// Reports renders the emails that carry a report, from current data.
@@ -48,7 +53,7 @@ type Deliverer struct {
 type Settings struct {
 	From     string  // the verified sender
 	Links    Links   // where the emails point
-	SendRate float64 // the account's maximum send rate, emails a second
+	SendRate float64 // the account's maximum send rate, emails a second, shared by every instance through the table
 }
 
 // NewDeliverer builds the outbox deliverer over the DynamoDB store and an
@@ -57,7 +62,7 @@ func NewDeliverer(store *dynamo.Store, ses SESClient, s Settings, keys *secret.K
 	return &Deliverer{
 		Outbox: store, Sender: SES{Client: ses, From: s.From}, Links: s.Links,
 		Tokens: keys.Sealer("invitation-token"), Log: log, Metrics: m,
-		Pacer: NewPacer(s.SendRate), Lease: 2 * time.Minute, Retries: 4,
+		Pacer: store.SendSlots("ses", s.SendRate), Lease: 2 * time.Minute, Retries: 4,
 		Reports: func(ctx context.Context, e users.Email) (Message, error) {
 			return ReportEmail(ctx, store, e)
 		},
@@ -86,32 +91,47 @@ func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (
 
 // Deliver sends one outbox email at most once. It returns an error only
 // when the email should be tried again later.
+//
+// Each send is one SES request with no SDK retry (the client is built with
+// SESOptions): SES may take a message and the answer be lost, and a retry
+// would then send it again. An answer that says SES did not take it
+// (throttled, 5xx, no connection) is retried here, after a pause; an
+// outcome we cannot know (a timeout or a dropped connection after the
+// request went out) is recorded as uncertain and never sent again.
 func (d *Deliverer) Deliver(ctx context.Context, id string) error {
+	// The send slot comes first, so the lease covers the send and not the
+	// wait for the rate (a duplicate stream record then wastes a slot,
+	// which only slows us down).
+	if err := d.Pacer.Wait(ctx); err != nil {
+		return err
+	}
 	e, claimed, err := d.Outbox.ClaimEmail(ctx, id, d.Lease)
 	if err != nil || !claimed {
 		return err
 	}
 	kind := metrics.Dim{Name: "Kind", Value: e.Kind}
+	release := func(cause error) error {
+		d.Metrics.Count(metrics.EmailsRetried, 1, kind)
+		return errors.Join(cause, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), e))
+	}
 	token := ""
 	if sealed := e.Data["sealedToken"]; sealed != "" {
 		token, err = d.Tokens.OpenContext(ctx, sealed)
 		if errors.Is(err, secret.ErrUnknownKey) { // a newer version of the secret than this function holds yet
 			d.Log.WarnContext(ctx, "email waits: its token was sealed under a version of the secret not held yet", "emailId", id)
-			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
-			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
+			return release(err)
 		}
 		if err != nil {
 			d.Log.ErrorContext(ctx, "email failed: the invitation token could not be opened", "emailId", id, "kind", e.Kind, "memberId", e.MemberID)
 			d.Metrics.Count(metrics.EmailsFailed, 1, kind)
-			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the invitation token could not be read")
+			return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the invitation token could not be read")
 		}
 	}
 	var msg Message
 	if e.Kind == users.EmailUsageReport && d.Reports != nil {
 		msg, err = d.Reports(ctx, e.Email)
-		if e, ok := users.AsError(err); err != nil && (!ok || e.Kind == users.KindInternal) {
-			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
-			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id)) // retry later
+		if de, ok := users.AsError(err); err != nil && (!ok || de.Kind == users.KindInternal || de.Kind == users.KindUnavailable) {
+			return release(err) // retry later
 		}
 	} else {
 		msg, err = Render(e.Email, token, d.Links)
@@ -119,53 +139,53 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	if err != nil {
 		d.Log.ErrorContext(ctx, "email failed: it could not be rendered", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "error", err.Error())
 		d.Metrics.Count(metrics.EmailsFailed, 1, kind)
-		return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the email could not be rendered")
+		return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the email could not be rendered")
 	}
 	for attempt := 0; ; attempt++ {
-		if err := d.Pacer.Wait(ctx); err != nil {
-			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
-			return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
+		if attempt > 0 {
+			if err := d.Pacer.Wait(ctx); err != nil {
+				return release(err)
+			}
 		}
 		msgID, err := d.Sender.Send(ctx, msg)
 		switch {
 		case err == nil:
 			d.Log.InfoContext(ctx, "email sent", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "messageId", msgID)
 			d.Metrics.Count(metrics.EmailsSent, 1, kind)
-			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailSent, msgID, "")
+			return d.Outbox.FinishEmail(ctx, e, users.EmailSent, msgID, "")
 		case errors.Is(err, ErrPermanent):
 			d.Log.WarnContext(ctx, "email refused", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "error", err.Error())
 			d.Metrics.Count(metrics.EmailsFailed, 1, kind)
-			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailFailed, "", "the mail service refused the message")
+			return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the mail service refused the message")
 		case errors.Is(err, ErrTransient) && attempt < d.Retries:
 			if err := sleep(ctx, time.Duration(1<<attempt)*100*time.Millisecond); err != nil {
-				d.Metrics.Count(metrics.EmailsRetried, 1, kind)
-				return errors.Join(err, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), id))
+				return release(err)
 			}
 		case errors.Is(err, ErrTransient):
-			d.Metrics.Count(metrics.EmailsRetried, 1, kind)
-			return errors.Join(err, d.Outbox.ReleaseEmail(ctx, id))
+			return release(err)
 		default: // the request may have reached SES: never risk a second copy
 			d.Log.ErrorContext(ctx, "email outcome unknown", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "error", err.Error())
 			d.Metrics.Count(metrics.EmailsUncertain, 1, kind)
-			return d.Outbox.FinishEmail(ctx, e.Email, users.EmailUncertain, "", "the mail service did not confirm; resend if it did not arrive")
+			return d.Outbox.FinishEmail(context.WithoutCancel(ctx), e, users.EmailUncertain, "", "the mail service did not confirm; resend if it did not arrive")
 		}
 	}
 }
 
-// Pacer spaces sends to stay within the account's maximum send rate.
-type Pacer struct {
+// LocalPacer spaces the sends of one process. It holds the rate only when
+// one process sends; RatePacer holds it across processes.
+type LocalPacer struct {
 	mu       sync.Mutex
 	interval time.Duration
 	next     time.Time
 }
 
-// NewPacer allows perSecond sends a second.
-func NewPacer(perSecond float64) *Pacer {
-	return &Pacer{interval: time.Duration(float64(time.Second) / perSecond)}
+// NewLocalPacer allows perSecond sends a second.
+func NewLocalPacer(perSecond float64) *LocalPacer {
+	return &LocalPacer{interval: time.Duration(float64(time.Second) / perSecond)}
 }
 
 // Wait blocks until the next send may go.
-func (p *Pacer) Wait(ctx context.Context) error {
+func (p *LocalPacer) Wait(ctx context.Context) error {
 	p.mu.Lock()
 	now := time.Now()
 	if p.next.Before(now) {

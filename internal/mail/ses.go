@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -25,14 +26,22 @@ var (
 	ErrUnknown = errors.New("send outcome unknown")
 )
 
+// SESOptions makes an SES v2 client send each request once: no SDK
+// retries, which could deliver one email several times when SES took it
+// and its answer was lost. The deliverer decides what to retry.
+func SESOptions(o *sesv2.Options) {
+	o.Retryer = aws.NopRetryer{}
+}
+
 // SESClient is what the sender needs of SES v2.
 type SESClient interface {
 	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 }
 
-// NewSESClient builds an SES v2 client, pointed at endpoint when set.
+// NewSESClient builds an SES v2 client that sends each request once
+// (SESOptions), pointed at endpoint when set.
 func NewSESClient(cfg aws.Config, endpoint string) *sesv2.Client {
-	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+	return sesv2.NewFromConfig(cfg, SESOptions, func(o *sesv2.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -41,13 +50,20 @@ func NewSESClient(cfg aws.Config, endpoint string) *sesv2.Client {
 
 // SES sends through SES v2.
 type SES struct {
-	Client SESClient
-	From   string
+	Client  SESClient
+	From    string
+	Timeout time.Duration // per send; 0: 10 s
 }
 
 // Send sends one message and returns SES's message id, or an error wrapping
 // ErrTransient, ErrPermanent or ErrUnknown.
 func (s SES) Send(ctx context.Context, m Message) (string, error) {
+	timeout := s.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if len(m.Attachments) > 0 {
 		raw, err := RawMIME(s.From, m)
 		if err != nil {

@@ -1,7 +1,7 @@
 // Package mail owns the emails: their templates (HTML and text, escaped,
-// through the small renderer in render.go),
-// the SES v2 sender, and the deliverer that sends outbox emails from the
-// table's stream, paced at the account's send rate, never twice.
+// through the small renderer in render.go), the SES v2 sender, and the
+// deliverer that sends outbox emails from the table's stream, paced at the
+// account's send rate, never twice.
 package mail
 
 import (
@@ -23,29 +23,44 @@ type Attachment struct {
 	Data              []byte
 }
 
-// The emails' parts, in the renderer's syntax (render.go). A choice in
-// the wording is a variant chosen in Go: the invitation names the admin who
-// invited when it is known.
-var (
-	subjects = map[string]string{
-		users.EmailInvitation:   "You are invited to join your team",
-		users.EmailInstructions: "Set up the desktop app with your team account",
+// subjectFor names the team (and, for an invitation, who invited).
+func subjectFor(kind string, v Vars) string {
+	team := v["teamName"]
+	if team == "" {
+		team = "your team"
 	}
+	switch kind {
+	case users.EmailInvitation:
+		if v["invitedBy"] != "" {
+			return v["invitedBy"] + " invited you to join " + team
+		}
+		return "You are invited to join " + team
+	default:
+		return "Set up the desktop app for " + team
+	}
+}
+
+// The emails' parts, in the renderer's syntax (render.go). A choice in the
+// wording is made in Go: the invitation names the admin who invited when
+// it is known (two variants); the team's name, or "the team", and the
+// role's words are values.
+var (
+	kinds            = map[string]bool{users.EmailInvitation: true, users.EmailInstructions: true}
 	invitationByHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>{{invitedBy}} invited you to join the team as {{roleText}}.</p>
+<p>{{invitedBy}} invited you to join {{team}} as {{roleText}}.</p>
 <p><a href="{{acceptUrl}}">Accept the invitation</a></p>
 <p>The invitation expires on {{expiresAt}}.</p>
 </body></html>`)
 	invitationHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>You are invited to join the team as {{roleText}}.</p>
+<p>You are invited to join {{team}} as {{roleText}}.</p>
 <p><a href="{{acceptUrl}}">Accept the invitation</a></p>
 <p>The invitation expires on {{expiresAt}}.</p>
 </body></html>`)
 	invitationByText = MustParse(`Hello,
 
-{{invitedBy}} invited you to join the team as {{roleText}}.
+{{invitedBy}} invited you to join {{team}} as {{roleText}}.
 
 Accept the invitation: {{acceptUrl}}
 
@@ -53,7 +68,7 @@ The invitation expires on {{expiresAt}}.
 `)
 	invitationText = MustParse(`Hello,
 
-You are invited to join the team as {{roleText}}.
+You are invited to join {{team}} as {{roleText}}.
 
 Accept the invitation: {{acceptUrl}}
 
@@ -61,15 +76,15 @@ The invitation expires on {{expiresAt}}.
 `)
 	instructionsHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>To start using the app with your team account:</p>
+<p>To start using the app with your {{teamAccount}}:</p>
 <ol><li><a href="{{downloadUrl}}">Download and install the desktop app</a>.</li>
-<li>Sign in with {{to}}.</li><li>That is all: your team admin will see you as active.</li></ol>
+<li>Sign in with {{to}}. If you were invited and have not accepted yet, signing in accepts the invitation.</li><li>That is all: your team admin will see you as active.</li></ol>
 </body></html>`)
 	instructionsText = MustParse(`Hello,
 
-To start using the app with your team account:
+To start using the app with your {{teamAccount}}:
 1. Download and install the desktop app: {{downloadUrl}}
-2. Sign in with {{to}}.
+2. Sign in with {{to}}. If you were invited and have not accepted yet, signing in accepts the invitation.
 3. That is all: your team admin will see you as active.
 `)
 )
@@ -83,13 +98,16 @@ type Links struct {
 // Render makes the message for an outbox email; token is the opened
 // invitation token, empty for other kinds.
 func Render(e users.Email, token string, links Links) (Message, error) {
-	subject, ok := subjects[e.Kind]
-	if !ok {
+	if !kinds[e.Kind] {
 		return Message{}, fmt.Errorf("no template for email kind %q", e.Kind)
 	}
-	v := Vars{"to": e.To, "invitedBy": e.Data["invitedBy"], "expiresAt": e.Data["expiresAt"], "downloadUrl": links.DownloadURL, "acceptUrl": "", "roleText": "a user"}
+	v := Vars{"to": e.To, "teamName": e.Data["teamName"], "invitedBy": e.Data["invitedBy"], "expiresAt": e.Data["expiresAt"],
+		"downloadUrl": links.DownloadURL, "acceptUrl": "", "roleText": "a user", "team": "the team", "teamAccount": "team account"}
 	if e.Data["role"] == string(users.RoleAdmin) {
 		v["roleText"] = "an admin"
+	}
+	if name := e.Data["teamName"]; name != "" {
+		v["team"], v["teamAccount"] = name, name+" team account"
 	}
 	if token != "" {
 		u, err := url.Parse(links.AcceptURL)
@@ -116,5 +134,5 @@ func Render(e users.Email, token string, links Links) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	return Message{To: e.To, Subject: subject, HTML: h, Text: t}, nil
+	return Message{To: e.To, Subject: subjectFor(e.Kind, v), HTML: h, Text: t}, nil
 }

@@ -10,89 +10,100 @@ package nightly
 
 import (
 	"context"
-	"sync"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/parallel"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 // Store is what the job needs of the table, as of the run's instant.
 type Store interface {
-	DueItems(ctx context.Context, shard int, start map[string]types.AttributeValue, limit int32) ([]dynamo.DueItem, map[string]types.AttributeValue, error)
+	DueItems(ctx context.Context, shard int, after string, limit int32) ([]users.DueItem, string, error)
 	AgeMember(ctx context.Context, teamID, memberID string) (bool, error)
-	ArchiveSignIn(ctx context.Context, d dynamo.DueItem) error
+	ArchiveSignIn(ctx context.Context, in users.SignIn) error
 }
 
 // Result says what a run did.
 type Result struct {
 	MembersChanged  int64 `json:"membersChanged"`
 	SignInsArchived int64 `json:"signInsArchived"`
-	Done            bool  `json:"done"` // false: the run stopped for its deadline and must be continued
+	// Failed counts items that failed (logged each); they stay due, so the
+	// next run tries them again, and they never stop the rest of a run.
+	Failed int64 `json:"failed"`
+	Done   bool  `json:"done"` // false: the run stopped for its deadline and must be continued
 }
 
 // Job runs the nightly work.
 type Job struct {
 	Store    Store
+	Shards   int           // the ByDue shards to read
 	PageSize int32         // items read per query
 	Workers  int           // items handled at once
 	Reserve  time.Duration // stop when this little time is left before the context's deadline
+	Log      *slog.Logger
 }
 
-// Run works through every shard's due items.
+type counts struct{ changed, archived, failed atomic.Int64 }
+
+func (c *counts) result(done bool) Result {
+	return Result{MembersChanged: c.changed.Load(), SignInsArchived: c.archived.Load(), Failed: c.failed.Load(), Done: done}
+}
+
+// Run works through every shard's due items. A shard whose queue cannot be
+// read is counted as failed and left for the next run; the others go on.
 func (j Job) Run(ctx context.Context) (Result, error) {
-	var res Result
-	var changed, archived atomic.Int64
-	for shard := 0; shard < dynamo.DueShards; shard++ {
-		var start map[string]types.AttributeValue
+	var c counts
+	for shard := 0; shard < j.Shards; shard++ {
+		after := ""
 		for {
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < j.Reserve {
-				res.MembersChanged, res.SignInsArchived = changed.Load(), archived.Load()
-				return res, nil // the queue itself is the checkpoint
+				return c.result(false), nil // the queue itself is the checkpoint
 			}
-			items, next, err := j.Store.DueItems(ctx, shard, start, j.PageSize)
+			items, next, err := j.Store.DueItems(ctx, shard, after, j.PageSize)
 			if err != nil {
-				return res, err
+				if ctx.Err() != nil {
+					return c.result(false), nil
+				}
+				j.log().ErrorContext(ctx, "nightly: cannot read a shard of the queue", "shard", shard, "error", err.Error())
+				c.failed.Add(1)
+				break
 			}
-			if err := j.handle(ctx, items, &changed, &archived); err != nil {
-				return res, err
-			}
-			if start = next; start == nil {
+			j.handle(ctx, items, &c)
+			if after = next; after == "" {
 				break
 			}
 		}
 	}
-	res.MembersChanged, res.SignInsArchived, res.Done = changed.Load(), archived.Load(), true
-	return res, nil
+	return c.result(true), nil
 }
 
-func (j Job) handle(ctx context.Context, items []dynamo.DueItem, changed, archived *atomic.Int64) error {
-	var mu sync.Mutex
-	var first error
+func (j Job) log() *slog.Logger {
+	if j.Log == nil {
+		return slog.Default()
+	}
+	return j.Log
+}
+
+func (j Job) handle(ctx context.Context, items []users.DueItem, c *counts) {
 	parallel.Each(len(items), j.Workers, func(i int) {
 		it := items[i]
 		var err error
-		switch it.Type {
-		case "member":
+		switch it.Kind {
+		case users.DueMember:
 			var did bool
 			if did, err = j.Store.AgeMember(ctx, it.TeamID, it.MemberID); did {
-				changed.Add(1)
+				c.changed.Add(1)
 			}
-		case "signin":
-			if err = j.Store.ArchiveSignIn(ctx, it); err == nil {
-				archived.Add(1)
+		case users.DueSignIn:
+			if err = j.Store.ArchiveSignIn(ctx, *it.SignIn); err == nil {
+				c.archived.Add(1)
 			}
 		}
 		if err != nil {
-			mu.Lock()
-			if first == nil {
-				first = err
-			}
-			mu.Unlock()
+			c.failed.Add(1)
+			j.log().ErrorContext(ctx, "nightly: item failed; it stays due for the next run", "kind", it.Kind, "team", it.TeamID, "member", it.MemberID, "error", err.Error())
 		}
 	})
-	return first
 }

@@ -17,9 +17,13 @@ const MaxSeats = 1_000_000
 
 // Request creates a team when TeamID is empty, else changes it.
 type Request struct {
-	TeamID     string `json:"teamId,omitempty"`
-	Plan       string `json:"plan,omitempty"`
-	Seats      *int   `json:"seats,omitempty"`
+	TeamID string `json:"teamId,omitempty"`
+	Plan   string `json:"plan,omitempty"`
+	Seats  *int   `json:"seats,omitempty"`
+	// Name is the customer's name for the team, shown in the portal and
+	// in every email (1–100 characters). A new team without one is named
+	// after its owner.
+	Name       string `json:"name,omitempty"`
 	OwnerEmail string `json:"ownerEmail,omitempty"`
 	// BillingAccountID makes creation idempotent: billing's retry of the
 	// same creation gets the same team back instead of a second team.
@@ -29,6 +33,7 @@ type Request struct {
 // Response names the team and its state after the change.
 type Response struct {
 	TeamID string `json:"teamId"`
+	Name   string `json:"name"`
 	Plan   string `json:"plan"`
 	Seats  int    `json:"seats"`
 }
@@ -37,7 +42,7 @@ type Response struct {
 type Store interface {
 	CreateTeam(ctx context.Context, t users.Team, owner users.Member, billingAccount string) error
 	GetTeam(ctx context.Context, teamID string) (users.Team, error)
-	UpdateTeam(ctx context.Context, teamID string, plan *users.Plan, seats *int) (users.Team, error)
+	UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error)
 }
 
 // Service provisions teams.
@@ -55,27 +60,39 @@ func (s Service) Handle(ctx context.Context, req Request) (Response, error) {
 	if req.Plan != "" && !validPlan(plan) {
 		return Response{}, users.Errorf(users.KindInvalid, "invalid_plan", "plan must be a lower-case word such as pro or free")
 	}
+	var name *string
+	if req.Name != "" {
+		n, err := users.CheckTeamName(req.Name)
+		if err != nil {
+			return Response{}, err
+		}
+		name = &n
+	}
 	if req.TeamID == "" {
-		return s.create(ctx, plan, req)
+		return s.create(ctx, plan, name, req)
 	}
-	var p *users.Plan
+	c := users.TeamChange{Name: name, Seats: req.Seats}
 	if plan != "" {
-		p = &plan
+		c.Plan = &plan
 	}
-	if p == nil && req.Seats == nil {
-		return Response{}, users.Errorf(users.KindInvalid, "nothing_to_change", "give plan or seats to change a team")
+	if c.Plan == nil && c.Seats == nil && c.Name == nil {
+		return Response{}, users.Errorf(users.KindInvalid, "nothing_to_change", "give name, plan or seats to change a team")
 	}
 	if req.OwnerEmail != "" {
 		return Response{}, users.Errorf(users.KindInvalid, "owner_immutable", "the owner of an existing team cannot be changed here")
 	}
-	t, err := s.Store.UpdateTeam(ctx, req.TeamID, p, req.Seats)
+	t, err := s.Store.UpdateTeam(ctx, req.TeamID, c)
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{TeamID: t.ID, Plan: string(t.Plan), Seats: t.Seats}, nil
+	return responseOf(t), nil
 }
 
-func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Response, error) {
+func responseOf(t users.Team) Response {
+	return Response{TeamID: t.ID, Name: t.Name, Plan: string(t.Plan), Seats: t.Seats}
+}
+
+func (s Service) create(ctx context.Context, plan users.Plan, name *string, req Request) (Response, error) {
 	email, ok := users.NormalizeEmail(req.OwnerEmail)
 	if !ok {
 		return Response{}, users.Errorf(users.KindInvalid, "invalid_email", "ownerEmail must be an email address")
@@ -90,6 +107,11 @@ func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Resp
 		Status: users.StatusPendingAppLogin, InvitedAt: now, AcceptedAt: now,
 	}
 	team := users.Team{ID: owner.TeamID, Plan: plan, Seats: *req.Seats, OwnerEmail: email, OwnerMemberID: owner.ID, CreatedAt: now}
+	if name != nil {
+		team.Name = *name
+	} else {
+		team.Name = email + "'s team"
+	}
 	if len(req.BillingAccountID) > 128 || !users.PrintableASCII(req.BillingAccountID) {
 		return Response{}, users.Errorf(users.KindInvalid, "invalid_billing_account", "billingAccountId must be up to 128 printable characters")
 	}
@@ -100,12 +122,12 @@ func (s Service) create(ctx context.Context, plan users.Plan, req Request) (Resp
 		if err != nil {
 			return Response{}, err
 		}
-		return Response{TeamID: existing.ID, Plan: string(existing.Plan), Seats: existing.Seats}, nil
+		return responseOf(existing), nil
 	}
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{TeamID: team.ID, Plan: string(team.Plan), Seats: team.Seats}, nil
+	return responseOf(team), nil
 }
 
 func validPlan(p users.Plan) bool {

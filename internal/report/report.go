@@ -79,10 +79,7 @@ type Source interface {
 }
 
 // Usage is calls and talk seconds.
-type Usage = struct {
-	Calls   int
-	Seconds int
-}
+type Usage = users.Usage
 
 // Build reads the chosen members and their usage in the period: one read
 // per member and one per member-day with calls. A member id that is not in

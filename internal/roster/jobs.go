@@ -10,24 +10,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/parallel"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
-// Team job kinds: the Section 1 buttons.
-const (
-	JobResendInvites    = "resend_invites"
-	JobSendInstructions = "send_instructions"
-)
-
 // JobStore is what jobs need of the table.
 type JobStore interface {
-	CreateJob(ctx context.Context, j dynamo.Job) error
-	GetJob(ctx context.Context, id string) (dynamo.Job, error)
-	SaveJob(ctx context.Context, j dynamo.Job, from string) error
-	GetTeam(ctx context.Context, teamID string) (users.Team, error)
+	CreateJob(ctx context.Context, j users.Job) error
+	GetJob(ctx context.Context, id string) (users.Job, error)
+	SaveJob(ctx context.Context, j users.Job, from string) error
 }
 
 // Jobs runs team-wide actions.
@@ -51,23 +43,21 @@ func NewJobs(svc Service, store JobStore, log *slog.Logger) *Jobs {
 // jobQuery is the members a job visits.
 func jobQuery(kind string, pageSize int) users.ListQuery {
 	q := users.ListQuery{Sort: users.SortEmail, Limit: pageSize, Statuses: []users.Status{users.StatusInvitationSent}}
-	if kind == JobSendInstructions {
+	if kind == users.JobSendInstructions {
 		q.Statuses = append(q.Statuses, users.StatusPendingAppLogin)
 	}
 	return q
 }
 
-// Start records a job and returns it; the stream runs it.
-func (j *Jobs) Start(ctx context.Context, teamID, kind, by string) (dynamo.Job, error) {
-	team, err := j.JobStore.GetTeam(ctx, teamID)
-	if err != nil {
-		return dynamo.Job{}, err
-	}
+// Start records a job for the team (as its caller's authorization just
+// read it, counters included) and returns it; the stream runs it.
+func (j *Jobs) Start(ctx context.Context, team users.Team, kind, by string) (users.Job, error) {
+	teamID := team.ID
 	expected := team.Counters.PendingInvitations
-	if kind == JobSendInstructions {
+	if kind == users.JobSendInstructions {
 		expected = team.Counters.NeverUsedApp
 	}
-	job := dynamo.Job{ID: users.NewID("j"), TeamID: teamID, Kind: kind, RequestedBy: by, State: "queued", Expected: expected}
+	job := users.Job{ID: users.NewID("j"), TeamID: teamID, TeamName: team.Name, Kind: kind, RequestedBy: by, State: "queued", Expected: expected}
 	return job, j.JobStore.CreateJob(ctx, job)
 }
 
@@ -88,18 +78,26 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 		parallel.Each(len(members), 8, func(i int) {
 			m := members[i]
 			var err error
-			if job.Kind == JobResendInvites {
-				_, err = j.ResendInvite(ctx, job.TeamID, m.ID, job.RequestedBy)
+			if job.Kind == users.JobResendInvites {
+				_, err = j.ResendInvite(ctx, Team{job.TeamID, job.TeamName}, m.ID, job.RequestedBy)
 			} else {
-				_, err = j.SendInstructions(ctx, job.TeamID, m.ID)
+				_, err = j.SendInstructions(ctx, Team{job.TeamID, job.TeamName}, m.ID)
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				job.Skipped++ // cooldown, accepted meanwhile, removed: each member's own rule decides
-				if e, ok := users.AsError(err); !ok || e.Kind == users.KindInternal {
+				// cooldown, accepted meanwhile, removed: each member's own rule decides
+				e, ok := users.AsError(err)
+				if !ok || e.Kind == users.KindInternal || e.Kind == users.KindUnavailable {
 					j.Log.ErrorContext(ctx, "job step failed for a member", "job", job.ID, "member", m.ID, "error", err.Error())
+					job.Failed++
+					return
 				}
+				job.Skipped++
+				if job.Reasons == nil {
+					job.Reasons = map[string]int{}
+				}
+				job.Reasons[e.Code]++
 				return
 			}
 			job.Done++
@@ -114,14 +112,14 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 			job.Step++
 		}
 		if err := j.JobStore.SaveJob(ctx, job, from); err != nil {
-			if errors.Is(err, dynamo.ErrJobMoved) {
+			if errors.Is(err, users.ErrJobMoved) {
 				return nil // another run is ahead of us
 			}
 			return err
 		}
 		if job.State == "done" {
-			if created, err := time.Parse(time.RFC3339Nano, job.CreatedAt); err == nil {
-				j.Metrics.Duration(metrics.TeamJobDuration, time.Since(created), metrics.Dim{Name: "Kind", Value: job.Kind})
+			if !job.CreatedAt.IsZero() {
+				j.Metrics.Duration(metrics.TeamJobDuration, time.Since(job.CreatedAt), metrics.Dim{Name: "Kind", Value: job.Kind})
 			}
 			return nil
 		}

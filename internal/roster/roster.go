@@ -7,26 +7,26 @@ package roster
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"time"
 
-	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/parallel"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
-// Store is what the roster needs of the table.
+// Store is what the roster needs of the table: it stores changes, the
+// rules that decide them come from package users.
 type Store interface {
-	Invite(ctx context.Context, m users.Member, tokenHash string, mail users.Email) error
-	ResendInvitation(ctx context.Context, teamID, memberID, tokenHash string, expires time.Time, cooldown time.Duration, mail func(users.Member) users.Email) (users.Member, error)
-	SendInstructions(ctx context.Context, teamID, memberID string, cooldown time.Duration, mail func(users.Member) users.Email) (users.Member, error)
-	Accept(ctx context.Context, tokenHash string) (users.Member, error)
-	RemoveMember(ctx context.Context, teamID, memberID string, check func(users.Member) error) (users.Member, error)
-	ChangeRole(ctx context.Context, teamID, memberID string, role users.Role, check func(users.Member) error) (users.Member, bool, error)
+	AddMembers(ctx context.Context, teamID string, adds []users.NewMember) ([]error, error)
+	UpdateMember(ctx context.Context, teamID, memberID string, rule users.Rule) (users.Member, bool, error)
+	Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, accepted bool, err error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
-	RecordActivity(ctx context.Context, teamID, memberID string, a dynamo.Activity, coalesce time.Duration) (users.Member, error)
+	RecordSignIn(ctx context.Context, in users.SignIn) error
+	AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string) (bool, error)
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
 }
 
@@ -43,12 +43,24 @@ func newToken() (token, hash string) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, dynamo.HashToken(token)
+	return token, users.HashToken(token)
 }
 
-func (s Service) invitationEmail(teamID, memberID, to, invitedBy string, role users.Role, token string, expires time.Time) users.Email {
-	return users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: to, TeamID: teamID, MemberID: memberID,
-		Data: map[string]string{"invitedBy": invitedBy, "role": string(role), "expiresAt": expires.UTC().Format("January 2, 2006 15:04 UTC"), "sealedToken": s.Tokens.Seal(token)}}
+// Team is what the emails of a team need to name it.
+type Team struct{ ID, Name string }
+
+// TeamOf names a team for its emails.
+func TeamOf(t users.Team) Team { return Team{ID: t.ID, Name: t.Name} }
+
+func (s Service) invitationEmail(team Team, memberID, to, invitedBy string, role users.Role, token string, expires time.Time) users.Email {
+	return users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: to, TeamID: team.ID, MemberID: memberID,
+		Data: map[string]string{"teamName": team.Name, "invitedBy": invitedBy, "role": string(role),
+			"expiresAt": expires.UTC().Format("January 2, 2006 15:04 UTC"), "sealedToken": s.Tokens.Seal(token)}}
+}
+
+func instructionsEmail(team Team, m users.Member) users.Email {
+	return users.Email{ID: users.NewID("e"), Kind: users.EmailInstructions, To: m.Email, TeamID: team.ID, MemberID: m.ID,
+		Data: map[string]string{"teamName": team.Name}}
 }
 
 // InviteResult is one email's outcome.
@@ -58,11 +70,15 @@ type InviteResult struct {
 	MemberID string `json:"memberId,omitempty"`
 }
 
-// Invite invites each address, in the order given, one transaction each:
-// the first ones get the free seats.
-func (s Service) Invite(ctx context.Context, teamID, invitedBy string, emails []string, role users.Role) ([]InviteResult, error) {
+// Invite invites each address, in the order given: the first ones get
+// the free seats. Every address gets a result.
+func (s Service) Invite(ctx context.Context, team Team, invitedBy string, emails []string, role users.Role) ([]InviteResult, error) {
+	teamID := team.ID
 	out := make([]InviteResult, len(emails))
 	seen := map[string]bool{}
+	var adds []users.NewMember
+	var at []int // adds[k] answers emails[at[k]]
+	now := s.Now().UTC()
 	for i, raw := range emails {
 		email, ok := users.NormalizeEmail(raw)
 		switch {
@@ -74,38 +90,52 @@ func (s Service) Invite(ctx context.Context, teamID, invitedBy string, emails []
 			continue
 		}
 		seen[email] = true
-		now := s.Now().UTC()
 		token, hash := newToken()
-		m := users.Member{ID: users.NewID("m"), TeamID: teamID, Email: email, Role: role, InvitedAt: now, InvitedBy: invitedBy,
-			InvitationSentAt: now, InvitationExpiresAt: now.Add(s.Policy.InvitationTTL)}
-		err := s.Store.Invite(ctx, m, hash, s.invitationEmail(teamID, m.ID, email, invitedBy, role, token, m.InvitationExpiresAt))
-		if e, ok := users.AsError(err); ok && (e.Code == "already_member" || e.Code == "seat_limit_reached") {
-			out[i] = InviteResult{Email: email, Result: e.Code}
+		m := users.Member{ID: users.NewID("m"), TeamID: teamID, Email: email, Role: role, Status: users.StatusInvitationSent,
+			InvitedAt: now, InvitedBy: invitedBy, InvitationSentAt: now, InvitationExpiresAt: now.Add(s.Policy.InvitationTTL), TokenHash: hash}
+		e := s.invitationEmail(team, m.ID, email, invitedBy, role, token, m.InvitationExpiresAt)
+		users.QueueEmail(&m, e, now)
+		adds = append(adds, users.NewMember{Member: m, Email: &e})
+		at = append(at, i)
+		out[i] = InviteResult{Email: email, Result: "invited", MemberID: m.ID}
+	}
+	if len(adds) == 0 {
+		return out, nil
+	}
+	results, err := s.Store.AddMembers(ctx, teamID, adds)
+	if err != nil {
+		return nil, err
+	}
+	for k, err := range results {
+		if err == nil {
 			continue
 		}
-		if err != nil {
+		e, ok := users.AsError(err)
+		if !ok {
 			return nil, err
 		}
-		out[i] = InviteResult{Email: email, Result: "invited", MemberID: m.ID}
+		out[at[k]] = InviteResult{Email: adds[k].Member.Email, Result: e.Code}
 	}
 	return out, nil
 }
 
 // ResendInvite gives a pending member a new token and expiry and emails it.
-func (s Service) ResendInvite(ctx context.Context, teamID, memberID, by string) (users.Member, error) {
+func (s Service) ResendInvite(ctx context.Context, team Team, memberID, by string) (users.Member, error) {
 	now := s.Now().UTC()
 	token, hash := newToken()
 	expires := now.Add(s.Policy.InvitationTTL)
-	return s.Store.ResendInvitation(ctx, teamID, memberID, hash, expires, s.Policy.Cooldown, func(m users.Member) users.Email {
-		return s.invitationEmail(teamID, memberID, m.Email, by, m.Role, token, expires)
-	})
+	m, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.ResendInvitation(hash, expires, now, s.Policy.Cooldown, func(m users.Member) users.Email {
+		return s.invitationEmail(team, memberID, m.Email, by, m.Role, token, expires)
+	}))
+	return m, err
 }
 
 // SendInstructions emails the app set-up steps to a member.
-func (s Service) SendInstructions(ctx context.Context, teamID, memberID string) (users.Member, error) {
-	return s.Store.SendInstructions(ctx, teamID, memberID, s.Policy.Cooldown, func(m users.Member) users.Email {
-		return users.Email{ID: users.NewID("e"), Kind: users.EmailInstructions, To: m.Email, TeamID: teamID, MemberID: m.ID}
-	})
+func (s Service) SendInstructions(ctx context.Context, team Team, memberID string) (users.Member, error) {
+	m, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.SendInstructions(s.Now().UTC(), s.Policy.Cooldown, func(m users.Member) users.Email {
+		return instructionsEmail(team, m)
+	}))
+	return m, err
 }
 
 // Accept spends an invitation token.
@@ -113,40 +143,78 @@ func (s Service) Accept(ctx context.Context, token string) (users.Member, error)
 	if len(token) != 43 {
 		return users.Member{}, users.ErrInvalidToken
 	}
-	return s.Store.Accept(ctx, dynamo.HashToken(token))
+	hash := users.HashToken(token)
+	teamID, memberID, accepted, err := s.Store.Invitation(ctx, hash)
+	if err != nil {
+		return users.Member{}, err
+	}
+	if accepted {
+		return users.Member{}, users.ErrAccepted
+	}
+	m, _, err := s.Store.UpdateMember(ctx, teamID, memberID, users.AcceptInvitation(hash, s.Now().UTC()))
+	if errors.Is(err, users.ErrMemberNotFound) {
+		return users.Member{}, users.ErrInvalidToken // removed since the invitation
+	}
+	return m, err
 }
 
 // Remove takes a member out of the team and frees the seat.
 func (s Service) Remove(ctx context.Context, actor users.Membership, teamID, memberID string) error {
-	_, err := s.Store.RemoveMember(ctx, teamID, memberID, func(m users.Member) error { return users.CheckRemove(actor, m) })
+	_, _, err := s.Store.UpdateMember(ctx, teamID, memberID, users.Remove(actor))
 	return err
 }
 
-// ChangeRole gives a member a role.
+// ChangeRole gives a member a role; changed is false when they had it.
 func (s Service) ChangeRole(ctx context.Context, actor users.Membership, teamID, memberID string, role users.Role) (users.Member, bool, error) {
-	return s.Store.ChangeRole(ctx, teamID, memberID, role, func(m users.Member) error { return users.CheckRoleChange(actor, m, role) })
+	return s.Store.UpdateMember(ctx, teamID, memberID, users.ChangeRole(actor, role))
 }
 
 // ErrNoTeam means the caller of an app endpoint has joined no team.
 var ErrNoTeam = &users.Error{Kind: users.KindNotFound, Code: "no_team", Message: "This account has not joined a team; accept an invitation first."}
 
-// RecordActivity records app activity for every team the caller has joined.
-func (s Service) RecordActivity(ctx context.Context, email string, a dynamo.Activity) ([]users.Member, error) {
-	ms, err := s.Store.Memberships(ctx, email)
+// AppCaller is who reports activity from the app, as their token says.
+type AppCaller struct {
+	Email         string
+	EmailVerified bool // the identity provider verified the address
+}
+
+// RecordActivity records app activity for every team the caller has
+// joined. A sign-in with a verified address also joins every team that
+// invited it and whose invitation is live (users.JoinBySignIn).
+func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activity) ([]users.Member, error) {
+	ms, err := s.Store.Memberships(ctx, c.Email)
 	if err != nil {
 		return nil, err
 	}
+	now := s.Now()
 	var out []users.Member
 	for _, m := range ms {
+		rule := users.RecordActivity(a, now, s.Policy.ActivityCoalesce)
 		if m.Status == users.StatusInvitationSent {
-			continue
-		}
-		mem, err := s.Store.RecordActivity(ctx, m.TeamID, m.MemberID, a, s.Policy.ActivityCoalesce)
-		if errors.Is(err, users.ErrMemberNotFound) {
-			continue // removed a moment ago
+			if !a.SignIn || !c.EmailVerified {
+				continue
+			}
+			rule = users.JoinBySignIn(a, now, s.Policy.ActivityCoalesce)
+		} else if a.SignIn {
+			err = s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device})
+		} else {
+			_, err = s.Store.AddCall(ctx, m.TeamID, m.MemberID, a.At, a.Seconds, callKey(a))
 		}
 		if err != nil {
 			return nil, err
+		}
+		mem, _, err := s.Store.UpdateMember(ctx, m.TeamID, m.MemberID, rule)
+		switch {
+		case errors.Is(err, users.ErrMemberNotFound), errors.Is(err, users.ErrTokenExpired):
+			continue // removed a moment ago; an expired invitation needs a resend
+		case err != nil:
+			return nil, err
+		}
+		if m.Status == users.StatusInvitationSent {
+			// Joined: now the sign-in is the member's.
+			if err := s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device}); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, mem)
 	}
@@ -154,6 +222,19 @@ func (s Service) RecordActivity(ctx context.Context, email string, a dynamo.Acti
 		return nil, ErrNoTeam
 	}
 	return out, nil
+}
+
+// callKey identifies a call among its member's calls of a day: the app's
+// callId when it sends one, else the call's end and duration (two calls of
+// one person never end at the same millisecond with the same length). It is
+// a short digest, so a day's item holds thousands of them.
+func callKey(a users.Activity) string {
+	id := a.CallID
+	if id == "" {
+		id = fmt.Sprintf("t:%d:%d", a.At.UnixMilli(), a.Seconds)
+	}
+	sum := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
 // BulkResult is one member's outcome in a bulk action.
@@ -174,7 +255,8 @@ const (
 // Bulk applies one action to each member, a few at a time, and says what
 // happened to each. A member that cannot take the action is skipped with
 // the reason; nothing else is affected.
-func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail, teamID, action string, memberIDs []string, role users.Role) []BulkResult {
+func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail string, team Team, action string, memberIDs []string, role users.Role) []BulkResult {
+	teamID := team.ID
 	out := make([]BulkResult, len(memberIDs))
 	parallel.Each(len(memberIDs), 8, func(i int) {
 		id := memberIDs[i]
@@ -186,9 +268,9 @@ func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail, t
 		case ActionChangeRole:
 			_, changed, err = s.ChangeRole(ctx, actor, teamID, id, role)
 		case ActionResendInvite:
-			_, err = s.ResendInvite(ctx, teamID, id, actorEmail)
+			_, err = s.ResendInvite(ctx, team, id, actorEmail)
 		case ActionSendInstructions:
-			_, err = s.SendInstructions(ctx, teamID, id)
+			_, err = s.SendInstructions(ctx, team, id)
 		}
 		out[i] = bulkResult(id, changed, err)
 	})

@@ -20,6 +20,7 @@ const (
 	KindUnsupported              // the request's media type is not accepted
 	KindGone                     // the thing existed but is no longer usable
 	KindRateLimited              // too soon; RetryAfter says when
+	KindUnavailable              // a dependency stayed busy or failing after every retry; try again after RetryAfter
 )
 
 // Error is a domain error with a stable machine-readable code. Its Message is
@@ -63,8 +64,9 @@ var (
 	ErrOwnerProtected = &Error{Kind: KindForbidden, Code: "owner_protected", Message: "The team owner cannot be removed or demoted."}
 	ErrSelfChange     = &Error{Kind: KindForbidden, Code: "cannot_change_self", Message: "Admins cannot remove or demote themselves; ask another admin."}
 	ErrNotPending     = &Error{Kind: KindConflict, Code: "not_pending", Message: "This member has already accepted the invitation."}
-	ErrInvalidToken   = &Error{Kind: KindInvalid, Code: "invalid_token", Message: "This invitation link is not valid; it may have been used or replaced by a newer invitation."}
+	ErrInvalidToken   = &Error{Kind: KindInvalid, Code: "invalid_token", Message: "This invitation link is not valid; it may have been replaced by a newer invitation."}
 	ErrTokenExpired   = &Error{Kind: KindGone, Code: "invitation_expired", Message: "This invitation has expired; ask an admin of the team to resend it."}
+	ErrAccepted       = &Error{Kind: KindConflict, Code: "already_accepted", Message: "This invitation was already accepted; sign in to the app with the invited address."}
 	ErrConflict       = &Error{Kind: KindConflict, Code: "concurrent_change", Message: "The member changed while we were updating it; try again."}
 	ErrInvalidCursor  = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
 )
@@ -73,6 +75,13 @@ var (
 func Cooldown(wait time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, Code: "cooldown", RetryAfter: wait,
 		Message: fmt.Sprintf("An email was sent to this member recently; try again in %d seconds.", int(wait.Seconds()+0.999))}
+}
+
+// Unavailable wraps a failure of a dependency that outlasted our retries
+// (throttling, its own errors, contention): the caller may try again.
+func Unavailable(cause error) *Error {
+	return &Error{Kind: KindUnavailable, Code: "unavailable", RetryAfter: 2 * time.Second, Err: cause,
+		Message: "The service is busy; try again in a few seconds."}
 }
 
 // BillingAccountTaken says a team already exists for a billing account.

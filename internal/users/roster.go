@@ -49,29 +49,6 @@ func ParseRole(s string) (Role, error) {
 	return "", Errorf(KindInvalid, "invalid_role", "role must be user or admin")
 }
 
-// Email kinds and delivery states.
-const (
-	EmailInvitation   = "invitation"
-	EmailInstructions = "instructions"
-	EmailUsageReport  = "usage_report"
-
-	EmailQueued    = "queued"
-	EmailSending   = "sending"
-	EmailSent      = "sent"
-	EmailFailed    = "failed"
-	EmailUncertain = "uncertain" // the send began but its outcome was never recorded: never sent twice
-)
-
-// Email is one message in the outbox.
-type Email struct {
-	ID       string
-	Kind     string
-	To       string
-	TeamID   string
-	MemberID string
-	Data     map[string]string // what the template needs (accept token, inviter, …)
-}
-
 // ApplyActivity moves a member for app activity at `at` (a sign-in when
 // signIn). It reports whether anything an admin can see changed enough to
 // be worth a write: frequent reports from an active app coalesce.

@@ -4,7 +4,10 @@
 package users
 
 import (
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status is where a member is in the joining process.
@@ -102,13 +105,56 @@ func PossibleLastCalls(s Status) []LastCall {
 // Team is a customer account.
 type Team struct {
 	ID            string
+	Name          string // the customer's name for it, as billing gave it
 	Plan          Plan
 	Seats         int
 	OwnerEmail    string
 	OwnerMemberID string
 	CreatedAt     time.Time
 	Counters      Counters
+	// Facets counts the members of each (status, bucket, role)
+	// combination, moved in the same transactions as the members, so a
+	// filtered list's total is a sum of at most 14 numbers.
+	Facets map[Facet]int
 }
+
+// TeamChange is what billing may change of a team; nil fields stay.
+type TeamChange struct {
+	Name  *string
+	Plan  *Plan
+	Seats *int
+}
+
+// MaxTeamName is the longest team name, in characters.
+const MaxTeamName = 100
+
+// CheckTeamName trims a team name and checks it: 1 to 100 characters of
+// text, no control characters (it goes into email subjects and file names).
+func CheckTeamName(raw string) (string, error) {
+	name := strings.TrimSpace(raw)
+	bad := !utf8.ValidString(name) || name == "" || utf8.RuneCountInString(name) > MaxTeamName
+	for _, r := range name {
+		if unicode.IsControl(r) || r == 0x2028 || r == 0x2029 {
+			bad = true
+		}
+	}
+	if bad {
+		return "", Errorf(KindInvalid, "invalid_name", "name must be 1 to %d characters of text without line breaks.", MaxTeamName)
+	}
+	return name, nil
+}
+
+// Total is how many members the query's filters select (its search aside).
+func (t Team) Total(q ListQuery) int {
+	n := 0
+	for _, f := range q.Facets() {
+		n += t.Facets[f]
+	}
+	return n
+}
+
+// FacetOf is the (status, bucket, role) combination a member is in.
+func FacetOf(m Member) Facet { return Facet{Status: m.Status, LastCall: m.LastCall, Role: m.Role} }
 
 // Counters are the Section 1 numbers, kept current by every write that
 // changes them so the summary never counts members on read.
@@ -196,6 +242,7 @@ type Member struct {
 	LastSignInAt        time.Time
 	LastEmail           *EmailState
 	InstructionsSentAt  time.Time
+	TokenHash           string // the SHA-256 of the live invitation token, if any
 }
 
 // InvitationExpiredAt reports whether the member's invitation is past its

@@ -70,11 +70,14 @@ func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, leas
 	}
 	inviteOne := func(addr string) users.Email {
 		now := time.Now()
-		m := users.Member{ID: users.NewID("m"), TeamID: team, Email: addr, Role: users.RoleUser, InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(time.Hour)}
+		m := users.Member{ID: users.NewID("m"), TeamID: team, Email: addr, Role: users.RoleUser, Status: users.StatusInvitationSent,
+			InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(time.Hour), TokenHash: users.HashToken(users.NewID("tok"))}
 		e := users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: addr, TeamID: team, MemberID: m.ID,
 			Data: map[string]string{"role": "user", "sealedToken": sealer.Seal("tok")}}
-		if err := store.Invite(ctx, m, dynamo.HashToken(users.NewID("tok")), e); err != nil {
-			t.Fatal(err)
+		users.QueueEmail(&m, e, now)
+		res, err := store.AddMembers(ctx, team, []users.NewMember{{Member: m, Email: &e}})
+		if err != nil || res[0] != nil {
+			t.Fatal(err, res)
 		}
 		return e
 	}
@@ -97,7 +100,7 @@ func TestDeliveryNeverSendsTwiceEvenAfterACrash(t *testing.T) {
 	}
 	// The retry while the dead worker's lease still holds waits its turn...
 	retry := newDeliverer(nil, 300*time.Millisecond)
-	if err := retry.Deliver(ctx, e.ID); !errors.Is(err, dynamo.ErrLeased) {
+	if err := retry.Deliver(ctx, e.ID); !errors.Is(err, users.ErrLeased) {
 		t.Fatalf("retry within the lease: %v", err)
 	}
 	time.Sleep(350 * time.Millisecond)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -19,12 +18,13 @@ func TestExpiredInvitationStaysListedAndCanBeResent(t *testing.T) {
 	rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
 	sent := time.Now().Add(-8 * 24 * time.Hour)
-	m := users.Member{ID: users.NewID("m"), TeamID: team, Email: "slow@expiry.example", Role: users.RoleUser,
-		InvitedAt: sent, InvitationSentAt: sent, InvitationExpiresAt: sent.Add(7 * 24 * time.Hour)}
+	m := users.Member{ID: users.NewID("m"), TeamID: team, Email: "slow@expiry.example", Role: users.RoleUser, Status: users.StatusInvitationSent,
+		InvitedAt: sent, InvitationSentAt: sent, InvitationExpiresAt: sent.Add(7 * 24 * time.Hour), TokenHash: users.HashToken(tok)}
 	mail := users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: m.Email, TeamID: team, MemberID: m.ID,
 		Data: map[string]string{"sealedToken": stack.Deps.Roster.Tokens.Seal(tok)}}
-	if err := stack.Store.Invite(t.Context(), m, dynamo.HashToken(tok), mail); err != nil {
-		t.Fatal(err)
+	users.QueueEmail(&m, mail, sent)
+	if res, err := stack.Store.AddMembers(t.Context(), team, []users.NewMember{{Member: m, Email: &mail}}); err != nil || res[0] != nil {
+		t.Fatal(err, res)
 	}
 	if got := tokenFrom(t, waitForMail(t, m.Email, 1)[0]); got != tok {
 		t.Fatal("the emailed token is not the stored one")

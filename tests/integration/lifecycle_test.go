@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 type inviteResults struct {
@@ -65,6 +66,13 @@ func recount(t *testing.T, team, tok string) summaryBody {
 func assertCountersMatchRecount(t *testing.T, team, tok string) {
 	t.Helper()
 	got, want := summary(t, team, tok), recount(t, team, tok)
+	// Each status's and each bucket's total is checked against its rows.
+	for _, st := range users.Statuses {
+		listAll(t, team, tok, url.Values{"status": {string(st)}, "limit": {"100"}})
+	}
+	for _, lc := range users.LastCalls {
+		listAll(t, team, tok, url.Values{"lastCall": {string(lc)}, "role": {"admin"}, "limit": {"100"}})
+	}
 	if got.Seats.Assigned != want.Seats.Assigned || got.PendingInvitations != want.PendingInvitations || got.NeverUsedApp != want.NeverUsedApp ||
 		got.Seats.Unassigned != got.Seats.Purchased-got.Seats.Assigned {
 		t.Fatalf("summary %+v, recount %+v", got, want)
@@ -105,7 +113,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":"pending_app_login"`) {
 		t.Fatalf("accept: %d %s", r.Status, r.Body)
 	}
-	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).problem(t, 400); c != "invalid_token" {
+	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).problem(t, 409); c != "already_accepted" {
 		t.Fatalf("second accept: %s", c)
 	}
 	if s := summary(t, team, admin); s.PendingInvitations != 0 || s.NeverUsedApp != 2 {

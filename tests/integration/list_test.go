@@ -25,12 +25,28 @@ type row struct {
 type page struct {
 	Members    []row  `json:"members"`
 	NextCursor string `json:"nextCursor"`
+	Total      *int   `json:"total"`
 }
 
 // listAll pages through a query to its end and returns the rows in order.
+// Without a search, every page's total must be the number of rows the
+// query has in all: nothing may change the team meanwhile.
 func listAll(t *testing.T, team, tok string, params url.Values) ([]row, int) {
 	t.Helper()
+	return pageThrough(t, team, tok, params, true)
+}
+
+// listWhileChanging pages through a query while others change the team:
+// its totals are not checked against the rows.
+func listWhileChanging(t *testing.T, team, tok string, params url.Values) ([]row, int) {
+	t.Helper()
+	return pageThrough(t, team, tok, params, false)
+}
+
+func pageThrough(t *testing.T, team, tok string, params url.Values, checkTotals bool) ([]row, int) {
+	t.Helper()
 	var all []row
+	var totals []int
 	pages := 0
 	cursor := ""
 	for {
@@ -49,7 +65,23 @@ func listAll(t *testing.T, team, tok string, params url.Values) ([]row, int) {
 		r.json(t, &pg)
 		pages++
 		all = append(all, pg.Members...)
+		switch {
+		case params.Get("q") != "" && pg.Total != nil:
+			t.Fatalf("list %v: a total with a search", p)
+		case params.Get("q") == "" && pg.Total == nil:
+			t.Fatalf("list %v: no total", p)
+		case pg.Total != nil:
+			totals = append(totals, *pg.Total)
+		}
 		if pg.NextCursor == "" {
+			for _, n := range totals {
+				if !checkTotals {
+					break
+				}
+				if n != len(all) {
+					t.Fatalf("list %v: total %d, but %d rows", params, n, len(all))
+				}
+			}
 			return all, pages
 		}
 		if pages > 1000 {

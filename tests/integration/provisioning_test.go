@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +17,17 @@ func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
 	n := func(v int) *int { return &v }
 	team := newTeam(t, "pro", 3, "Owner@Prov.Example")
 	tok := token(t, "owner@prov.example", local.TokenOptions{})
-	if r := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil); r.Status != 200 || string(r.Body) != `{"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1}`+"\n" {
+	want := `{"team":{"id":"` + team + `","name":"owner@prov.example's team","plan":"pro"},"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1}` + "\n"
+	if r := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil); r.Status != 200 || string(r.Body) != want {
 		t.Fatalf("new team summary: %d %s", r.Status, r.Body)
+	}
+	// Billing names the team, and may rename it.
+	named, err := svc.Handle(ctx, provisioning.Request{Plan: "pro", Seats: n(3), OwnerEmail: "named@prov.example", Name: "  Acme Inc  "})
+	if err != nil || named.Name != "Acme Inc" {
+		t.Fatalf("named team: %+v %v", named, err)
+	}
+	if resp, err := svc.Handle(ctx, provisioning.Request{TeamID: named.TeamID, Name: "Acme, Inc."}); err != nil || resp.Name != "Acme, Inc." || resp.Seats != 3 {
+		t.Fatalf("rename: %+v %v", resp, err)
 	}
 	seed(t, team, 2, time.Now())
 
@@ -69,6 +79,9 @@ func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
 		"unknown team":      {provisioning.Request{TeamID: "t_nope", Seats: n(5)}, "team_not_found"},
 		"nothing to change": {provisioning.Request{TeamID: team}, "nothing_to_change"},
 		"owner change":      {provisioning.Request{TeamID: team, Plan: "pro", OwnerEmail: "b@prov.example"}, "owner_immutable"},
+		"blank name":        {provisioning.Request{TeamID: team, Name: "   "}, "invalid_name"},
+		"name with a break": {provisioning.Request{TeamID: team, Name: "Acme\r\nBcc: x@evil.example"}, "invalid_name"},
+		"long name":         {provisioning.Request{Plan: "pro", Seats: n(5), OwnerEmail: "a@prov.example", Name: strings.Repeat("é", 101)}, "invalid_name"},
 	} {
 		if _, err := svc.Handle(ctx, c.req); code(err) != c.code {
 			t.Errorf("%s: %v, want %s", name, err, c.code)

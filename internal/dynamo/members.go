@@ -1,0 +1,398 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// Every change to a member is one transaction: the whole member put
+// conditional on the version it was read at, its membership item, the team
+// counters when its status moves, its invitation token items when its
+// token changes, and the email the change causes. So index keys are always
+// derived from the item, counters always move with statuses, and no change
+// happens without its email or the other way round. What changes is the
+// caller's rule (users.Rule); this file only stores it.
+
+type inviteRecord struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	Type       string `dynamodbav:"type"`
+	TeamID     string `dynamodbav:"teamId"`
+	MemberID   string `dynamodbav:"memberId"`
+	ExpiresAt  string `dynamodbav:"expiresAt"`
+	TTL        int64  `dynamodbav:"ttl"`
+	AcceptedAt string `dynamodbav:"acceptedAt,omitempty"` // spent: kept to say so
+}
+
+// tokenRetention keeps a token item this long past its expiry, so that an
+// expired link is told "expired" rather than "not valid".
+const tokenRetention = 90 * 24 * time.Hour
+
+func (s *Store) memberRecord(ctx context.Context, teamID, memberID string) (memberRecord, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(teamPK(teamID), memberSK(memberID)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return memberRecord{}, fmt.Errorf("get member %s: %w", memberID, err)
+	}
+	if out.Item == nil {
+		return memberRecord{}, users.ErrMemberNotFound
+	}
+	s.itemsRead.Add(1)
+	var r memberRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return memberRecord{}, fmt.Errorf("decode member %s: %w", memberID, err)
+	}
+	return r, nil
+}
+
+// maxVersionRetries bounds how often a change is re-read and re-decided
+// because another writer changed the member first.
+const maxVersionRetries = 8
+
+// UpdateMember reads a member, lets rule change it, and writes the result
+// with everything that goes with it. It reports whether anything was
+// written; a rule returning users.ErrUnchanged writes nothing. When another
+// writer changed the member in between, it reads again and asks the rule
+// again. A removed member is returned as it was before removal.
+func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule users.Rule) (users.Member, bool, error) {
+	for attempt := 0; ; attempt++ {
+		before, err := s.memberRecord(ctx, teamID, memberID)
+		if err != nil {
+			return users.Member{}, false, err
+		}
+		m := before.domain()
+		ch, err := rule(&m)
+		if errors.Is(err, users.ErrUnchanged) {
+			return before.domain(), false, nil
+		}
+		if err != nil {
+			return before.domain(), false, err
+		}
+		tx, after, err := s.memberTxn(before, m, ch)
+		if err != nil {
+			return users.Member{}, false, err
+		}
+		f, err := s.commit(ctx, tx)
+		switch {
+		case err != nil:
+			return users.Member{}, false, fmt.Errorf("write member %s: %w", memberID, err)
+		case f["member"] && attempt < maxVersionRetries:
+			d, _ := Backoff(attempt+1, nil)
+			if err := sleep(ctx, d); err != nil {
+				return users.Member{}, false, err
+			}
+			continue
+		case f["member"]:
+			return users.Member{}, false, users.ErrConflict
+		case f["counters"]:
+			return users.Member{}, false, errSeatLimit
+		case len(f) > 0:
+			return users.Member{}, false, fmt.Errorf("write member %s: conditions failed on %v", memberID, f)
+		}
+		if ch.Remove {
+			return before.domain(), true, nil
+		}
+		return after.domain(), true, nil
+	}
+}
+
+var errSeatLimit = users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
+
+func alreadyMember(email string) error {
+	return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", email)
+}
+
+// memberTxn is the transaction that takes a member from before to m.
+func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) (*txn, memberRecord, error) {
+	tx := &txn{}
+	version := map[string]types.AttributeValue{":v": num(before.Version)}
+	from, to := users.Status(before.Status), m.Status
+	var after memberRecord
+	if ch.Remove {
+		to = ""
+		tx.delete("member", s.table, key(before.PK, before.SK), "version = :v", version)
+		tx.delete("membership", s.table, key(userPK(before.Email), membershipSK(before.TeamID)), "", nil)
+	} else {
+		after = s.memberRecordOf(m)
+		after.Version = before.Version + 1
+		items, err := marshalAll(after, newMembershipRecord(m))
+		if err != nil {
+			return nil, after, err
+		}
+		tx.put("member", s.table, items[0], "version = :v", version)
+		tx.put("membership", s.table, items[1], "", nil)
+	}
+	facets := map[users.Facet]int{}
+	facets[users.FacetOf(before.domain())]--
+	if !ch.Remove {
+		facets[users.FacetOf(after.domain())]++
+	}
+	if it, ok := s.counterUpdate(before.TeamID, users.CounterDelta(from, to), facets, 0); ok {
+		tx.add("counters", it)
+	}
+	// The old token: spent by joining (kept, marked accepted, so a second
+	// use of the link is told so), or replaced or dropped (deleted).
+	spent := !ch.Remove && from == users.StatusInvitationSent && to != users.StatusInvitationSent
+	switch {
+	case before.TokenHash == "" || (!ch.Remove && before.TokenHash == m.TokenHash):
+	case spent:
+		b := before.domain()
+		it, err := attributevalue.MarshalMap(inviteRecord{PK: invitePK(b.TokenHash), SK: skInvite, Type: "invite", TeamID: b.TeamID,
+			MemberID: b.ID, ExpiresAt: fmtTime(b.InvitationExpiresAt), TTL: b.InvitationExpiresAt.Add(tokenRetention).Unix(), AcceptedAt: fmtTime(s.now())})
+		if err != nil {
+			return nil, after, err
+		}
+		tx.put("token-old", s.table, it, "", nil)
+	default:
+		tx.delete("token-old", s.table, key(invitePK(before.TokenHash), skInvite), "", nil)
+	}
+	if !ch.Remove && m.TokenHash != "" && m.TokenHash != before.TokenHash {
+		it, err := s.inviteItem(m)
+		if err != nil {
+			return nil, after, err
+		}
+		tx.put("token-new", s.table, it, notExists, nil)
+	}
+	if ch.Email != nil {
+		it, err := s.outboxItem(*ch.Email, s.now())
+		if err != nil {
+			return nil, after, err
+		}
+		tx.put("email", s.table, it, notExists, nil)
+	}
+	return tx, after, nil
+}
+
+// invitesPerTxn is how many new members share one transaction: four items
+// each (member, membership, token, email) and the team's counters make 97,
+// within DynamoDB's 100.
+const invitesPerTxn = 24
+
+// AddMembers adds members to a team in the order given, as many to a
+// transaction as fit, each with its membership (the one-email-one-member
+// guard), its invitation token and its email, and the team counters moved
+// once per transaction, conditional on the seats being free. The first
+// members get the free seats. It returns one result per member: nil when
+// added, or a users.Error coded already_member or seat_limit_reached.
+func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewMember) ([]error, error) {
+	results := make([]error, len(adds))
+	pending := make([]int, len(adds))
+	for i := range adds {
+		pending[i] = i
+	}
+	now := s.now()
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 2*len(adds)+maxVersionRetries {
+			return nil, users.ErrConflict
+		}
+		team, err := s.GetTeam(ctx, teamID)
+		if err != nil {
+			return nil, err
+		}
+		free := team.Seats - team.Counters.Assigned
+		if free <= 0 {
+			// No seat for anyone left; say which of them are members already.
+			emails := make([]string, len(pending))
+			for j, i := range pending {
+				emails[j] = adds[i].Member.Email
+			}
+			known, err := s.MemberIDsByEmail(ctx, teamID, emails)
+			if err != nil {
+				return nil, err
+			}
+			for _, i := range pending {
+				results[i] = errSeatLimit
+				if _, ok := known[adds[i].Member.Email]; ok {
+					results[i] = alreadyMember(adds[i].Member.Email)
+				}
+			}
+			break
+		}
+		batch := pending[:min(len(pending), free, invitesPerTxn)]
+		tx := &txn{}
+		var total users.Counters
+		facets := map[users.Facet]int{}
+		for _, i := range batch {
+			m := adds[i].Member
+			m.TeamID = teamID
+			m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now)
+			if m.TokenHash != "" {
+				it, err := s.inviteItem(m)
+				if err != nil {
+					return nil, err
+				}
+				tx.put("token:"+strconv.Itoa(i), s.table, it, notExists, nil)
+			}
+			items, err := marshalAll(s.memberRecordOf(m), newMembershipRecord(m))
+			if err != nil {
+				return nil, err
+			}
+			tx.put("member:"+strconv.Itoa(i), s.table, items[0], notExists, nil)
+			tx.put("membership:"+strconv.Itoa(i), s.table, items[1], notExists, nil)
+			if e := adds[i].Email; e != nil {
+				it, err := s.outboxItem(*e, now)
+				if err != nil {
+					return nil, err
+				}
+				tx.put("email:"+strconv.Itoa(i), s.table, it, notExists, nil)
+			}
+			d := users.CounterDelta("", m.Status)
+			total = users.Counters{Assigned: total.Assigned + d.Assigned, PendingInvitations: total.PendingInvitations + d.PendingInvitations, NeverUsedApp: total.NeverUsedApp + d.NeverUsedApp}
+			facets[users.FacetOf(m)]++
+		}
+		counters, _ := s.counterUpdate(teamID, total, facets, team.Seats)
+		tx.add("counters", counters)
+		f, err := s.commit(ctx, tx)
+		if err != nil {
+			return nil, fmt.Errorf("add members to %s: %w", teamID, err)
+		}
+		if len(f) == 0 {
+			pending = pending[len(batch):]
+			continue
+		}
+		// Members already in the team drop out; the rest try again with a
+		// fresh look at the seats (another writer may have taken some).
+		var still []int
+		for _, i := range pending {
+			n := strconv.Itoa(i)
+			if f["membership:"+n] || f["member:"+n] {
+				results[i] = alreadyMember(adds[i].Member.Email)
+				continue
+			}
+			still = append(still, i)
+		}
+		if len(still) == len(pending) && !f["counters"] {
+			return nil, fmt.Errorf("add members to %s: conditions failed on %v", teamID, f)
+		}
+		pending = still
+	}
+	return results, nil
+}
+
+// AddMember adds one member (see AddMembers): provisioning, the demo seed
+// and tests use it.
+func (s *Store) AddMember(ctx context.Context, m users.Member) error {
+	res, err := s.AddMembers(ctx, m.TeamID, []users.NewMember{{Member: m}})
+	if err != nil {
+		return err
+	}
+	return res[0]
+}
+
+// inviteItem stores a token's hash with what it opens.
+func (s *Store) inviteItem(m users.Member) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMap(inviteRecord{PK: invitePK(m.TokenHash), SK: skInvite, Type: "invite", TeamID: m.TeamID,
+		MemberID: m.ID, ExpiresAt: fmtTime(m.InvitationExpiresAt), TTL: m.InvitationExpiresAt.Add(tokenRetention).Unix()})
+}
+
+// Invitation finds the member an invitation token (by its hash) opens, and
+// whether it was spent already.
+func (s *Store) Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, accepted bool, err error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(invitePK(tokenHash), skInvite), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", "", false, fmt.Errorf("get invitation: %w", err)
+	}
+	if out.Item == nil {
+		return "", "", false, users.ErrInvalidToken
+	}
+	var inv inviteRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &inv); err != nil {
+		return "", "", false, fmt.Errorf("decode invitation: %w", err)
+	}
+	return inv.TeamID, inv.MemberID, inv.AcceptedAt != "", nil
+}
+
+// Memberships lists the teams an email belongs to.
+func (s *Store) Memberships(ctx context.Context, email string) ([]users.Membership, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userPK(email))},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("memberships of %s: %w", email, err)
+	}
+	s.itemsRead.Add(int64(out.ScannedCount))
+	var recs []membershipRecord
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &recs); err != nil {
+		return nil, err
+	}
+	ms := make([]users.Membership, len(recs))
+	for i, r := range recs {
+		ms[i] = r.domain()
+	}
+	return ms, nil
+}
+
+// signInRecord is one recorded app sign-in, in the main table until it is
+// older than the retention period, then in the archive table.
+type signInRecord struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	Type       string `dynamodbav:"type"`
+	TeamID     string `dynamodbav:"teamId"`
+	MemberID   string `dynamodbav:"memberId"`
+	At         string `dynamodbav:"at"`
+	AppVersion string `dynamodbav:"appVersion,omitempty"`
+	Device     string `dynamodbav:"device,omitempty"`
+	DuePK      string `dynamodbav:"duePK,omitempty"`
+	DueSK      string `dynamodbav:"dueSK,omitempty"`
+}
+
+func (r signInRecord) domain() users.SignIn {
+	return users.SignIn{TeamID: r.TeamID, MemberID: r.MemberID, At: parseTime(r.At), AppVersion: r.AppVersion, Device: r.Device}
+}
+
+// RecordSignIn stores a sign-in; it joins the nightly queue for archiving.
+// A repeat of the same report is the same item.
+func (s *Store) RecordSignIn(ctx context.Context, in users.SignIn) error {
+	rec := signInRecord{PK: signInPK(in.TeamID, in.MemberID), SK: fmtTime(in.At), Type: "signin", TeamID: in.TeamID, MemberID: in.MemberID,
+		At: fmtTime(in.At), AppVersion: in.AppVersion, Device: in.Device}
+	rec.DuePK, rec.DueSK = dueKeys(in.At.Add(s.retention), rec.PK, rec.SK)
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+		return fmt.Errorf("record sign-in: %w", err)
+	}
+	return nil
+}
+
+// AddCall adds a finished call to its member's usage of the day it ended,
+// once per call: the day's item keeps a short digest of every call it
+// counted, and the update is conditional on this call's not being among
+// them. A retried report, or the SDK's retry of an update whose answer was
+// lost, adds nothing. It reports whether the call was new.
+func (s *Store) AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string) (bool, error) {
+	day := end.UTC().Format("2006-01-02")
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(usagePK(teamID, memberID), day),
+		UpdateExpression:         aws.String("SET #t = :t, teamId = :team, memberId = :m, #d = :d ADD calls :one, seconds :s, callKeys :k"),
+		ConditionExpression:      aws.String("NOT contains(callKeys, :key)"),
+		ExpressionAttributeNames: map[string]string{"#t": "type", "#d": "day"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": str("usage"), ":team": str(teamID), ":m": str(memberID), ":d": str(day), ":one": num(1), ":s": num(seconds),
+			":k": &types.AttributeValueMemberSS{Value: []string{callKey}}, ":key": str(callKey),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record call: %w", err)
+	}
+	return true, nil
+}

@@ -1,0 +1,163 @@
+package users
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// A Rule decides one change to a member: it is given the member as stored
+// (a copy it may edit) and says what else the change does. The store reads
+// the member, runs the rule, and writes the result in one transaction
+// conditional on the version it read; when another writer got there first
+// it reads again and runs the rule again. Rules are pure: everything they
+// decide comes from the member and the values they close over.
+type Rule func(m *Member) (Change, error)
+
+// Change is what a rule wants written besides the member itself. The store
+// derives the rest from the member before and after: the team counters
+// from the two statuses, the invitation token items from the two token
+// hashes, every index key from the new attributes.
+type Change struct {
+	Remove bool   // delete the member, its membership and open token: frees its seat
+	Email  *Email // an email the change causes, queued in the same transaction
+}
+
+// ErrUnchanged is a rule's way of saying there is nothing to write.
+var ErrUnchanged = errors.New("unchanged")
+
+// HashToken is the only form in which an invitation token is stored.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CheckCooldown refuses an email to a member sooner than cooldown after the
+// last one of the same kind.
+func CheckCooldown(last, now time.Time, cooldown time.Duration) error {
+	if !last.IsZero() && now.Sub(last) < cooldown {
+		return Cooldown(cooldown - now.Sub(last))
+	}
+	return nil
+}
+
+// QueueEmail records on the member that an email to them is on its way.
+func QueueEmail(m *Member, e Email, now time.Time) Change {
+	m.LastEmail = &EmailState{ID: e.ID, Kind: e.Kind, State: EmailQueued, At: now}
+	return Change{Email: &e}
+}
+
+// ResendInvitation gives a pending member a new token (the old one stops
+// working) and a new expiry, and queues the invitation email, unless an
+// invitation went to them less than cooldown ago.
+func ResendInvitation(tokenHash string, expires, now time.Time, cooldown time.Duration, mail func(Member) Email) Rule {
+	return func(m *Member) (Change, error) {
+		if m.Status != StatusInvitationSent {
+			return Change{}, ErrNotPending
+		}
+		if err := CheckCooldown(m.InvitationSentAt, now, cooldown); err != nil {
+			return Change{}, err
+		}
+		m.TokenHash, m.InvitationSentAt, m.InvitationExpiresAt, m.InvitationExpired = tokenHash, now, expires, false
+		return QueueEmail(m, mail(*m), now), nil
+	}
+}
+
+// SendInstructions queues the app set-up email, at most once per cooldown.
+func SendInstructions(now time.Time, cooldown time.Duration, mail func(Member) Email) Rule {
+	return func(m *Member) (Change, error) {
+		if err := CheckCooldown(m.InstructionsSentAt, now, cooldown); err != nil {
+			return Change{}, err
+		}
+		m.InstructionsSentAt = now
+		return QueueEmail(m, mail(*m), now), nil
+	}
+}
+
+// AcceptInvitation spends the member's invitation token: it must be the
+// member's current one (compared in constant time) and not expired. The
+// member joins, pending their first app sign-in.
+func AcceptInvitation(tokenHash string, now time.Time) Rule {
+	return func(m *Member) (Change, error) {
+		if m.Status != StatusInvitationSent || subtle.ConstantTimeCompare([]byte(m.TokenHash), []byte(tokenHash)) != 1 {
+			return Change{}, ErrInvalidToken
+		}
+		if !m.InvitationExpiresAt.IsZero() && !now.Before(m.InvitationExpiresAt) {
+			return Change{}, ErrTokenExpired
+		}
+		m.Status, m.LastCall, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, LastCallNotActive, now, "", false
+		return Change{}, nil
+	}
+}
+
+// Remove takes a member out of the team if actor may.
+func Remove(actor Membership) Rule {
+	return func(m *Member) (Change, error) {
+		if err := CheckRemove(actor, *m); err != nil {
+			return Change{}, err
+		}
+		return Change{Remove: true}, nil
+	}
+}
+
+// ChangeRole gives a member a role if actor may; the same role is no change.
+func ChangeRole(actor Membership, role Role) Rule {
+	return func(m *Member) (Change, error) {
+		if err := CheckRoleChange(actor, *m, role); err != nil {
+			return Change{}, err
+		}
+		if m.Role == role {
+			return Change{}, ErrUnchanged
+		}
+		m.Role = role
+		return Change{}, nil
+	}
+}
+
+// RecordActivity moves a member for app activity (see ApplyActivity); a
+// report that changes nothing an admin sees is no change.
+func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
+	return func(m *Member) (Change, error) {
+		if !ApplyActivity(m, a.At, a.SignIn, now, coalesce) {
+			return Change{}, ErrUnchanged
+		}
+		return Change{}, nil
+	}
+}
+
+// JoinBySignIn is a sign-in to the app by an invited member, with the
+// invited address verified by the identity provider: it accepts the live
+// invitation and records the sign-in in one change (accepted and first
+// signed in at once, active), so the set-up instructions work for people
+// who never clicked the invitation link. An expired invitation still needs
+// a resend.
+func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
+	return func(m *Member) (Change, error) {
+		if m.Status == StatusInvitationSent {
+			if m.InvitationExpiredAt(now) {
+				return Change{}, ErrTokenExpired
+			}
+			m.Status, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, now, "", false
+		}
+		return RecordActivity(a, now, coalesce)(m)
+	}
+}
+
+// AgeRule moves a member to where time has taken them (see Age).
+func AgeRule(now time.Time, retention time.Duration) Rule {
+	return func(m *Member) (Change, error) {
+		if !Age(m, now, retention) {
+			return Change{}, ErrUnchanged
+		}
+		return Change{}, nil
+	}
+}
+
+// NewMember is a member to add, with the email its arrival causes (an
+// invitation), if any. An invited member carries its token's hash.
+type NewMember struct {
+	Member Member
+	Email  *Email
+}

@@ -1,0 +1,113 @@
+// Select users from CSV: upload or drop a file, see which rows matched
+// members, which addresses are not in the team and which rows are invalid,
+// then act on the matched: Remove from team, Change role, Download report.
+import { $, h, replace, announce } from './dom.js';
+import { num, plural } from './format.js';
+import { ApiError } from './api.js';
+import { removeMembers, changeRoles, downloadReport, emailReport, showError } from './bulk.js';
+
+const MAX_BYTES = 5 * 1024 * 1024;
+const SHOW = 100; // rows listed per group; the counts are always whole
+
+let matched = []; // [{id, email}]
+
+export function initCsv(ctx) {
+  const d = $('csv');
+  const input = $('csv-file');
+  const drop = $('csv-drop');
+
+  $('csv-open').addEventListener('click', () => {
+    reset();
+    d.showModal();
+    drop.focus();
+  });
+  $('csv-close').addEventListener('click', () => d.close());
+  // The drop zone is the file input's label: Enter or Space opens the picker.
+  drop.tabIndex = 0;
+  drop.setAttribute('role', 'button');
+  drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  input.addEventListener('change', () => {
+    if (input.files[0]) upload(ctx, input.files[0]);
+  });
+  for (const type of ['dragenter', 'dragover']) {
+    drop.addEventListener(type, (e) => {
+      e.preventDefault();
+      drop.classList.add('over');
+    });
+  }
+  for (const type of ['dragleave', 'drop']) drop.addEventListener(type, () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    const f = e.dataTransfer.files[0];
+    if (f) upload(ctx, f);
+  });
+
+  const result = $('csv-result');
+  const after = (res) => {
+    if (res) ctx.refresh();
+  };
+  $('csv-remove').addEventListener('click', async () => after(await removeMembers(ctx, matched, result)));
+  $('csv-role').addEventListener('click', async () => after(await changeRoles(ctx, matched, result)));
+  $('csv-download').addEventListener('click', () => downloadReport(ctx, matched, result));
+  $('csv-email').addEventListener('click', () => emailReport(ctx, matched, result));
+}
+
+function reset() {
+  matched = [];
+  $('csv-file').value = '';
+  $('csv-file-name').textContent = '';
+  replace($('csv-status'));
+  replace($('csv-preview'));
+  replace($('csv-result'));
+  $('csv-preview').hidden = true;
+  $('csv-actions').hidden = true;
+}
+
+async function upload(ctx, file) {
+  reset();
+  $('csv-file-name').textContent = `${file.name} (${num(Math.ceil(file.size / 1024))} KB)`;
+  const status = $('csv-status');
+  if (file.size > MAX_BYTES) {
+    showError(status, new ApiError(413, { detail: 'The file is over 5 MB; split it and upload the parts.' }));
+    return;
+  }
+  replace(status, h('p', { class: 'progress' }, `Reading ${file.name}…`));
+  try {
+    // The file as it is: the API reads the encoding (UTF-8, UTF-16 with a
+    // BOM) and the delimiter itself.
+    const res = await ctx.api.send('POST', `${ctx.teamPath}/members/csv-selection`, { body: file, contentType: 'text/csv' });
+    preview(res);
+  } catch (err) {
+    showError(status, err);
+  }
+}
+
+function preview(res) {
+  matched = res.matched.map((m) => ({ id: m.memberId, email: m.email }));
+  const nm = res.matched.length;
+  const nf = res.notFound.length;
+  const ni = res.invalid.length;
+  replace($('csv-status'), h('p', { class: 'result-line', 'data-result': 'csv' },
+    h('strong', {}, `${num(nm)} matched`), ` · ${num(nf)} not in the team · ${plural('invalid row', ni)}`));
+  announce(`${nm} matched, ${nf} not in the team, ${ni} invalid rows`);
+  const group = (title, rows, cols, open) => h('details', { class: 'csv-group', open },
+    h('summary', {}, `${title} (${num(rows.length)})`),
+    rows.length
+      ? h('table', { class: 'mini' },
+        h('thead', {}, h('tr', {}, cols.map(([name]) => h('th', { scope: 'col' }, name)))),
+        h('tbody', {}, rows.slice(0, SHOW).map((r) => h('tr', {}, cols.map(([, key]) => h('td', {}, String(r[key] ?? '')))))))
+      : h('p', { class: 'muted small' }, 'None.'),
+    rows.length > SHOW ? h('p', { class: 'muted small' }, `and ${num(rows.length - SHOW)} more`) : null);
+  replace($('csv-preview'),
+    group('Matched', res.matched, [['Row', 'row'], ['Email', 'email']], true),
+    group('Not in the team', res.notFound, [['Row', 'row'], ['Email', 'email']], nm === 0),
+    group('Invalid rows', res.invalid, [['Row', 'row'], ['Value', 'value'], ['Why', 'reason']], nm === 0));
+  $('csv-preview').hidden = false;
+  $('csv-actions').hidden = nm === 0;
+  $('csv-actions-label').textContent = `With the ${plural('matched user', nm)}:`;
+}

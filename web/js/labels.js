@@ -1,0 +1,95 @@
+// The words the help article uses ("Users page in Pro Admin Portal"); the
+// page shows these, never the API's codes.
+
+export const STATUS = {
+  active: 'Active',
+  invitation_sent: 'Invitation sent',
+  pending_app_login: 'Pending app login',
+  signed_in_with_app: 'Signed in with app',
+  deactivated: 'Deactivated',
+};
+
+export const STATUS_HELP = {
+  active: 'accepted the invitation and signed in to the app',
+  invitation_sent: 'has not accepted the invitation',
+  pending_app_login: 'accepted the invitation but has not signed in to the app yet',
+  signed_in_with_app: 'signed in to the app a long time ago; the data is archived',
+};
+
+export const LAST_CALL = {
+  pending: 'Pending',
+  not_active: 'Not active',
+  recently: 'Recently',
+  last_7_days: 'Last 7 days',
+  last_30_days: 'Last 30 days',
+  more_than_30_days: 'More than 30 days',
+};
+
+export const LAST_CALL_HELP = {
+  pending: 'did not join the team',
+  not_active: 'joined but did not use the app',
+  recently: 'active during the last 3 days',
+  last_7_days: 'active during the last 7 days',
+  last_30_days: 'active during the last 30 days',
+  more_than_30_days: 'last active more than 30 days ago',
+};
+
+export const ROLE = { user: 'User', admin: 'Admin' };
+
+export const ROLE_HELP = {
+  user: 'basic access to the app and a limited web dashboard',
+  admin: 'full access to the app and the web dashboard',
+};
+
+// The filters the API can serve today (the status filter has no
+// "deactivated" value in api/openapi.yaml).
+export const FILTERS = {
+  status: { legend: 'Status', values: ['active', 'invitation_sent', 'pending_app_login', 'signed_in_with_app'], labels: STATUS, help: STATUS_HELP },
+  lastCall: { legend: 'Last call date', values: Object.keys(LAST_CALL), labels: LAST_CALL, help: LAST_CALL_HELP },
+  role: { legend: 'Role', values: ['user', 'admin'], labels: ROLE, help: ROLE_HELP },
+};
+
+export const INVITE_RESULT = {
+  invited: 'Invited',
+  already_member: 'Already in the team',
+  invalid_email: 'Not a valid email address',
+  duplicate_in_request: 'Listed twice; invited once',
+  seat_limit_reached: 'No free seat left',
+};
+
+// Why a member was skipped in a bulk action or a team job.
+export const SKIP_REASON = {
+  unchanged: 'nothing to change',
+  owner_protected: 'the team owner cannot be removed or demoted',
+  cannot_change_self: 'you cannot remove or demote yourself',
+  cooldown: 'emailed a few minutes ago; try again later',
+  not_pending: 'already accepted the invitation',
+  member_not_found: 'no longer in the team',
+  accepted: 'accepted the invitation meanwhile',
+  removed: 'removed from the team meanwhile',
+  internal: 'something went wrong on our side',
+};
+
+export const EMAIL_KIND = {
+  invitation: 'Invitation',
+  instructions: 'App instructions',
+  usage_report: 'Usage report',
+};
+
+export const EMAIL_STATE = {
+  queued: 'Waiting to be sent',
+  sending: 'Sending',
+  sent: 'Sent',
+  failed: 'Could not be sent',
+  uncertain: 'May not have arrived',
+  bounced: 'Bounced',
+  complained: 'Marked as spam',
+};
+
+// Email problems shown on a row (emailProblem, and lastEmail.state).
+export const EMAIL_PROBLEM = { bounced: 'Email bounced', complained: 'Marked as spam' };
+
+export function label(map, code) {
+  if (code in map) return map[code];
+  return String(code ?? '').replaceAll('_', ' ');
+}
