@@ -15,8 +15,8 @@ import (
 
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -53,7 +53,7 @@ func BenchmarkNightly100kMembers1PercentChanging(b *testing.B) {
 	fmt.Fprintf(os.Stderr, "seeded %d members in %s\n", members, time.Since(start).Round(time.Second))
 
 	for b.Loop() {
-		job := lambdaapp.NewNightly(stack.Store, lambdaapp.Config{Retention: users.DefaultRetention}, at)
+		job := nightly.New(stack.Store, users.DefaultRetention, at)
 		res, err := job.Run(ctx)
 		if err != nil || !res.Done {
 			b.Fatalf("%+v %v", res, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -137,7 +138,7 @@ func runNightly(args []string) error {
 		return err
 	}
 	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName)
-	res, err := lambdaapp.NewNightly(store, cfg, at).Run(context.Background())
+	res, err := nightly.New(store, cfg.Retention, at).Run(context.Background())
 	if err != nil {
 		return err
 	}

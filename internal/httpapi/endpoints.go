@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/report"
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/users"
@@ -38,39 +39,41 @@ type Deps struct {
 	Cursors *Cursors
 	Log     *slog.Logger
 	Now     func() time.Time
+	Metrics *metrics.Emitter // business metrics; nil: none
 }
 
 // Endpoint is one route of the HTTP API and the function that serves it.
-// The template's HttpApi events, this table and the OpenAPI document must
-// name the same routes; a test proves it.
+// The table is data only: each function's main names its own handler
+// constructor (handlers.go), so a function links its handler and no
+// other. The template's HttpApi events, this table, the mains and the
+// OpenAPI document must agree; TestRoutesAgree proves it.
 type Endpoint struct {
 	Function string // logical id of the function in template.yaml
 	Pattern  string // net/http pattern: "METHOD /path/{param}"
 	Public   bool   // no JWT authorizer on this route
-	build    func(Deps) http.HandlerFunc
 }
 
 // Endpoints is the route table.
 var Endpoints = []Endpoint{
-	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary", build: getSummary},
-	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members", build: listMembers},
-	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}", build: getMember},
-	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations", build: invite},
-	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend", build: teamJob(users.JobResendInvites)},
-	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}", build: getJob},
-	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions", build: teamJob(users.JobSendInstructions)},
-	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk", build: bulk},
-	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}", build: changeRole},
-	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}", build: removeMember},
-	{Function: "ResendInviteFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite", build: resendInvite},
-	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions", build: sendInstructions},
-	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true, build: accept},
-	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins", build: func(d Deps) http.HandlerFunc { return appActivity(d, true) }},
-	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection", build: csvSelection},
-	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report", build: usageReport},
-	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email", build: emailUsageReport},
-	{Function: "GetMeFunction", Pattern: "GET /v1/me", build: getMe},
-	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls", build: func(d Deps) http.HandlerFunc { return appActivity(d, false) }},
+	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary"},
+	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members"},
+	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}"},
+	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations"},
+	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend"},
+	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}"},
+	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions"},
+	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk"},
+	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}"},
+	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}"},
+	{Function: "ResendInviteFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite"},
+	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions"},
+	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true},
+	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins"},
+	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection"},
+	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report"},
+	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email"},
+	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
+	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown
@@ -93,10 +96,11 @@ func Find(function string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
-// Handler builds the endpoint's handler: its own route on a mux (so path
-// values work exactly as in the gateway) and a problem+json 404/405 for
-// anything else.
-func (e Endpoint) Handler(d Deps) http.Handler {
+// serve builds a function's handler: its own route on a mux (so path
+// values work exactly as in the gateway), idempotency for POSTs, and a
+// problem+json 404/405 for anything else.
+func serve(d Deps, function string, build func(Deps) http.HandlerFunc) http.Handler {
+	e := Lookup(function)
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -104,7 +108,7 @@ func (e Endpoint) Handler(d Deps) http.Handler {
 		d.Log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	h := e.build(d)
+	h := build(d)
 	if strings.HasPrefix(e.Pattern, "POST ") {
 		h = d.idempotent(h)
 	}

@@ -52,6 +52,7 @@ func invite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		d.countInvitations(results)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})

@@ -55,14 +55,15 @@ func NewGatewayWith(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, l
 	served := map[string]bool{}
 	for _, route := range tmpl.Routes() {
 		ep, ok := httpapi.Find(route.Function)
-		if !ok {
-			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi", route.Pattern(), route.Function)
+		newHandler, built := Handlers[route.Function]
+		if !ok || !built {
+			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi or no constructor in local.Handlers", route.Pattern(), route.Function)
 		}
 		if ep.Pattern != route.Pattern() || ep.Public != route.Public {
 			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
 		}
 		served[ep.Function] = true
-		fn, limit := function(tmpl, route.Function, httpadapter.NewV2(ep.Handler(deps)).ProxyWithContext, scale)
+		fn, limit := function(tmpl, route.Function, httpadapter.NewV2(newHandler(deps)).ProxyWithContext, scale)
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
@@ -87,6 +88,11 @@ func NewGatewayWith(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, l
 	for _, ep := range httpapi.Endpoints {
 		if !served[ep.Function] {
 			return nil, fmt.Errorf("endpoint %s (%s) has no route in template.yaml", ep.Function, ep.Pattern)
+		}
+	}
+	for fn := range Handlers {
+		if !served[fn] {
+			return nil, fmt.Errorf("local.Handlers names %s, which serves no route in template.yaml", fn)
 		}
 	}
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {

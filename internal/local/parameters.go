@@ -29,9 +29,8 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 		c.SendRate, _ = strconv.ParseFloat(v, 64)
 	},
 	"MailFrom":    func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailFrom = v },
-	"AcceptUrl":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.Links.AcceptURL = v },
-	"DownloadUrl": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.Links.DownloadURL = v },
-	"AppSecret":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.Secret = []byte(v) },
+	"AcceptUrl":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AcceptURL = v },
+	"DownloadUrl": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadURL = v },
 	"LogLevel": func(v string, _ *lambdaapp.Config, level *slog.LevelVar) {
 		if level != nil {
 			_ = level.UnmarshalText([]byte(v))
@@ -41,11 +40,19 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 
 // notLocal are the parameters that mean nothing on this machine, and why.
 var notLocal = map[string]string{
-	"JwtIssuer":           "the local gateway's identity provider is fixed (issuer " + Issuer + ")",
-	"JwtAudience":         "the local gateway's identity provider is fixed (audience " + Audience + ")",
-	"PortalOrigin":        "CORS allows the portal's dev server, " + PortalOrigin,
-	"MailFromIdentityArn": "the local SES has no identities",
-	"NightlyTimeZone":     "there is no schedule locally: run `make nightly AT=…`",
+	"JwtIssuer":            "the local gateway's identity provider is fixed (issuer " + Issuer + ")",
+	"JwtAudience":          "the local gateway's identity provider is fixed (audience " + Audience + ")",
+	"PortalOrigin":         "CORS allows the portal's dev server, " + PortalOrigin,
+	"MailFromIdentityArn":  "the local SES has no identities",
+	"NightlyTimeZone":      "there is no schedule locally: run `make nightly AT=…`",
+	"AlarmTopicArn":        "there are no CloudWatch alarms locally",
+	"AlarmEmail":           "there are no CloudWatch alarms locally",
+	"ApiRateLimit":         "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"ApiBurstLimit":        "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"HeavyRouteRateLimit":  "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"HeavyRouteBurstLimit": "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"LogRetentionDays":     "local logs are files in .state/run, kept until make clean",
+	"SecretRotationDays":   "the local secret is made at start and not rotated on a schedule",
 }
 
 // checkLocal adds what the functions themselves require at start-up

@@ -72,8 +72,18 @@ func Load(path string) (*Template, error) {
 	}
 	resources, _ := doc["Resources"].(map[string]any)
 	for name, r := range resources {
-		if m, ok := r.(map[string]any); !ok || !readTypes[fmt.Sprint(m["Type"])] {
+		m, ok := r.(map[string]any)
+		if !ok || !readTypes[fmt.Sprint(m["Type"])] {
 			delete(resources, name)
+			continue
+		}
+		// Nor the HTTP API's throttling and logging settings: goformation
+		// decodes them into typed fields, and a Ref to a Number parameter
+		// does not decode there.
+		if props, ok := m["Properties"].(map[string]any); ok && m["Type"] == "AWS::Serverless::HttpApi" {
+			for _, k := range []string{"DefaultRouteSettings", "RouteSettings", "AccessLogSettings"} {
+				delete(props, k)
+			}
 		}
 	}
 	filtered, err := json.Marshal(doc)

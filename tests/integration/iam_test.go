@@ -21,14 +21,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go/middleware"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/mail"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -280,7 +282,8 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	cfg.TableName, cfg.ArchiveTable = prefix+"Table", prefix+"ArchiveTable"
 	cfg.Policy.Cooldown = 0
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := lambdaapp.NewDeps(store, cfg, log)
+	keys := secret.NewKeyring(cfg.Secret)
+	deps := httpapi.NewDeps(store, keys, cfg.Policy, log, nil)
 	gw, err := local.NewGatewayWith(stack.Template, deps, stack.Keys, log, local.GatewayOptions{TimeoutScale: 3}) // as TestMain's stack
 	if err != nil {
 		t.Fatal(err)
@@ -299,10 +302,10 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	defer srv.Close()
 
 	// The background functions, each with its own context.
-	deliverer := lambdaapp.NewDeliverer(store, ses, cfg, log)
+	deliverer := mail.NewDeliverer(store, ses, stack.MailSettings(), keys, log, nil)
 	// SES's mailbox simulator answers bounces as SES does, to the bounce
 	// function.
-	emailEvents := lambdaapp.NewEmailEvents(store, log)
+	emailEvents := mail.NewEvents(store, log, nil)
 	deliverer.Sender = &local.MailboxSimulator{Next: deliverer.Sender, Log: log, Delay: 50 * time.Millisecond, Backoff: 100 * time.Millisecond, Retries: 6,
 		Publish: func(ctx context.Context, ev events.CloudWatchEvent) error {
 			return emailEvents.Handle(asFunction(ctx, "EmailEventsFunction"), ev)
@@ -449,7 +452,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 
 	// The nightly job, far enough ahead to age members and archive sign-ins.
-	res, err := lambdaapp.NewNightly(store, cfg, time.Now().Add(120*24*time.Hour)).Run(asFunction(ctx, "NightlyFunction"))
+	res, err := nightly.New(store, cfg.Retention, time.Now().Add(120*24*time.Hour)).Run(asFunction(ctx, "NightlyFunction"))
 	if err != nil || res.Failed != 0 || res.SignInsArchived == 0 || res.MembersChanged == 0 {
 		t.Fatalf("nightly: %+v %v", res, err)
 	}

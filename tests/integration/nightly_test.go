@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/provisioning"
@@ -96,7 +95,7 @@ func newNightlyFixture(t *testing.T, name string) nightlyFixture {
 }
 
 func (f nightlyFixture) job(store nightly.Store) nightly.Job {
-	j := lambdaapp.NewNightly(f.store, lambdaapp.Config{Retention: users.DefaultRetention}, nightAt)
+	j := nightly.New(f.store, users.DefaultRetention, nightAt)
 	if store != nil {
 		j.Store = store
 	}
