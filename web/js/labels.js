@@ -62,9 +62,10 @@ export const SKIP_REASON = {
   unchanged: 'nothing to change',
   owner_protected: 'the team owner cannot be removed or demoted',
   cannot_change_self: 'you cannot remove or demote yourself',
-  cooldown: 'emailed a few minutes ago; try again later',
+  cooldown: 'emailed recently; the cooldown between two emails has not passed yet',
   not_pending: 'already accepted the invitation',
   member_not_found: 'no longer in the team',
+  concurrent_change: 'changed by someone else at the same moment; try again',
   accepted: 'accepted the invitation meanwhile',
   removed: 'removed from the team meanwhile',
   internal: 'something went wrong on our side',
@@ -84,6 +85,15 @@ export const EMAIL_STATE = {
   uncertain: 'May not have arrived',
   bounced: 'Bounced',
   complained: 'Marked as spam',
+};
+
+// A CSV file refused whole: the heading over the API's explanation.
+export const CSV_PROBLEM = {
+  not_csv: 'This is not a CSV file',
+  no_email_column: 'No column of email addresses',
+  file_too_large: 'The file is too large',
+  too_many_rows: 'The file has too many rows',
+  invalid_body: 'The file could not be read',
 };
 
 // Email problems shown on a row (emailProblem, and lastEmail.state).

@@ -264,7 +264,7 @@ function renderRows() {
         r.email.toLowerCase() === me ? h('span', { class: 'tag' }, 'You') : null),
       h('td', { class: 'c-status' }, h('span', { class: `status s-${r.status}` }, label(STATUS, r.status)),
         r.invitationExpired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null,
-        r.emailProblem ? h('span', { class: 'tag tag-bad' }, label(EMAIL_PROBLEM, r.emailProblem)) : null),
+        r.emailProblem ? h('span', { class: 'tag tag-bad', 'data-problem': r.emailProblem }, label(EMAIL_PROBLEM, r.emailProblem)) : null),
       h('td', { class: 'c-last' }, h('span', {}, label(LAST_CALL, r.lastCall)),
         r.lastActiveAt ? h('span', { class: 'sub' }, time(r.lastActiveAt, { withTime: false })) : null),
       h('td', { class: 'c-role' }, label(ROLE, r.role)),
@@ -286,7 +286,8 @@ function renderRows() {
   const shown = state.rows.length;
   let count;
   if (state.total !== undefined) count = `Showing ${num(shown)} of ${plural('user', state.total)}`;
-  else count = `Showing ${plural('user', shown)}${state.nextCursor ? ', more below' : ''}`; // until #9 (and with a search): no total
+  // A search has no total (the API counts filters, not prefixes): say what is known.
+  else count = state.nextCursor ? `Showing the first ${plural('user', shown)} that match; more below` : `${plural('user', shown)} ${shown === 1 ? 'matches' : 'match'}`;
   $('list-count').textContent = shown || state.total ? count : '';
   $('load-more').hidden = !state.nextCursor;
 }
@@ -317,7 +318,12 @@ function renderSelection() {
   } else if (state.selecting) {
     more.hidden = false;
   } else if (all.checked && state.nextCursor) {
-    const label = state.total !== undefined ? `Select all ${plural('user', Math.min(state.total, SELECT_ALL_LIMIT))}` : 'Select all matching users';
+    let label = 'Select all matching users'; // a search: no total
+    if (state.total !== undefined) {
+      label = state.total > SELECT_ALL_LIMIT
+        ? `Select the first ${num(SELECT_ALL_LIMIT)} of ${plural('user', state.total)}`
+        : `Select all ${plural('user', state.total)}`;
+    }
     replace(more, `All ${plural('user', state.rows.length)} shown are selected. `,
       h('button', { type: 'button', class: 'link', onclick: selectAllMatching }, label));
     more.hidden = false;

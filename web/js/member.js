@@ -2,7 +2,7 @@
 // the expiry, the last email's delivery state, the role dropdown, Resend
 // invite, Send instructions, Remove from team.
 import { $, h, replace, announce, busy } from './dom.js';
-import { STATUS, LAST_CALL, ROLE, EMAIL_KIND, EMAIL_STATE, label } from './labels.js';
+import { STATUS, LAST_CALL, ROLE, EMAIL_KIND, EMAIL_STATE, EMAIL_PROBLEM, label } from './labels.js';
 import { time, timeText } from './format.js';
 import { confirm } from './dialogs.js';
 import { ApiError } from './api.js';
@@ -70,7 +70,8 @@ function render(ctx, m) {
       h('strong', {}, `${label(EMAIL_KIND, e.kind)} email: ${label(EMAIL_STATE, e.state)}`),
       e.at ? [' · ', time(e.at)] : '',
       e.reason ? h('span', { class: 'sub' }, e.reason) : '',
-      e.state === 'bounced' ? h('span', { class: 'sub' }, 'The address may be mistyped: check it, then remove this user and invite the right address.') : '')
+      e.state === 'bounced' ? h('span', { class: 'sub' }, 'The address may be mistyped: check it, then remove this user and invite the right address.') : '',
+      e.state === 'complained' ? h('span', { class: 'sub' }, 'The recipient marked the email as spam. Ask them, another way, to look out for the next one before you send it.') : '')
     : h('p', { class: 'muted' }, 'No email sent yet.');
 
   const status = h('div', { id: 'member-status', class: 'panel-status', role: 'status', 'aria-live': 'polite' });
@@ -86,7 +87,8 @@ function render(ctx, m) {
     h('p', { class: 'member-email' }, m.email, m.isOwner ? h('span', { class: 'tag' }, 'Owner') : null, self ? h('span', { class: 'tag' }, 'You') : null),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Status'), h('dd', {}, h('span', { class: `status s-${m.status}` }, label(STATUS, m.status)),
-        expired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null),
+        expired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null,
+        m.emailProblem ? h('span', { class: 'tag tag-bad', 'data-problem': m.emailProblem }, label(EMAIL_PROBLEM, m.emailProblem)) : null),
       h('dt', {}, 'Last call'), h('dd', {}, label(LAST_CALL, m.lastCall), m.lastActiveAt ? [' · ', time(m.lastActiveAt)] : ''),
       h('dt', {}, h('label', { for: 'member-role' }, 'Role')), h('dd', {}, roleSelect,
         lockedRole ? h('span', { id: 'member-role-why', class: 'muted small' }, m.isOwner ? ' The owner is always an admin.' : ' You cannot change your own role.') : null)),
