@@ -189,8 +189,9 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 // notExists is the condition of every item a write creates.
 const notExists = "attribute_not_exists(PK)"
 
-// UpdateTeam changes a team's name, plan or seat count. Seats may not drop
-// below the seats already assigned: billing must free seats first.
+// UpdateTeam changes a team's name, plan, seat count (billing) or settings
+// (its admins). Seats may not drop below the seats already assigned:
+// billing must free seats first.
 func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error) {
 	plan, seats := c.Plan, c.Seats
 	set := "SET #u = :now"
@@ -206,6 +207,10 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChang
 		set += ", #plan = :plan"
 		names["#plan"] = "plan"
 		vals[":plan"] = &types.AttributeValueMemberS{Value: string(*plan)}
+	}
+	if c.NotifyOnRevoke != nil {
+		set += ", noRevokeNotice = :norevoke"
+		vals[":norevoke"] = &types.AttributeValueMemberBOOL{Value: !*c.NotifyOnRevoke}
 	}
 	if seats != nil {
 		set += ", #seats = :seats"

@@ -92,18 +92,21 @@ func AcceptInvitation(tokenHash string, now time.Time) Rule {
 	}
 }
 
-// Remove takes a member out of the team if actor may.
-func Remove(actor Membership) Rule {
+// Remove takes a member out of the team if actor may, with the notice
+// that tells them (notices.Removal; nil notices: none).
+func Remove(actor Membership, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if err := CheckRemove(actor, *m); err != nil {
 			return Change{}, err
 		}
-		return Change{Remove: true}, nil
+		return Change{Remove: true, Email: notices.Removal(*m)}, nil
 	}
 }
 
-// ChangeRole gives a member a role if actor may; the same role is no change.
-func ChangeRole(actor Membership, role Role) Rule {
+// ChangeRole gives a member a role if actor may, with the notice that
+// tells them (notices.RoleChange; nil notices: none); the same role is no
+// change.
+func ChangeRole(actor Membership, role Role, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if err := CheckRoleChange(actor, *m, role); err != nil {
 			return Change{}, err
@@ -111,7 +114,11 @@ func ChangeRole(actor Membership, role Role) Rule {
 		if m.Role == role {
 			return Change{}, ErrUnchanged
 		}
+		from := m.Role
 		m.Role = role
+		if e := notices.RoleChange(*m, from); e != nil {
+			return QueueEmail(m, *e, notices.Now), nil
+		}
 		return Change{}, nil
 	}
 }

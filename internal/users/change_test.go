@@ -67,21 +67,21 @@ func TestAcceptInvitation(t *testing.T) {
 func TestRosterRules(t *testing.T) {
 	admin := Membership{MemberID: "m_admin", Role: RoleAdmin}
 	owner := Member{ID: "m_owner", IsOwner: true, Role: RoleAdmin}
-	if _, err := Remove(admin)(&owner); err != ErrOwnerProtected {
+	if _, err := Remove(admin, nil)(&owner); err != ErrOwnerProtected {
 		t.Fatalf("remove the owner: %v", err)
 	}
 	self := Member{ID: "m_admin", Role: RoleAdmin}
-	if _, err := ChangeRole(admin, RoleUser)(&self); err != ErrSelfChange {
+	if _, err := ChangeRole(admin, RoleUser, nil)(&self); err != ErrSelfChange {
 		t.Fatalf("demote oneself: %v", err)
 	}
 	u := Member{ID: "m_u", Role: RoleUser}
-	if _, err := ChangeRole(admin, RoleUser)(&u); !errors.Is(err, ErrUnchanged) {
+	if _, err := ChangeRole(admin, RoleUser, nil)(&u); !errors.Is(err, ErrUnchanged) {
 		t.Fatalf("the same role: %v", err)
 	}
-	if _, err := ChangeRole(admin, RoleAdmin)(&u); err != nil || u.Role != RoleAdmin {
+	if _, err := ChangeRole(admin, RoleAdmin, nil)(&u); err != nil || u.Role != RoleAdmin {
 		t.Fatalf("promote: %v %+v", err, u)
 	}
-	if ch, err := Remove(admin)(&u); err != nil || !ch.Remove {
+	if ch, err := Remove(admin, nil)(&u); err != nil || !ch.Remove {
 		t.Fatalf("remove: %v %+v", err, ch)
 	}
 }
