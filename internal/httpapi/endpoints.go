@@ -20,6 +20,7 @@ type Store interface {
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
+	UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error)
 }
 
 // Reports is what the CSV tools need of the table.
@@ -74,6 +75,7 @@ var Endpoints = []Endpoint{
 	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email"},
 	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
+	{Function: "UpdateTeamSettingsFunction", Pattern: "PATCH /v1/teams/{teamId}/settings"},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown

@@ -98,6 +98,11 @@ func EmailUsageReport(d Deps) http.Handler {
 	return serve(d, "EmailUsageReportFunction", emailUsageReport)
 }
 
+// UpdateTeamSettings serves UpdateTeamSettingsFunction.
+func UpdateTeamSettings(d Deps) http.Handler {
+	return serve(d, "UpdateTeamSettingsFunction", updateTeamSettings)
+}
+
 // needTokens and needCursors stop a function at its cold start when its
 // main did not load the application secret, rather than at its first request.
 func (d Deps) needTokens(function string) {

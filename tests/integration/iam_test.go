@@ -404,6 +404,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	do("POST", "/v1/invitations/accept", "", map[string]string{"token": tokenFrom(t, mailTo(t, "a@iam.example")[0])}, 200)
 	withKey("/v1/invitations/accept", map[string]string{"token": tokenFrom(t, waitForMail(t, "b@iam.example", 1)[0])})
 	do("GET", team+"/summary", owner, nil, 200)
+	do("PATCH", team+"/settings", owner, map[string]bool{"notifyOnRevoke": true}, 200)
 	do("GET", "/v1/me", owner, nil, 200)
 	for _, q := range []string{"", "sort=lastActive", "sort=invitedAt&order=desc", "q=@iam", "q=a&sort=lastActive", "status=active&role=admin"} {
 		do("GET", team+"/members?"+q, owner, nil, 200)
