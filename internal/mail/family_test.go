@@ -19,6 +19,7 @@ import (
 
 	. "github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/mail/samples"
+	"github.com/teamusers/usersapi/internal/report"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -349,5 +350,28 @@ func TestWordsNotCodes(t *testing.T) {
 	}
 	if report.Subject != "Usage report for Acme Inc: Nov 1 – Nov 30, 2026" || report.ReplyTo != "" || report.To != samples.Default.Admin {
 		t.Errorf("report: %q %q %q", report.Subject, report.ReplyTo, report.To)
+	}
+}
+
+// Gmail clips an email whose HTML passes about 100 KB ("[Message
+// clipped]", the footer hidden): the usage report of 1,000 members lists
+// the first ones and stays well under it; the CSV has them all.
+func TestTheUsageReportStaysUnderGmailsClip(t *testing.T) {
+	rows := samples.Rows(samples.Default)
+	for len(rows) < 1000 {
+		rows = append(rows, rows[len(rows)%6])
+	}
+	e := users.Email{ID: "e_1", Kind: users.EmailUsageReport, To: "a@acme.example", TeamID: "t_1", Data: map[string]string{"teamName": "Acme Inc"}}
+	p := report.Period{From: samples.At.AddDate(0, 0, -29), To: samples.At}
+	one, err := UsageReport(e, rows[:1], 0, p, samples.Links, DefaultBrand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, _ := UsageReport(e, rows[:2], 0, p, samples.Links, DefaultBrand)
+	m, _ := UsageReport(e, rows, 0, p, samples.Links, DefaultBrand)
+	t.Logf("HTML: %d bytes for one member, %d a row more, %d for 1,000 members", len(one.HTML), len(two.HTML)-len(one.HTML), len(m.HTML))
+	if len(m.HTML) > 80_000 || !strings.Contains(m.HTML, "the first 50 of the 1000 members") || !strings.Contains(m.Text, "the first 50 of the 1000 members") ||
+		!strings.Contains(m.HTML, "Total") || !strings.Contains(m.HTML, `id="footer"`) {
+		t.Fatalf("a 1,000-member report's HTML is %d bytes", len(m.HTML))
 	}
 }

@@ -13,8 +13,9 @@ import (
 
 // maxReportRows is how many members the usage report's email lists; the
 // attached CSV has them all. Gmail clips a message's HTML after about
-// 100 KB, and a row is about 700 bytes.
-const maxReportRows = 100
+// 100 KB, and a row with its inline styles is about 1.2 KB
+// (TestTheUsageReportStaysUnderGmailsClip).
+const maxReportRows = 50
 
 // ReportEmail renders a queued usage-report email from current data: the
 // period, the team's name, the totals, a table of the members in the
