@@ -2,9 +2,7 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,22 +92,11 @@ func (s *Store) RecordAudit(ctx context.Context, e users.AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(notExists)})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return nil // our own put, applied by an attempt whose answer was lost: entry ids are random
-	}
-	if err != nil {
+	if err := s.putNew(ctx, item); err != nil {
 		return fmt.Errorf("record audit entry: %w", err)
 	}
 	return nil
 }
-
-var auditPosition = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#a_[a-z0-9]{1,40}$`)
-
-// ValidAuditPosition reports whether p can be where a page of the audit
-// log ended (the sort key of its last entry).
-func ValidAuditPosition(p string) bool { return auditPosition.MatchString(p) }
 
 // AuditLog reads one page of a team's audit log, newest first, and the
 // position after it ("" on the last page). A member's history reads the

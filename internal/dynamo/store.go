@@ -206,6 +206,18 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 // notExists is the condition of every item a write creates.
 const notExists = "attribute_not_exists(PK)"
 
+// putNew writes an item whose key is new (a random id of ours). The item
+// already being there can only be our own put, applied by an attempt whose
+// answer was lost and sent again by the SDK: that is success.
+func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(notExists)})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	return err
+}
+
 // UpdateTeam changes a team's name, plan or seat count. Seats may not drop
 // below the seats already assigned: billing must free seats first.
 func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error) {
