@@ -33,6 +33,9 @@ type auditEntry struct {
 // auditLog reads every page of a team's audit log with the given filters.
 func auditLog(t *testing.T, team, tok string, q url.Values) []auditEntry {
 	t.Helper()
+	if q.Get("target") != "" {
+		settleIndexes() // a member's history is an index
+	}
 	var all []auditEntry
 	cursor := ""
 	for pages := 0; pages < 100; pages++ {
