@@ -21,13 +21,15 @@ type Store interface {
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
 	UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error)
+	AuditLog(ctx context.Context, teamID string, q users.AuditQuery) ([]users.AuditEntry, string, error)
 }
 
 // Reports is what the CSV tools need of the table.
 type Reports interface {
 	report.Source
 	MemberIDsByEmail(ctx context.Context, teamID string, emails []string) (map[string]string, error)
-	QueueEmail(ctx context.Context, e users.Email) error
+	QueueEmail(ctx context.Context, e users.Email, audit users.AuditEntry) error
+	RecordAudit(ctx context.Context, e users.AuditEntry) error
 }
 
 // Deps is everything a handler is built from, once per cold start.
@@ -76,6 +78,7 @@ var Endpoints = []Endpoint{
 	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
 	{Function: "UpdateTeamSettingsFunction", Pattern: "PATCH /v1/teams/{teamId}/settings"},
+	{Function: "AuditLogFunction", Pattern: "GET /v1/teams/{teamId}/audit-log"},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown

@@ -13,6 +13,8 @@ func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a team
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := d.authorizeAdmin(r)
 		if err == nil {
+			actor := users.Actor{Kind: users.ActorAdmin, Email: a.Caller.Email, Role: a.Membership.Role}
+			r = r.WithContext(users.WithAudit(r.Context(), actor, requestOf(r.Context())))
 			err = fn(w, r, a)
 		}
 		if err != nil {
@@ -199,7 +201,8 @@ func accept(d Deps) http.HandlerFunc {
 		err := decodeJSON(w, r, &body)
 		var m users.Member
 		if err == nil {
-			m, err = d.Roster.Accept(r.Context(), body.Token)
+			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorInvitee}, requestOf(r.Context()))
+			m, err = d.Roster.Accept(ctx, body.Token)
 		}
 		if err != nil {
 			writeError(r.Context(), d.Log, w, err)
@@ -263,7 +266,8 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				}
 				a.At, a.Seconds, a.CallID = end, *body.DurationSeconds, body.CallID
 			}
-			ms, err := d.Roster.RecordActivity(r.Context(), roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
+			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorMember, Email: c.Email}, requestOf(r.Context()))
+			ms, err := d.Roster.RecordActivity(ctx, roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
 			if err != nil {
 				return err
 			}

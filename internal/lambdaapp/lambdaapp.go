@@ -51,6 +51,7 @@ type Config struct {
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
 	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
+	AuditRetention   time.Duration // AUDIT_RETENTION_DAYS, default 365
 	MetricsNamespace string        // METRICS_NAMESPACE: where the business metrics go (one per stack)
 	// DOWNLOAD_URL_WINDOWS, DOWNLOAD_URL_MACOS: the direct download for
 	// each desktop OS; empty derives them from DOWNLOAD_URL (?os=…).
@@ -114,6 +115,13 @@ func ConfigFromEnv() (Config, error) {
 	}
 	if err := c.checkMail(); err != nil {
 		return c, err
+	}
+	if v := os.Getenv("AUDIT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 30 || days > 3650 {
+			return c, fmt.Errorf("AUDIT_RETENTION_DAYS must be a whole number from 30 to 3650")
+		}
+		c.AuditRetention = time.Duration(days) * 24 * time.Hour
 	}
 	if v := os.Getenv("SES_MAX_SEND_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -209,7 +217,7 @@ func Load() (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable)
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).WithAuditRetention(c.AuditRetention)
 	return &App{Config: c, AWS: awsCfg, Store: store, Log: log, Metrics: metrics.New(logging.Stdout, c.MetricsNamespace)}, nil
 }
 

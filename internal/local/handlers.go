@@ -32,4 +32,5 @@ var Handlers = map[string]func(httpapi.Deps) http.Handler{
 	"GetMeFunction":               httpapi.GetMe,
 	"RecordCallFunction":          httpapi.RecordCall,
 	"UpdateTeamSettingsFunction":  httpapi.UpdateTeamSettings,
+	"AuditLogFunction":            httpapi.AuditLog,
 }

@@ -274,6 +274,7 @@ const (
 // happened to each. A member that cannot take the action is skipped with
 // the reason; nothing else is affected.
 func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail string, team Team, action string, memberIDs []string, role users.Role) []BulkResult {
+	ctx = users.WithVia(ctx, "bulk")
 	out := make([]BulkResult, len(memberIDs))
 	parallel.Each(len(memberIDs), 8, func(i int) {
 		id := memberIDs[i]

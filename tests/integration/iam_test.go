@@ -406,6 +406,8 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	do("GET", team+"/summary", owner, nil, 200)
 	do("PATCH", team+"/settings", owner, map[string]bool{"notifyOnRevoke": true}, 200)
 	do("GET", "/v1/me", owner, nil, 200)
+	do("GET", team+"/audit-log", owner, nil, 200)
+	do("GET", team+"/audit-log?target="+inv.Results[0].MemberID+"&action=invite", owner, nil, 200)
 	for _, q := range []string{"", "sort=lastActive", "sort=invitedAt&order=desc", "q=@iam", "q=a&sort=lastActive", "status=active&role=admin"} {
 		do("GET", team+"/members?"+q, owner, nil, 200)
 	}
