@@ -95,6 +95,17 @@ func TestMembersAreToldOfChangesOnce(t *testing.T) {
 	if sum.Settings.NotifyOnRevoke == nil || *sum.Settings.NotifyOnRevoke {
 		t.Fatalf("summary settings: %+v", sum)
 	}
+	// The audit log says who changed it.
+	var log struct {
+		Entries []struct {
+			Actor  struct{ Kind, Email string }
+			Detail map[string]string
+		}
+	}
+	call(t, "GET", path+"/audit-log?action=update_team", owner, nil).json(t, &log)
+	if len(log.Entries) != 1 || log.Entries[0].Actor.Email != "owner@notice.example" || log.Entries[0].Detail["notifyOnRevoke"] != "false" {
+		t.Fatalf("audit log: %+v", log)
+	}
 	if r := call(t, "DELETE", path+"/members/"+id["quiet@notice.example"], owner, nil); r.Status != 204 {
 		t.Fatalf("quiet revoke: %d %s", r.Status, r.Body)
 	}
