@@ -142,6 +142,7 @@ const (
 //	team job          JOB#<jobId>                JOB                      a team-wide resend, run from the stream
 //	billing account   BILLING#<accountId>        BILLING                  the team billing made for it
 //	external id       EXTID#<teamId>#<externalId> EXTID                   the member an identity provider's id names (one per id per team)
+//	user name         SCIMUSER#<teamId>#<userName, lower-case> SCIMUSER   the member an identity provider's user name names (likewise)
 //	SCIM token        SCIMTOKEN#<teamId>         <tokenId>                a team's SCIM tokens: name and the secret's SHA-256, never the secret
 func invitePK(hash string) string             { return "INVITE#" + hash }
 func emailPK(id string) string                { return "EMAIL#" + id }
@@ -152,7 +153,8 @@ func jobPK(id string) string                  { return "JOB#" + id }
 func externalIDPK(teamID, externalID string) string {
 	return "EXTID#" + teamID + "#" + externalID
 }
-func scimTokenPK(teamID string) string { return "SCIMTOKEN#" + teamID }
+func userNamePK(teamID, userName string) string { return "SCIMUSER#" + teamID + "#" + userName }
+func scimTokenPK(teamID string) string          { return "SCIMTOKEN#" + teamID }
 
 // auditPK is a team's audit log, sorted by auditSK (time, then entry id);
 // auditTargetPK is one member's, in the sparse ByAuditTarget index.
@@ -174,4 +176,5 @@ const (
 	skJob        = "JOB"
 	skBilling    = "BILLING"
 	skExternalID = "EXTID"
+	skUserName   = "SCIMUSER"
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,8 +98,12 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 			return users.Member{}, false, users.ErrConflict
 		case f["counters"]:
 			return users.Member{}, false, errSeatLimit
+		case f["membership"]:
+			return users.Member{}, false, alreadyMember(after.Email)
 		case f["external-id"]:
 			return users.Member{}, false, errExternalIDTaken
+		case f["user-name"]:
+			return users.Member{}, false, errUserNameTaken
 		case len(f) > 0:
 			return users.Member{}, false, fmt.Errorf("write member %s: conditions failed on %v", memberID, f)
 		}
@@ -111,9 +116,43 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 
 var errSeatLimit = users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
 
-// errExternalIDTaken: another member of the team has this identity
-// provider id.
-var errExternalIDTaken = users.Errorf(users.KindConflict, "external_id_taken", "Another member of the team has this externalId.")
+// errExternalIDTaken and errUserNameTaken: another member of the team has
+// this identity provider id, or user name.
+var (
+	errExternalIDTaken = users.Errorf(users.KindConflict, "external_id_taken", "Another member of the team has this externalId.")
+	errUserNameTaken   = users.Errorf(users.KindConflict, "user_name_taken", "Another member of the team has this userName.")
+)
+
+// guard is an identity provider's key for a member that must be unique in
+// the team: a guard item per value, written and deleted in the member's
+// transactions (keys in keys.go).
+type guard struct {
+	name string // the transaction item's name
+	pk   func(teamID, value string) string
+	sk   string
+	key  func(users.Member) string // the value a member holds ("" for none)
+	err  error
+}
+
+var guards = []guard{
+	{name: "external-id", pk: externalIDPK, sk: skExternalID, key: func(m users.Member) string { return m.ExternalID }, err: errExternalIDTaken},
+	// userName is compared without regard to case (RFC 7643: caseExact false).
+	{name: "user-name", pk: userNamePK, sk: skUserName, key: func(m users.Member) string { return strings.ToLower(m.UserName) }, err: errUserNameTaken},
+}
+
+func guardItem(g guard, m users.Member) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(g.pk(m.TeamID, g.key(m))), attrSK: str(g.sk),
+		"type": str(g.name), "teamId": str(m.TeamID), "memberId": str(m.ID)}
+}
+
+func failedGuard(f failed, suffix string) (guard, bool) {
+	for _, g := range guards {
+		if f[g.name+suffix] {
+			return g, true
+		}
+	}
+	return guard{}, false
+}
 
 func alreadyMember(email string) error {
 	return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", email)
@@ -139,7 +178,14 @@ func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Memb
 			return nil, after, err
 		}
 		tx.put("member", s.table, items[0], "version = :v", version)
-		tx.put("membership", s.table, items[1], "", nil)
+		if m.Email == before.Email {
+			tx.put("membership", s.table, items[1], "", nil)
+		} else {
+			// A new address (an identity provider's rename): the new
+			// membership is the one-email-one-member guard, the old goes.
+			tx.put("membership", s.table, items[1], notExists, nil)
+			tx.delete("membership-old", s.table, key(userPK(before.Email), membershipSK(before.TeamID)), "", nil)
+		}
 	}
 	facets := map[users.Facet]int{}
 	facets[users.FacetOf(before.domain())]--
@@ -173,13 +219,18 @@ func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Memb
 		}
 		tx.put("token-new", s.table, it, notExists, nil)
 	}
-	// The identity provider's id for the member: a guard item per team, in
-	// the same transaction, so two members never share one.
-	if b := before.domain(); b.ExternalID != "" && (ch.Remove || b.ExternalID != m.ExternalID) {
-		tx.delete("external-id-old", s.table, key(externalIDPK(b.TeamID, b.ExternalID), skExternalID), "", nil)
-	}
-	if !ch.Remove && m.ExternalID != "" && m.ExternalID != before.ExternalID {
-		tx.put("external-id", s.table, externalIDItem(m), notExists, nil)
+	// The identity provider's id and user name for the member: a guard
+	// item each per team, in the same transaction, so two members never
+	// share one.
+	b := before.domain()
+	for _, g := range guards {
+		old, now := g.key(b), g.key(m)
+		if old != "" && (ch.Remove || old != now) {
+			tx.delete(g.name+"-old", s.table, key(g.pk(b.TeamID, old), g.sk), "", nil)
+		}
+		if !ch.Remove && now != "" && now != old {
+			tx.put(g.name, s.table, guardItem(g, m), notExists, nil)
+		}
 	}
 	if ch.Email != nil {
 		it, err := s.outboxItem(*ch.Email, s.now())
@@ -216,15 +267,12 @@ func itemsOf(nm users.NewMember) int {
 	if nm.Action != "" || nm.Member.Status == users.StatusInvitationSent {
 		n++
 	}
-	if nm.Member.ExternalID != "" {
-		n++
+	for _, g := range guards {
+		if g.key(nm.Member) != "" {
+			n++
+		}
 	}
 	return n
-}
-
-func externalIDItem(m users.Member) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: str(externalIDPK(m.TeamID, m.ExternalID)), attrSK: str(skExternalID),
-		"type": str("externalid"), "teamId": str(m.TeamID), "memberId": str(m.ID)}
 }
 
 // AddMembers adds members to a team in the order given, as many to a
@@ -331,8 +379,10 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 					return nil, err
 				}
 			}
-			if m.ExternalID != "" {
-				tx.put("external:"+strconv.Itoa(i), s.table, externalIDItem(m), notExists, nil)
+			for _, g := range guards {
+				if g.key(m) != "" {
+					tx.put(g.name+":"+strconv.Itoa(i), s.table, guardItem(g, m), notExists, nil)
+				}
 			}
 			d := users.CounterDelta("", m.Status)
 			total = users.Counters{Assigned: total.Assigned + d.Assigned, PendingInvitations: total.PendingInvitations + d.PendingInvitations, NeverUsedApp: total.NeverUsedApp + d.NeverUsedApp}
@@ -357,8 +407,8 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 				results[i] = alreadyMember(adds[i].Member.Email)
 				continue
 			}
-			if f["external:"+n] {
-				results[i] = errExternalIDTaken
+			if g, ok := failedGuard(f, ":"+n); ok {
+				results[i] = g.err
 				continue
 			}
 			still = append(still, i)

@@ -112,10 +112,8 @@ type memberRecord struct {
 	InstructionsSentAt  string       `dynamodbav:"instructionsSentAt,omitempty"`
 	DeactivatedAt       string       `dynamodbav:"deactivatedAt,omitempty"`
 	ExternalID          string       `dynamodbav:"externalId,omitempty"`
-	DisplayName         string       `dynamodbav:"displayName,omitempty"`
-	NameFormatted       string       `dynamodbav:"nameFormatted,omitempty"`
-	GivenName           string       `dynamodbav:"givenName,omitempty"`
-	FamilyName          string       `dynamodbav:"familyName,omitempty"`
+	UserName            string       `dynamodbav:"userName,omitempty"`
+	IdPData             string       `dynamodbav:"idpData,omitempty"`
 	ProvisionedBy       string       `dynamodbav:"provisionedBy,omitempty"`
 	UpdatedAt           string       `dynamodbav:"updatedAt,omitempty"`
 	Version             int          `dynamodbav:"version"`
@@ -138,8 +136,7 @@ func newMemberRecord(m users.Member) memberRecord {
 		InvitationExpired: m.InvitationExpired, AcceptedAt: fmtTime(m.AcceptedAt),
 		FirstSignInAt: fmtTime(m.FirstSignInAt), LastSignInAt: fmtTime(m.LastSignInAt),
 		InstructionsSentAt: fmtTime(m.InstructionsSentAt), TokenHash: m.TokenHash,
-		DeactivatedAt: fmtTime(m.DeactivatedAt), ExternalID: m.ExternalID, DisplayName: m.DisplayName,
-		NameFormatted: m.Name.Formatted, GivenName: m.Name.GivenName, FamilyName: m.Name.FamilyName,
+		DeactivatedAt: fmtTime(m.DeactivatedAt), ExternalID: m.ExternalID, UserName: m.UserName, IdPData: m.IdPData,
 		ProvisionedBy: m.ProvisionedBy, UpdatedAt: fmtTime(m.UpdatedAt), Version: m.Version,
 	}
 	if m.LastEmail != nil {
@@ -167,8 +164,7 @@ func (r memberRecord) domain() users.Member {
 		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
 		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
 		InstructionsSentAt: parseTime(r.InstructionsSentAt), TokenHash: r.TokenHash,
-		DeactivatedAt: parseTime(r.DeactivatedAt), ExternalID: r.ExternalID, DisplayName: r.DisplayName,
-		Name:          users.PersonName{Formatted: r.NameFormatted, GivenName: r.GivenName, FamilyName: r.FamilyName},
+		DeactivatedAt: parseTime(r.DeactivatedAt), ExternalID: r.ExternalID, UserName: r.UserName, IdPData: r.IdPData,
 		ProvisionedBy: r.ProvisionedBy, UpdatedAt: parseTime(r.UpdatedAt), Version: r.Version,
 	}
 	if r.LastEmail != nil {

@@ -177,6 +177,48 @@ func (s Service) Reactivate(ctx context.Context, teamID, memberID string) (users
 	return s.Store.UpdateMember(ctx, teamID, memberID, users.Reactivate(s.Now().UTC(), s.retention()))
 }
 
+// Provision adds the member an identity provider asks for (SCIM POST):
+// they take a seat and join at once, as pending_app_login — the provider
+// vouches for the address, so there is no invitation to accept — and the
+// set-up instructions email goes to them. Asked for inactive, they are
+// added deactivated (no seat, no email). by is the SCIM token's name.
+func (s Service) Provision(ctx context.Context, team Team, by string, u users.IdPUpdate) (users.Member, error) {
+	now := s.Now().UTC()
+	m := users.Member{ID: users.NewID("m"), TeamID: team.ID, Email: u.Email, Role: u.Role, Status: users.StatusPendingAppLogin,
+		InvitedAt: now, AcceptedAt: now, ExternalID: u.ExternalID, UserName: u.UserName, IdPData: u.Data, ProvisionedBy: by}
+	nm := users.NewMember{Action: users.AuditProvision, Detail: map[string]string{"role": string(u.Role)}}
+	if u.Active {
+		e := instructionsEmail(team, m)
+		m.InstructionsSentAt = now
+		users.QueueEmail(&m, e, now)
+		nm.Email = &e
+	} else {
+		m.Status, m.DeactivatedAt = users.StatusDeactivated, now
+		nm.Detail["status"] = string(users.StatusDeactivated)
+	}
+	m.LastCall, m.UpdatedAt = users.BucketFor(m.Status, m.LastActiveAt, now), now
+	nm.Member = m
+	res, err := s.Store.AddMembers(ctx, team.ID, []users.NewMember{nm})
+	if err != nil {
+		return users.Member{}, err
+	}
+	if res[0] != nil {
+		return users.Member{}, res[0]
+	}
+	return m, nil
+}
+
+// Apply makes one change to a member with a rule of package users (the
+// SCIM service composes its own from them); changed is false when the
+// rule found nothing to do.
+func (s Service) Apply(ctx context.Context, teamID, memberID string, rule users.Rule) (users.Member, bool, error) {
+	return s.Store.UpdateMember(ctx, teamID, memberID, rule)
+}
+
+// Retention is how long without app activity a member is "signed in with
+// app" (a reactivated member's status depends on it).
+func (s Service) Retention() time.Duration { return s.retention() }
+
 func (s Service) retention() time.Duration {
 	if s.Policy.Retention > 0 {
 		return s.Policy.Retention

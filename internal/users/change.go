@@ -201,13 +201,18 @@ func Deactivate(actor Membership, now time.Time) Rule {
 		if m.Status == StatusDeactivated {
 			return Change{}, ErrUnchanged
 		}
-		from := m.Status
-		m.Status, m.LastCall, m.TokenHash, m.DeactivatedAt = StatusDeactivated, LastCallNotActive, "", now
+		from := deactivate(m, now)
 		// HOOK(deactivated notice): when the "deactivated" email kind exists,
 		// queue it here with QueueEmail, so the notice goes in the same
 		// transaction as the change.
 		return Change{Action: AuditDeactivate, Detail: map[string]string{"from": string(from)}}, nil
 	}
+}
+
+func deactivate(m *Member, now time.Time) Status {
+	from := m.Status
+	m.Status, m.LastCall, m.TokenHash, m.DeactivatedAt = StatusDeactivated, LastCallNotActive, "", now
+	return from
 }
 
 // Reactivate turns a deactivated member back on, taking a seat again (the
@@ -226,20 +231,24 @@ func Reactivate(now time.Time, retention time.Duration) Rule {
 		if m.Status != StatusDeactivated {
 			return Change{}, ErrUnchanged
 		}
-		switch {
-		case !m.FirstSignInAt.IsZero() && !m.LastActiveAt.IsZero():
-			m.Status = StatusActive
-			if now.Sub(m.LastActiveAt) > retention {
-				m.Status = StatusSignedInWithApp
-			}
-		case !m.AcceptedAt.IsZero():
-			m.Status = StatusPendingAppLogin
-		default:
-			m.Status, m.InvitationExpired = StatusInvitationSent, true
-		}
-		m.LastCall, m.DeactivatedAt = BucketFor(m.Status, m.LastActiveAt, now), time.Time{}
+		reactivate(m, now, retention)
 		return Change{Action: AuditReactivate, Detail: map[string]string{"to": string(m.Status)}}, nil
 	}
+}
+
+func reactivate(m *Member, now time.Time, retention time.Duration) {
+	switch {
+	case !m.FirstSignInAt.IsZero() && !m.LastActiveAt.IsZero():
+		m.Status = StatusActive
+		if now.Sub(m.LastActiveAt) > retention {
+			m.Status = StatusSignedInWithApp
+		}
+	case !m.AcceptedAt.IsZero():
+		m.Status = StatusPendingAppLogin
+	default:
+		m.Status, m.InvitationExpired = StatusInvitationSent, true
+	}
+	m.LastCall, m.DeactivatedAt = BucketFor(m.Status, m.LastActiveAt, now), time.Time{}
 }
 
 // NewMember is a member to add, with the email its arrival causes (an

@@ -257,25 +257,17 @@ type Member struct {
 	DeactivatedAt       time.Time
 
 	// What an identity provider keeps on the member (SCIM): its own id for
-	// them, their name as it has them, and the SCIM token that created them.
+	// them and its user name (each unique in the team), the rest of what it
+	// sent as it sent it (names, addresses, roles: opaque here, the scim
+	// package reads it), and the SCIM token that created them.
 	ExternalID    string
-	DisplayName   string
-	Name          PersonName
+	UserName      string
+	IdPData       string
 	ProvisionedBy string
 
 	Version   int       // the store's version of the member (SCIM's ETag); set by the store
 	UpdatedAt time.Time // the last write; set by the store
 }
-
-// PersonName is a member's name as their identity provider gives it.
-type PersonName struct {
-	Formatted  string
-	GivenName  string
-	FamilyName string
-}
-
-// IsZero reports whether no part of the name is known.
-func (n PersonName) IsZero() bool { return n == PersonName{} }
 
 // InvitationExpiredAt reports whether the member's invitation is past its
 // expiry at now. The nightly job stores the flag; reads also check the

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -215,9 +216,19 @@ func (s *Store) MemberByEmail(ctx context.Context, teamID, email string) (users.
 // MemberByExternalID finds a team's member by the id its identity
 // provider gave it: the guard item, then the member.
 func (s *Store) MemberByExternalID(ctx context.Context, teamID, externalID string) (users.Member, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(externalIDPK(teamID, externalID), skExternalID), ConsistentRead: aws.Bool(true)})
+	return s.memberByGuard(ctx, teamID, guards[0], externalID)
+}
+
+// MemberByUserName finds a team's member by the user name its identity
+// provider gave it (any case).
+func (s *Store) MemberByUserName(ctx context.Context, teamID, userName string) (users.Member, error) {
+	return s.memberByGuard(ctx, teamID, guards[1], strings.ToLower(userName))
+}
+
+func (s *Store) memberByGuard(ctx context.Context, teamID string, g guard, value string) (users.Member, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(g.pk(teamID, value), g.sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return users.Member{}, fmt.Errorf("external id of %s: %w", teamID, err)
+		return users.Member{}, fmt.Errorf("%s of %s: %w", g.name, teamID, err)
 	}
 	if out.Item == nil {
 		return users.Member{}, users.ErrMemberNotFound
@@ -230,4 +241,44 @@ func (s *Store) MemberByExternalID(ctx context.Context, teamID, externalID strin
 		return users.Member{}, err
 	}
 	return s.GetMember(ctx, teamID, r.MemberID)
+}
+
+// MembersByDomain reads count members of a team in the order of the
+// ByDomain index (domain, then address), after skipping offset of them:
+// the pages an identity provider asks for by startIndex. Reads follow
+// offset + count (DynamoDB has no offsets), so a provider importing a
+// large team page by page reads more the further it goes.
+func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, count int) ([]users.Member, error) {
+	var out []users.Member
+	var start map[string]types.AttributeValue
+	for count > 0 {
+		limit := int32(min(offset+count, 1000))
+		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: &s.table, IndexName: aws.String(indexByDomain),
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(teamPK(teamID))},
+			Limit:                     aws.Int32(limit), ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("members of %s: %w", teamID, err)
+		}
+		s.itemsRead.Add(int64(page.ScannedCount))
+		skip := min(offset, len(page.Items))
+		offset -= skip
+		for _, it := range page.Items[skip:] {
+			if count == 0 {
+				break
+			}
+			var r memberRecord
+			if err := attributevalue.UnmarshalMap(it, &r); err != nil {
+				return nil, err
+			}
+			out = append(out, r.domain())
+			count--
+		}
+		if start = page.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	return out, nil
 }
