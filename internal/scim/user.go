@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -100,8 +102,18 @@ type State struct {
 	Active      bool
 }
 
-// ETag is the entity tag of a member's version (RFC 7644 §3.14).
-func ETag(m users.Member) string { return `W/"` + strconv.Itoa(m.Version) + `"` }
+// ETag is the entity tag of the resource (RFC 7644 §3.14): a digest of
+// what the provider reads, so that it changes when the resource does and
+// only then. The member's stored version would not do: it also moves for
+// things the resource does not show (an email's delivery, app activity),
+// and a provider's If-Match would fail for changes it cannot see.
+func ETag(m users.Member) string {
+	u := Render(m, "")
+	u.Meta = Meta{}
+	b, _ := json.Marshal(u)
+	sum := sha256.Sum256(b)
+	return `W/"` + hex.EncodeToString(sum[:8]) + `"`
+}
 
 // MatchesETag reports whether an If-Match or If-None-Match value names the
 // member's version ("*" names any).
@@ -173,10 +185,12 @@ func Render(m users.Member, base string) User {
 		modified = created
 	}
 	u := User{Schemas: []string{SchemaUser}, ID: m.ID, ExternalID: st.ExternalID, UserName: st.UserName, Name: st.Name,
-		DisplayName: st.DisplayName, Emails: st.Emails, Active: st.Active, Roles: st.Roles,
-		Meta: Meta{ResourceType: "User", Created: stamp(created), LastModified: stamp(modified), Location: base + "/Users/" + m.ID, Version: ETag(m)}}
+		DisplayName: st.DisplayName, Emails: st.Emails, Active: st.Active, Roles: st.Roles}
 	if u.Name != nil && *u.Name == (Name{}) {
 		u.Name = nil
+	}
+	if base != "" {
+		u.Meta = Meta{ResourceType: "User", Created: stamp(created), LastModified: stamp(modified), Location: base + "/Users/" + m.ID, Version: ETag(m)}
 	}
 	return u
 }
