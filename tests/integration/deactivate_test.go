@@ -78,7 +78,9 @@ func TestADeactivatedMemberFreesTheSeatAndCannotSignIn(t *testing.T) {
 			t.Fatalf("%s %s by a deactivated member: %s", c.method, c.path, code)
 		}
 	}
-	var me struct{ Teams []struct{ TeamID, Status string } }
+	var me struct {
+		Teams []struct{ TeamID, Status string }
+	}
 	call(t, "GET", "/v1/me", annApp, nil).json(t, &me)
 	if len(me.Teams) != 1 || me.Teams[0].Status != "deactivated" {
 		t.Fatalf("me: %+v", me)
@@ -162,7 +164,9 @@ func TestBulkDeactivateAndReactivate(t *testing.T) {
 	ids := []string{res.Results[0].MemberID, res.Results[1].MemberID, res.Results[2].MemberID, mustOwnerID(t, team)}
 	bulk := func(action string, ids []string) map[string]string {
 		t.Helper()
-		var out struct{ Results []struct{ MemberID, Result, Code string } }
+		var out struct {
+			Results []struct{ MemberID, Result, Code string }
+		}
 		r := call(t, "POST", "/v1/teams/"+team+"/members/bulk", owner, map[string]any{"action": action, "memberIds": ids})
 		if r.Status != 200 {
 			t.Fatalf("bulk %s: %d %s", action, r.Status, r.Body)

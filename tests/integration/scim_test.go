@@ -167,8 +167,8 @@ func TestOktaProvisioningSequence(t *testing.T) {
 	}
 	u, created := scimCreate(t, tok, map[string]any{
 		"schemas": []string{scim.SchemaUser}, "userName": login,
-		"name":   map[string]any{"givenName": "Test", "familyName": "User"},
-		"emails": []any{map[string]any{"primary": true, "value": login, "type": "work"}},
+		"name":        map[string]any{"givenName": "Test", "familyName": "User"},
+		"emails":      []any{map[string]any{"primary": true, "value": login, "type": "work"}},
 		"displayName": "Test User", "locale": "en-US", "externalId": "00ujl29u0le5T6Aj10h7", "groups": []any{}, "password": "1mz050nq", "active": true,
 	})
 	if u.UserName != login || u.ExternalID != "00ujl29u0le5T6Aj10h7" || !u.Active || u.Name == nil || u.Name.GivenName != "Test" ||
@@ -202,8 +202,8 @@ func TestOktaProvisioningSequence(t *testing.T) {
 	// Update: the whole user, a new family name.
 	put := scimUserOf(t, scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{
 		"schemas": []string{scim.SchemaUser}, "id": u.ID, "userName": login,
-		"name":   map[string]any{"givenName": "Test", "familyName": "Userson"},
-		"emails": []any{map[string]any{"primary": true, "value": login, "type": "work"}},
+		"name":        map[string]any{"givenName": "Test", "familyName": "Userson"},
+		"emails":      []any{map[string]any{"primary": true, "value": login, "type": "work"}},
 		"displayName": "Test Userson", "externalId": "00ujl29u0le5T6Aj10h7", "active": true, "groups": []any{},
 	}))
 	if put.Name.FamilyName != "Userson" || !put.Active || put.Meta.Version == u.Meta.Version {
@@ -282,10 +282,10 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 	u, _ := scimCreate(t, tok, map[string]any{
 		"schemas":    []string{scim.SchemaUser, scim.SchemaEnterpriseUser},
 		"externalId": extID, "userName": userName, "active": true,
-		"emails": []any{map[string]any{"primary": true, "type": "work", "value": "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"}},
-		"meta":   map[string]any{"resourceType": "User"},
-		"name":   map[string]any{"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
-		"roles":  []any{},
+		"emails":                  []any{map[string]any{"primary": true, "type": "work", "value": "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"}},
+		"meta":                    map[string]any{"resourceType": "User"},
+		"name":                    map[string]any{"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+		"roles":                   []any{},
 		scim.SchemaEnterpriseUser: map[string]any{"department": "Sales", "employeeNumber": "701984", "manager": map[string]any{"value": "123"}},
 	})
 	const address = "test_user_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"
