@@ -108,7 +108,7 @@ func TestRoutesAgree(t *testing.T) {
 			t.Errorf("function %s: no functions/%s/main.go (sam build's makefile target expects it)", fn, dir)
 			continue
 		}
-		ep, isHTTP := httpapi.Find(fn)
+		_, isHTTP := httpapi.Find(fn)
 		var called []string
 		for _, name := range httpapiCalls(t, mainPath) {
 			if isConstructor[name] {
@@ -140,7 +140,6 @@ func TestRoutesAgree(t *testing.T) {
 				t.Errorf("functions/%s/event.json is not a 2.0 event for %s (%v)", dir, strings.Join(keys, " or "), err)
 			}
 		}
-		_ = ep
 	}
 }
 
