@@ -43,6 +43,7 @@ type Deps struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	Metrics *metrics.Emitter // business metrics; nil: none
+	SCIM    SCIMStore        // the SCIM service and the team's SCIM tokens
 }
 
 // Endpoint is one route of the HTTP API and the function that serves it.
@@ -50,10 +51,16 @@ type Deps struct {
 // constructor (handlers.go), so a function links its handler and no
 // other. The template's HttpApi events, this table, the mains and the
 // OpenAPI document must agree; TestRoutesAgree proves it.
+//
+// A function serves one route, except the SCIM service's few functions,
+// which serve a handful each (a row per route): the SCIM protocol is one
+// resource type behind several paths, and its catch-all answers every
+// other path under /scim/v2 with SCIM's own errors.
 type Endpoint struct {
 	Function string // logical id of the function in template.yaml
-	Pattern  string // net/http pattern: "METHOD /path/{param}"
+	Pattern  string // net/http pattern: "METHOD /path/{param}"; no method: any ("ANY" in the template)
 	Public   bool   // no JWT authorizer on this route
+	SCIM     bool   // an identity provider's route: a SCIM token (checked by the function), SCIM errors
 }
 
 // Endpoints is the route table.
@@ -79,6 +86,25 @@ var Endpoints = []Endpoint{
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
 	{Function: "UpdateTeamSettingsFunction", Pattern: "PATCH /v1/teams/{teamId}/settings"},
 	{Function: "AuditLogFunction", Pattern: "GET /v1/teams/{teamId}/audit-log"},
+	{Function: "DeactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/deactivate"},
+	{Function: "ReactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/reactivate"},
+
+	// SCIM tokens, for the team's admins.
+	{Function: "CreateScimTokenFunction", Pattern: "POST /v1/teams/{teamId}/scim-tokens"},
+	{Function: "ListScimTokensFunction", Pattern: "GET /v1/teams/{teamId}/scim-tokens"},
+	{Function: "RevokeScimTokenFunction", Pattern: "DELETE /v1/teams/{teamId}/scim-tokens/{tokenId}"},
+
+	// The SCIM service (RFC 7644), for identity providers: no JWT; the
+	// functions check the team's SCIM token themselves (scim.go).
+	{Function: "ScimReadUsersFunction", Pattern: "GET /scim/v2/Users", Public: true, SCIM: true},
+	{Function: "ScimReadUsersFunction", Pattern: "GET /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "POST /scim/v2/Users", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "PUT /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "PATCH /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "DELETE /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	// Everything else under /scim/v2: the discovery documents, and SCIM's
+	// 404 and 405 for the rest. Static: it reads no table.
+	{Function: "ScimDiscoveryFunction", Pattern: "/scim/v2/{proxy...}", Public: true, SCIM: true},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown
@@ -91,7 +117,7 @@ func Lookup(function string) Endpoint {
 	return e
 }
 
-// Find is the endpoint served by a function, if any.
+// Find is the (first) endpoint served by a function, if any.
 func Find(function string) (Endpoint, bool) {
 	for _, e := range Endpoints {
 		if e.Function == function {
@@ -99,6 +125,27 @@ func Find(function string) (Endpoint, bool) {
 		}
 	}
 	return Endpoint{}, false
+}
+
+// FindRoute is the endpoint of one route of a function, if it serves it.
+func FindRoute(function, pattern string) (Endpoint, bool) {
+	for _, e := range Endpoints {
+		if e.Function == function && e.Pattern == pattern {
+			return e, true
+		}
+	}
+	return Endpoint{}, false
+}
+
+// RoutesOf lists every endpoint a function serves.
+func RoutesOf(function string) []Endpoint {
+	var out []Endpoint
+	for _, e := range Endpoints {
+		if e.Function == function {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // serve builds a function's handler: its own route on a mux (so path
@@ -114,11 +161,21 @@ func serve(d Deps, function string, build func(Deps) http.HandlerFunc) http.Hand
 	}
 	mux := http.NewServeMux()
 	h := build(d)
-	if strings.HasPrefix(e.Pattern, "POST ") {
-		h = d.idempotent(h)
+	for _, e := range RoutesOf(function) {
+		// An identity provider sends no Idempotency-Key: a retried
+		// creation meets the member it made (409 uniqueness) and the
+		// provider links to it.
+		if strings.HasPrefix(e.Pattern, "POST ") && !e.SCIM {
+			mux.HandleFunc(e.Pattern, d.idempotent(h))
+		} else {
+			mux.HandleFunc(e.Pattern, h)
+		}
 	}
-	mux.HandleFunc(e.Pattern, h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if e.SCIM {
+			writeSCIMError(w, scimNotFound("No such SCIM endpoint."))
+			return
+		}
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
 	return withAnswerReserve(mux)

@@ -112,6 +112,7 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("SIGN_IN_RETENTION_DAYS must be a whole number from 31 to 3650")
 		}
 		c.Retention = time.Duration(days) * 24 * time.Hour
+		c.Policy.Retention = c.Retention
 	}
 	if err := c.checkMail(); err != nil {
 		return c, err

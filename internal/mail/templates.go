@@ -254,8 +254,16 @@ func instructionsMail(d *data) content {
 
 // notice sets what the notices name: who acted, when, and whom to write to
 // (the button, and Reply-To).
+//
+// An empty "by" is the team's identity provider (SCIM): the notices then
+// say "your organisation's identity provider", and {{By}} is the same
+// words capitalised to open a sentence.
 func (d *data) notice(c *content) {
-	d.set("by", d.get("by")).set("at", whenFrom(d.get("at")))
+	by, opening := d.get("by"), d.get("by")
+	if by == "" {
+		by, opening = "your organisation's identity provider", "Your organisation's identity provider"
+	}
+	d.set("by", by).set("By", opening).set("at", whenFrom(d.get("at")))
 	addr := cleanAddress(d.get("contact"))
 	if addr == "" {
 		addr = cleanAddress(d.get("by"))
@@ -274,15 +282,15 @@ func roleChangedMail(d *data) content {
 	c.subject = d.s("Your role in {{team}} is now {{role}}")
 	c.preheader = d.s("Changed from {{from}} to {{role}} by {{by}}.")
 	c.heading = d.s("You're now {{roleWords}} of {{team}}")
-	c.intro = d.ps("**{{by}}** changed your role in **{{team}}** from {{from}} to **{{role}}** on {{at}}.")
-	c.details = [][2]string{{"Your role", role.Label()}, {"Before", from.Label()}, {"Changed by", d.v["by"]}, {"When", d.v["at"]}}
+	c.intro = d.ps("**{{By}}** changed your role in **{{team}}** from {{from}} to **{{role}}** on {{at}}.")
+	c.details = [][2]string{{"Your role", role.Label()}, {"Before", from.Label()}, {"Changed by", d.v["By"]}, {"When", d.v["at"]}}
 	if role == users.RoleAdmin {
 		c.intro = append(c.intro, d.p("As an Admin you can invite people, resend invitations, change roles and remove members on the team's Users page."))
 		if page := d.links.usersPage(d.e.TeamID); page != "" {
 			c.cta = cta{label: "Open the Users page", href: page, written: page}
 		}
 	} else {
-		c.intro = append(c.intro, d.p("You keep using {{product}} with the {{team}} team account; managing the team's members is for its admins. Questions? Reply to this email: it goes to {{by}}."))
+		c.intro = append(c.intro, d.p("You keep using {{product}} with the {{team}} team account; managing the team's members is for its admins. Questions? Reply to this email: it goes to {{contact}}."))
 	}
 	c.footer = d.footer("You received this email because your role in {{team}} changed: members are told whenever an admin changes their role.")
 	return c
@@ -292,10 +300,10 @@ func removedMail(d *data) content {
 	var c content
 	d.notice(&c)
 	c.subject = d.s("You've been removed from {{team}} on {{product}}")
-	c.preheader = d.s("{{by}} removed {{to}} from the team on {{at}}.")
+	c.preheader = d.s("{{By}} removed {{to}} from the team on {{at}}.")
 	c.heading = d.s("You're no longer a member of {{team}}")
-	c.intro = d.ps("**{{by}}** removed {{to}} from **{{team}}** on {{at}}.",
-		"You can no longer use {{product}} with the {{team}} team account. If you think this is a mistake, reply to this email: it goes to {{by}}.")
+	c.intro = d.ps("**{{By}}** removed {{to}} from **{{team}}** on {{at}}.",
+		"You can no longer use {{product}} with the {{team}} team account. If you think this is a mistake, reply to this email: it goes to {{contact}}.")
 	c.footer = d.footer("You received this email because you were removed from {{team}}. It is the last email you'll get about this team.")
 	return c
 }
@@ -306,22 +314,21 @@ func invitationRevokedMail(d *data) content {
 	c.subject = d.s("Your invitation to join {{team}} on {{product}} was withdrawn")
 	c.preheader = d.s("The link in the invitation no longer works. There's nothing you need to do.")
 	c.heading = "Invitation withdrawn"
-	c.intro = d.ps("**{{by}}** withdrew the invitation for {{to}} to join **{{team}}** on {{product}} ({{at}}).",
-		"The link in the invitation email no longer works, and there's nothing you need to do. If you expected to join, reply to this email: it goes to {{by}}.")
-	c.footer = d.footer("You received this email because {{by}} had invited {{to}} to join {{team}}. You won't get more emails about this invitation.")
+	c.intro = d.ps("**{{By}}** withdrew the invitation for {{to}} to join **{{team}}** on {{product}} ({{at}}).",
+		"The link in the invitation email no longer works, and there's nothing you need to do. If you expected to join, reply to this email: it goes to {{contact}}.")
+	c.footer = d.footer("You received this email because {{to}} had been invited to join {{team}}. You won't get more emails about this invitation.")
 	return c
 }
 
-// deactivatedMail is sent by nobody yet: SCIM (issue #14) will queue it
-// with users.Notices.Deactivation when the identity provider deactivates a
-// member.
+// deactivatedMail tells a member an admin (Deactivate on the Users page)
+// or the identity provider (SCIM active=false) deactivated them.
 func deactivatedMail(d *data) content {
 	var c content
 	d.notice(&c)
 	c.subject = d.s("Your {{team}} account on {{product}} was deactivated")
-	c.preheader = d.s("Your organisation deactivated {{to}} on {{at}}.")
+	c.preheader = d.s("{{By}} deactivated {{to}} on {{at}}.")
 	c.heading = "Your account was deactivated"
-	c.intro = d.ps("Your organisation deactivated {{to}} in **{{team}}** on {{at}}, through its identity provider.",
+	c.intro = d.ps("**{{By}}** deactivated {{to}} in **{{team}}** on {{at}}.",
 		"You can no longer sign in to {{product}} with the {{team}} team account. If you think this is a mistake, reply to this email: it goes to the team's contact, {{contact}}.")
 	c.footer = d.footer("You received this email because your account in {{team}} was deactivated.")
 	return c

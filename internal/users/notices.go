@@ -4,16 +4,15 @@ import "time"
 
 // Notices: a member is told, by email, of a change someone else made to
 // them. The email is the Change.Email of the rule that makes the change
-// (ChangeRole, Remove), so it is queued in the change's own transaction:
+// (ChangeRole, Remove, Deactivate, UpdateFromIdP), so it is queued in the change's own transaction:
 // no change without its notice, no notice without its change, and the
 // outbox sends it once.
 const (
 	EmailRoleChanged       = "role_changed"
 	EmailRemoved           = "removed"
 	EmailInvitationRevoked = "invitation_revoked"
-	// EmailDeactivated is for the identity provider's deactivation (SCIM,
-	// issue #14): its template exists (internal/mail), Notices.Deactivation
-	// builds it, and nothing sends it yet.
+	// EmailDeactivated: an admin (Deactivate) or the identity provider
+	// (SCIM active=false) deactivated the member.
 	EmailDeactivated = "deactivated"
 )
 
@@ -66,8 +65,12 @@ func (n *Notices) email(kind string, m Member, data map[string]string) *Email {
 // notifies on revoke); nil for none. The email carries everything its
 // rendering needs (address, team name, who), since the member item is
 // deleted in the same transaction.
+//
+// A deactivated member is not told again: the deactivation notice told
+// them they can no longer use the account (identity providers commonly
+// deactivate, then delete).
 func (n *Notices) Removal(m Member) *Email {
-	if !n.wanted(m) {
+	if !n.wanted(m) || m.Status == StatusDeactivated {
 		return nil
 	}
 	if m.Status == StatusInvitationSent {
@@ -89,9 +92,10 @@ func (n *Notices) RoleChange(m Member, from Role) *Email {
 	return n.email(EmailRoleChanged, m, map[string]string{"role": string(m.Role), "fromRole": string(from)})
 }
 
-// Deactivation is the notice that the identity provider deactivated m.
-// Nothing calls it yet: SCIM (issue #14) will, with By empty and Contact
-// the team's owner.
+// Deactivation is the notice that m, as they were before it, was
+// deactivated (by an admin, or by the identity provider when By is
+// empty); an invitee is not told: their link simply stops working, as
+// when an invitation expires.
 func (n *Notices) Deactivation(m Member) *Email {
 	if !n.wanted(m) || m.Status == StatusInvitationSent {
 		return nil

@@ -75,8 +75,41 @@ func TestNoticesAreTheChangesEmails(t *testing.T) {
 	}
 
 	// Deactivation (SCIM, not sent by anyone yet): the owner is the contact.
+	// Deactivation, by an admin: queued with the change, as the member's
+	// last email; an invitee's link just stops working.
+	m = joined()
+	ch, err = Deactivate(admin, t0, n)(&m)
+	if err != nil || ch.Email == nil || ch.Email.Kind != EmailDeactivated || ch.Email.Data["by"] != "boss@acme.example" || m.LastEmail == nil || m.LastEmail.ID != ch.Email.ID {
+		t.Fatalf("deactivation: %v %+v", err, ch.Email)
+	}
+	inv = invited()
+	if ch, err := Deactivate(admin, t0, n)(&inv); err != nil || ch.Email != nil {
+		t.Fatalf("an invitee deactivated: %v %+v", err, ch.Email)
+	}
+	// A deactivated member removed is not told again.
+	if ch, _ := Remove(admin, n)(&m); !ch.Remove || ch.Email != nil {
+		t.Fatalf("removal after deactivation: %+v", ch.Email)
+	}
+
+	// The identity provider (no one acted): the owner is the contact; it
+	// deactivates, or changes a role, with the notice in the change.
 	scim := &Notices{TeamID: "t_a", TeamName: "Acme Inc", Contact: "owner@acme.example", Now: t0}
 	if e := scim.Deactivation(joined()); e == nil || e.Kind != EmailDeactivated || e.Data["contact"] != "owner@acme.example" || e.Data["by"] != "" {
 		t.Fatalf("deactivation: %+v", e)
+	}
+	m = joined()
+	u := IdPUpdate{Email: m.Email, Role: RoleUser, Active: false}
+	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, scim)(&m); err != nil || ch.Email == nil || ch.Email.Kind != EmailDeactivated || ch.Action != AuditDeactivate {
+		t.Fatalf("the provider deactivates: %v %+v", err, ch)
+	}
+	m = joined()
+	u = IdPUpdate{Email: m.Email, Role: RoleAdmin, Active: true}
+	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, scim)(&m); err != nil || ch.Email == nil || ch.Email.Kind != EmailRoleChanged || ch.Email.Data["fromRole"] != "user" {
+		t.Fatalf("the provider changes a role: %v %+v", err, ch)
+	}
+	m = joined()
+	u = IdPUpdate{Email: m.Email, Role: RoleUser, Active: true, UserName: "jj"}
+	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, scim)(&m); err != nil || ch.Email != nil {
+		t.Fatalf("a profile change is not a notice: %v %+v", err, ch)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/scim"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -270,5 +271,79 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Deactivation is a notice too, whoever deactivates: an admin on the Users
+// page (replies go to them), or the identity provider through SCIM (no
+// person acted: the email says the organisation's identity provider did
+// it, and replies go to the team's owner). A member the provider deletes
+// is told they were removed, unless they were deactivated already and so
+// told then; a role the provider changes is told like an admin's.
+func TestDeactivatedMembersAreTold(t *testing.T) {
+	team := newTeam(t, "pro", 10, "owner@off.example")
+	owner := token(t, "owner@off.example", local.TokenOptions{})
+	path := "/v1/teams/" + team
+	res := invite(t, team, owner, "joined@off.example")
+	id := res.Results[0].MemberID
+	if r := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tokenFrom(t, waitForMail(t, "joined@off.example", 1)[0])}); r.Status != 200 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+	if r := call(t, "POST", path+"/members/"+id+"/deactivate", owner, nil); r.Status != 200 {
+		t.Fatalf("deactivate: %d %s", r.Status, r.Body)
+	}
+	off := waitForMail(t, "joined@off.example", 2)[1]
+	if off.Subject != "Your off.example team account on Krisp was deactivated" || !strings.Contains(off.Body.Text, "owner@off.example deactivated joined@off.example in off.example team") {
+		t.Fatalf("deactivation notice: %q\n%s", off.Subject, off.Body.Text)
+	}
+	checkFromAndReplyTo(t, headersOf(t, "joined@off.example", off.Subject), "off.example team via Krisp", "owner@off.example")
+	// Asked again: no change, no second notice; removed later: not told again.
+	call(t, "POST", path+"/members/"+id+"/deactivate", owner, nil)
+	if r := call(t, "DELETE", path+"/members/"+id, owner, nil); r.Status != 204 {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+
+	// The identity provider.
+	tok := newSCIMToken(t, team, owner, "Okta")
+	mk := func(login string) scimUser {
+		u, _ := scimCreate(t, tok, map[string]any{"schemas": []string{scim.SchemaUser}, "userName": login,
+			"emails": []any{map[string]any{"primary": true, "value": login}}, "active": true})
+		waitForMail(t, login, 1) // the set-up instructions
+		return u
+	}
+	a, b, c := mk("a@off.example"), mk("b@off.example"), mk("c@off.example")
+	scimUserOf(t, scimCall(t, "PATCH", "/Users/"+a.ID, tok, patchOp(map[string]any{"op": "replace", "value": map[string]any{"active": false}})))
+	notice := waitForMail(t, "a@off.example", 2)[1]
+	if notice.Subject != "Your off.example team account on Krisp was deactivated" ||
+		!strings.Contains(notice.Body.Text, "Your organisation's identity provider deactivated a@off.example in off.example team") {
+		t.Fatalf("the provider's deactivation notice: %q\n%s", notice.Subject, notice.Body.Text)
+	}
+	checkFromAndReplyTo(t, headersOf(t, "a@off.example", notice.Subject), "off.example team via Krisp", "owner@off.example")
+	if r := scimCall(t, "DELETE", "/Users/"+a.ID, tok, nil); r.Status != 204 {
+		t.Fatalf("delete a: %d %s", r.Status, r.Body)
+	}
+	if r := scimCall(t, "DELETE", "/Users/"+b.ID, tok, nil); r.Status != 204 {
+		t.Fatalf("delete b: %d %s", r.Status, r.Body)
+	}
+	removed := waitForMail(t, "b@off.example", 2)[1]
+	if !strings.Contains(removed.Body.Text, "Your organisation's identity provider removed b@off.example from off.example team") {
+		t.Fatalf("the provider's removal notice: %q\n%s", removed.Subject, removed.Body.Text)
+	}
+	scimUserOf(t, scimCall(t, "PATCH", "/Users/"+c.ID, tok, patchOp(map[string]any{"op": "replace", "path": "roles",
+		"value": []any{map[string]any{"value": "admin", "primary": true}}})))
+	role := waitForMail(t, "c@off.example", 2)[1]
+	if role.Subject != "Your role in off.example team is now Admin" || !strings.Contains(role.Body.Text, "Your organisation's identity provider changed your role") {
+		t.Fatalf("the provider's role notice: %q\n%s", role.Subject, role.Body.Text)
+	}
+
+	settle(t)
+	for addr, n := range map[string]int{"joined@off.example": 2, "a@off.example": 2, "b@off.example": 2, "c@off.example": 2, "owner@off.example": 0} {
+		if got := mailTo(t, addr); len(got) != n {
+			var subjects []string
+			for _, m := range got {
+				subjects = append(subjects, m.Subject)
+			}
+			t.Errorf("%s got %d emails, want %d: %q", addr, len(got), n, subjects)
+		}
 	}
 }
