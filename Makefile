@@ -21,7 +21,7 @@ export FAULT_RATE FAULT_INDEX_LAG_MS FAULT_SEED
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots
+.PHONY: help deps run up stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots emails
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -35,6 +35,7 @@ help:
 	@echo "make faults   the faults injected so far, as one JSON line (FAULT_RATE=… changes the rate first)"
 	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost, bootstrap sizes and cold starts"
 	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
+	@echo "make emails   every email kind rendered and photographed (600 px, 375 px, text) in docs/emails/"
 	@echo "make functions          every bootstrap for linux/arm64 in .state/functions (what sam build packages)"
 	@echo "make template-checks    sam validate --lint, checkov and sam build"
 
@@ -137,6 +138,12 @@ template-checks: deps
 # The screenshots in docs/screenshots/ come from the browser tests.
 screenshots: deps
 	go test -count=1 -run TestUsersPage ./tests/browser -args -screenshots=$(CURDIR)/docs/screenshots
+
+# Every email kind, rendered by the deliverer's code from samples and
+# photographed in headless Chromium (HTML at 600 and 375 px, and the text
+# part), with an index: docs/emails/ (tests/emails; the same checks run in make test).
+emails: chromium .state/go-mod
+	go test -count=1 -run TestEveryEmailLooksRightInABrowser ./tests/emails -args -shots=$(CURDIR)/docs/emails
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...

@@ -13,7 +13,6 @@ import (
 func main() {
 	app := lambdaapp.MustLoad()
 	c := app.Config
-	settings := mail.Settings{From: c.MailFrom, Links: mail.Links{AcceptURL: c.AcceptURL, DownloadURL: c.DownloadURL}, SendRate: c.SendRate}
-	d := mail.NewDeliverer(app.Store, mail.NewSESClient(app.AWS, c.SESEndpoint), settings, secrets.MustLoad(app), app.Log, app.Metrics)
+	d := mail.NewDeliverer(app.Store, mail.NewSESClient(app.AWS, c.SESEndpoint), mail.SettingsOf(c), secrets.MustLoad(app), app.Log, app.Metrics)
 	lambda.Start(d.HandleStream)
 }

@@ -25,6 +25,10 @@ type teamRecord struct {
 	Assigned           int    `dynamodbav:"assigned"`
 	PendingInvitations int    `dynamodbav:"pendingInvitations"`
 	NeverUsedApp       int    `dynamodbav:"neverUsedApp"`
+	// NoRevokeNotice is TeamSettings.NotifyOnRevoke turned off. Stored
+	// negated so that a team item without it (every team made before the
+	// setting, and every new one) has the default, on.
+	NoRevokeNotice bool `dynamodbav:"noRevokeNotice,omitempty"`
 }
 
 func (r teamRecord) domain() users.Team {
@@ -32,6 +36,7 @@ func (r teamRecord) domain() users.Team {
 		ID: r.TeamID, Name: r.Name, Plan: users.Plan(r.Plan), Seats: r.Seats,
 		OwnerEmail: r.OwnerEmail, OwnerMemberID: r.OwnerMemberID, CreatedAt: parseTime(r.CreatedAt),
 		Counters: users.Counters{Assigned: r.Assigned, PendingInvitations: r.PendingInvitations, NeverUsedApp: r.NeverUsedApp},
+		Settings: users.TeamSettings{NotifyOnRevoke: !r.NoRevokeNotice},
 	}
 }
 
@@ -40,6 +45,8 @@ func newTeamRecord(t users.Team) teamRecord {
 		PK: teamPK(t.ID), SK: skTeam, Type: "team", TeamID: t.ID, Name: t.Name, Plan: string(t.Plan), Seats: t.Seats,
 		OwnerEmail: t.OwnerEmail, OwnerMemberID: t.OwnerMemberID, CreatedAt: fmtTime(t.CreatedAt),
 		Assigned: t.Counters.Assigned, PendingInvitations: t.Counters.PendingInvitations, NeverUsedApp: t.Counters.NeverUsedApp,
+		// A new team has the default settings; they change only through
+		// UpdateTeam, so a zero Settings here never turns a notice off.
 	}
 }
 

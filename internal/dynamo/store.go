@@ -218,8 +218,9 @@ func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue
 	return err
 }
 
-// UpdateTeam changes a team's name, plan or seat count. Seats may not drop
-// below the seats already assigned: billing must free seats first.
+// UpdateTeam changes a team's name, plan, seat count (billing) or settings
+// (its admins). Seats may not drop below the seats already assigned:
+// billing must free seats first.
 func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error) {
 	plan, seats := c.Plan, c.Seats
 	set := "SET #u = :now"
@@ -235,6 +236,10 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChang
 		set += ", #plan = :plan"
 		names["#plan"] = "plan"
 		vals[":plan"] = &types.AttributeValueMemberS{Value: string(*plan)}
+	}
+	if c.NotifyOnRevoke != nil {
+		set += ", noRevokeNotice = :norevoke"
+		vals[":norevoke"] = &types.AttributeValueMemberBOOL{Value: !*c.NotifyOnRevoke}
 	}
 	if seats != nil {
 		set += ", #seats = :seats"
@@ -261,6 +266,9 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChang
 	if seats != nil {
 		e.Detail["seats"] = strconv.Itoa(*seats)
 	}
+	if c.NotifyOnRevoke != nil {
+		e.Detail["notifyOnRevoke"] = strconv.FormatBool(*c.NotifyOnRevoke)
+	}
 	if err := s.addAudit(tx, "audit", e); err != nil {
 		return users.Team{}, err
 	}
@@ -272,8 +280,11 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChang
 	if err != nil {
 		return users.Team{}, err
 	}
-	if f["team"] {
+	if f["team"] && seats != nil {
 		return users.Team{}, users.Errorf(users.KindConflict, "seats_below_assigned", "The team has more assigned seats than %d; remove members first.", *seats)
+	}
+	if f["team"] {
+		return users.Team{}, users.ErrTeamNotFound
 	}
 	return t, nil
 }

@@ -20,6 +20,7 @@ type Store interface {
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
+	UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error)
 	AuditLog(ctx context.Context, teamID string, q users.AuditQuery) ([]users.AuditEntry, string, error)
 }
 
@@ -83,6 +84,7 @@ var Endpoints = []Endpoint{
 	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email"},
 	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
+	{Function: "UpdateTeamSettingsFunction", Pattern: "PATCH /v1/teams/{teamId}/settings"},
 	{Function: "AuditLogFunction", Pattern: "GET /v1/teams/{teamId}/audit-log"},
 	{Function: "DeactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/deactivate"},
 	{Function: "ReactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/reactivate"},

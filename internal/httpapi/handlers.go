@@ -98,6 +98,11 @@ func EmailUsageReport(d Deps) http.Handler {
 	return serve(d, "EmailUsageReportFunction", emailUsageReport)
 }
 
+// UpdateTeamSettings serves UpdateTeamSettingsFunction.
+func UpdateTeamSettings(d Deps) http.Handler {
+	return serve(d, "UpdateTeamSettingsFunction", updateTeamSettings)
+}
+
 // AuditLog serves AuditLogFunction.
 func AuditLog(d Deps) http.Handler { return serve(d, "AuditLogFunction", getAuditLog) }
 

@@ -23,10 +23,44 @@ type teamJSON struct {
 }
 
 type summaryJSON struct {
-	Team               teamJSON  `json:"team"`
-	Seats              seatsJSON `json:"seats"`
-	PendingInvitations int       `json:"pendingInvitations"`
-	NeverUsedApp       int       `json:"neverUsedApp"`
+	Team               teamJSON     `json:"team"`
+	Seats              seatsJSON    `json:"seats"`
+	PendingInvitations int          `json:"pendingInvitations"`
+	NeverUsedApp       int          `json:"neverUsedApp"`
+	Settings           settingsJSON `json:"settings"`
+}
+
+// settingsJSON are the team's settings, as the summary shows them and
+// PATCH …/settings answers.
+type settingsJSON struct {
+	NotifyOnRevoke bool `json:"notifyOnRevoke"`
+}
+
+func settingsOf(s users.TeamSettings) settingsJSON {
+	return settingsJSON{NotifyOnRevoke: s.NotifyOnRevoke}
+}
+
+// updateTeamSettings changes the team's settings; the answer is all of
+// them. PATCH, not POST: setting a value twice is the same as once, so it
+// needs no Idempotency-Key.
+func updateTeamSettings(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		var body struct {
+			NotifyOnRevoke *bool `json:"notifyOnRevoke"`
+		}
+		if err := decodeJSON(w, r, &body); err != nil {
+			return err
+		}
+		if body.NotifyOnRevoke == nil {
+			return users.Errorf(users.KindInvalid, "invalid_settings", "Give notifyOnRevoke: true or false.")
+		}
+		t, err := d.Store.UpdateTeam(r.Context(), a.Team.ID, users.TeamChange{NotifyOnRevoke: body.NotifyOnRevoke})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, settingsOf(t.Settings))
+		return nil
+	})
 }
 
 // getSummary serves Section 1: one read of the team item, whose counters
@@ -44,6 +78,7 @@ func getSummary(d Deps) http.HandlerFunc {
 			Seats:              seatsJSON{Purchased: s.Purchased, Assigned: s.Assigned, Unassigned: s.Unassigned()},
 			PendingInvitations: s.PendingInvitations,
 			NeverUsedApp:       s.NeverUsedApp,
+			Settings:           settingsOf(a.Team.Settings),
 		})
 	}
 }

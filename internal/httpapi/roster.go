@@ -108,7 +108,7 @@ func changeRole(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, _, err := d.Roster.ChangeRole(r.Context(), a.Membership, a.Team.ID, id, role)
+		m, _, err := d.Roster.ChangeRole(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), id, role)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func removeMember(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := d.Roster.Remove(r.Context(), a.Membership, a.Team.ID, id); err != nil {
+		if err := d.Roster.Remove(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), id); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -143,7 +143,7 @@ func deactivateMember(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, _, err := d.Roster.Deactivate(r.Context(), a.Membership, a.Team.ID, id)
+		m, _, err := d.Roster.Deactivate(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), id)
 		if err != nil {
 			return err
 		}

@@ -379,13 +379,14 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 			return nil
 		}
 		var rule users.Rule
+		notices := d.Roster.IdPNotices(roster.TeamOf(a.Team))
 		switch r.Method {
 		case http.MethodDelete:
 			rule = func(m *users.Member) (users.Change, error) {
 				if err := checkVersion(*m); err != nil {
 					return users.Change{}, err
 				}
-				return users.Remove(users.Membership{})(m)
+				return users.Remove(users.Membership{}, notices)(m)
 			}
 		case http.MethodPut, http.MethodPatch:
 			doc, err := readSCIMBody(w, r)
@@ -421,7 +422,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 				if err != nil {
 					return users.Change{}, err
 				}
-				return users.UpdateFromIdP(u, now, d.Roster.Retention())(m)
+				return users.UpdateFromIdP(u, now, d.Roster.Retention(), notices)(m)
 			}
 		}
 		m, _, err := d.Roster.Apply(r.Context(), a.Team.ID, id, rule)

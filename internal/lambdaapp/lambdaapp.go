@@ -15,9 +15,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,6 +53,14 @@ type Config struct {
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
 	AuditRetention   time.Duration // AUDIT_RETENTION_DAYS, default 365
 	MetricsNamespace string        // METRICS_NAMESPACE: where the business metrics go (one per stack)
+	// DOWNLOAD_URL_WINDOWS, DOWNLOAD_URL_MACOS: the direct download for
+	// each desktop OS; empty derives them from DOWNLOAD_URL (?os=…).
+	DownloadWindowsURL, DownloadMacURL string
+	// The emails' brand: PRODUCT_NAME, LOGO_URL (empty: the name in
+	// text), ACCENT_COLOR (#rrggbb), MAIL_SENDER_NAME (From's display name
+	// after "<team> via"; empty is the product's name). Only
+	// DeliverEmailFunction is given them.
+	ProductName, LogoURL, AccentColor, MailSenderName string
 }
 
 // ConfigFromEnv parses and checks the environment.
@@ -69,6 +81,13 @@ func ConfigFromEnv() (Config, error) {
 		ArchiveTable:     os.Getenv("ARCHIVE_TABLE_NAME"),
 		Retention:        users.DefaultRetention,
 		MetricsNamespace: envOr("METRICS_NAMESPACE", "UsersApi"),
+
+		DownloadWindowsURL: os.Getenv("DOWNLOAD_URL_WINDOWS"),
+		DownloadMacURL:     os.Getenv("DOWNLOAD_URL_MACOS"),
+		ProductName:        envOr("PRODUCT_NAME", "Krisp"),
+		LogoURL:            os.Getenv("LOGO_URL"),
+		AccentColor:        envOr("ACCENT_COLOR", "#4f46e5"),
+		MailSenderName:     os.Getenv("MAIL_SENDER_NAME"),
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -95,6 +114,9 @@ func ConfigFromEnv() (Config, error) {
 		c.Retention = time.Duration(days) * 24 * time.Hour
 		c.Policy.Retention = c.Retention
 	}
+	if err := c.checkMail(); err != nil {
+		return c, err
+	}
 	if v := os.Getenv("AUDIT_RETENTION_DAYS"); v != "" {
 		days, err := strconv.Atoi(v)
 		if err != nil || days < 30 || days > 3650 {
@@ -111,6 +133,31 @@ func ConfigFromEnv() (Config, error) {
 	}
 	return c, nil
 }
+
+// checkMail checks what the emails are made of: links that are absolute
+// http(s) URLs, a #rrggbb colour, names of one line.
+func (c Config) checkMail() error {
+	for name, v := range map[string]string{"ACCEPT_URL": c.AcceptURL, "DOWNLOAD_URL": c.DownloadURL, "DOWNLOAD_URL_WINDOWS": c.DownloadWindowsURL,
+		"DOWNLOAD_URL_MACOS": c.DownloadMacURL, "LOGO_URL": c.LogoURL} {
+		if v == "" && name != "ACCEPT_URL" && name != "DOWNLOAD_URL" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \"'<>") {
+			return fmt.Errorf("%s must be an absolute http(s) URL", name)
+		}
+	}
+	if !accentColor.MatchString(c.AccentColor) {
+		return fmt.Errorf("ACCENT_COLOR must be a colour like #4f46e5")
+	}
+	for name, v := range map[string]string{"PRODUCT_NAME": c.ProductName, "MAIL_SENDER_NAME": c.MailSenderName} {
+		if len([]rune(v)) > 40 || strings.ContainsFunc(v, unicode.IsControl) || (name == "PRODUCT_NAME" && strings.TrimSpace(v) == "") {
+			return fmt.Errorf("%s must be one line of at most 40 characters", name)
+		}
+	}
+	return nil
+}
+
+var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {

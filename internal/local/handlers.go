@@ -31,6 +31,7 @@ var Handlers = map[string]func(httpapi.Deps) http.Handler{
 	"EmailUsageReportFunction":    httpapi.EmailUsageReport,
 	"GetMeFunction":               httpapi.GetMe,
 	"RecordCallFunction":          httpapi.RecordCall,
+	"UpdateTeamSettingsFunction":  httpapi.UpdateTeamSettings,
 	"AuditLogFunction":            httpapi.AuditLog,
 	"DeactivateMemberFunction":    httpapi.DeactivateMember,
 	"ReactivateMemberFunction":    httpapi.ReactivateMember,

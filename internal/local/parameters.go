@@ -32,9 +32,15 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"SesMaxSendRate": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.SendRate, _ = strconv.ParseFloat(v, 64)
 	},
-	"MailFrom":    func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailFrom = v },
-	"AcceptUrl":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AcceptURL = v },
-	"DownloadUrl": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadURL = v },
+	"MailFrom":           func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailFrom = v },
+	"AcceptUrl":          func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AcceptURL = v },
+	"DownloadUrl":        func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadURL = v },
+	"DownloadUrlWindows": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadWindowsURL = v },
+	"DownloadUrlMacos":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadMacURL = v },
+	"ProductName":        func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.ProductName = v },
+	"MailSenderName":     func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailSenderName = v },
+	"LogoUrl":            func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.LogoURL = v },
+	"AccentColor":        func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AccentColor = v },
 	"LogLevel": func(v string, _ *lambdaapp.Config, level *slog.LevelVar) {
 		if level != nil {
 			_ = level.UnmarshalText([]byte(v))
@@ -68,6 +74,10 @@ func checkLocal(name, v string) error {
 	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)
+		}
+	case "ProductName":
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("ProductName must have a letter, not only spaces")
 		}
 	case "SesMaxSendRate":
 		if f, err := strconv.ParseFloat(v, 64); err != nil || f <= 0 {

@@ -158,7 +158,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 }
 
 func mailSettings(c lambdaapp.Config) mail.Settings {
-	return mail.Settings{From: c.MailFrom, ConfigurationSet: c.ConfigurationSet, Links: mail.Links{AcceptURL: c.AcceptURL, DownloadURL: c.DownloadURL}, SendRate: c.SendRate}
+	return mail.SettingsOf(c)
 }
 
 // MailSettings are the deliverer's settings on this stack.

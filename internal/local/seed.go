@@ -50,7 +50,7 @@ func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error)
 			continue
 		}
 		off[m.Status]--
-		if _, _, err := store.UpdateMember(ctx, t.TeamID, m.ID, users.Deactivate(users.Membership{}, now)); err != nil {
+		if _, _, err := store.UpdateMember(ctx, t.TeamID, m.ID, users.Deactivate(users.Membership{}, now, nil)); err != nil {
 			return demo, fmt.Errorf("seed: deactivate %s: %w", m.Email, err)
 		}
 	}

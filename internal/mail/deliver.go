@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
@@ -39,6 +40,7 @@ type Deliverer struct {
 	Outbox  Outbox
 	Sender  Sender
 	Links   Links
+	Brand   Brand // the product's name, logo, accent colour and sender name
 	Tokens  *secret.Sealer
 	Log     *slog.Logger
 	Pacer   Pacer
@@ -56,18 +58,28 @@ type Settings struct {
 	// destination publishes bounces and complaints (empty: none).
 	ConfigurationSet string
 	Links            Links   // where the emails point
+	Brand            Brand   // how they look and whom they say they are from
 	SendRate         float64 // the account's maximum send rate, emails a second, shared by every instance through the table
+}
+
+// SettingsOf are the deliverer's settings from the function's
+// configuration (its environment): the one place that maps one to the
+// other, for DeliverEmailFunction and the local stack alike.
+func SettingsOf(c lambdaapp.Config) Settings {
+	return Settings{From: c.MailFrom, ConfigurationSet: c.ConfigurationSet, SendRate: c.SendRate,
+		Links: Links{AcceptURL: c.AcceptURL, DownloadURL: c.DownloadURL, DownloadWindowsURL: c.DownloadWindowsURL, DownloadMacURL: c.DownloadMacURL},
+		Brand: Brand{Product: c.ProductName, LogoURL: c.LogoURL, Accent: c.AccentColor, SenderName: c.MailSenderName}}
 }
 
 // NewDeliverer builds the outbox deliverer over the DynamoDB store and an
 // SES v2 client; DeliverEmailFunction and the local stack use it.
 func NewDeliverer(store *dynamo.Store, ses SESClient, s Settings, keys *secret.Keyring, log *slog.Logger, m *metrics.Emitter) *Deliverer {
 	return &Deliverer{
-		Outbox: store, Sender: SES{Client: ses, From: s.From, ConfigurationSet: s.ConfigurationSet}, Links: s.Links,
+		Outbox: store, Sender: SES{Client: ses, From: s.From, ConfigurationSet: s.ConfigurationSet}, Links: s.Links, Brand: s.Brand,
 		Tokens: keys.Sealer("invitation-token"), Log: log, Metrics: m,
 		Pacer: store.SendSlots("ses", s.SendRate), Lease: 2 * time.Minute, Retries: 4,
 		Reports: func(ctx context.Context, e users.Email) (Message, error) {
-			return ReportEmail(ctx, store, e)
+			return ReportEmail(ctx, store, e, s.Links, s.Brand)
 		},
 	}
 }
@@ -137,7 +149,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 			return release(err) // retry later
 		}
 	} else {
-		msg, err = Render(e.Email, token, d.Links)
+		msg, err = Render(e.Email, token, d.Links, d.Brand)
 	}
 	if err != nil {
 		d.Log.ErrorContext(ctx, "email failed: it could not be rendered", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "error", err.Error())

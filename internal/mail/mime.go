@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -12,18 +13,34 @@ import (
 )
 
 // RawMIME builds a multipart/mixed message: the text and HTML bodies as
-// alternatives, then each attachment in base64.
+// alternatives, then each attachment in base64. from is a mailbox made by
+// FormatAddress; the recipient and Reply-To must be plain addresses
+// (cleanAddress), the subject is made one line and encoded (RFC 2047,
+// folded between encoded-words), so no value can add or end a header.
 func RawMIME(from string, m Message) ([]byte, error) {
+	if strings.ContainsAny(from, "\r\n") {
+		return nil, errors.New("the sender has a line break")
+	}
+	to := cleanAddress(m.To)
+	if to == "" {
+		return nil, errors.New("the recipient is not a plain address")
+	}
 	var b bytes.Buffer
 	mixed := multipart.NewWriter(&b)
+	subject := mime.QEncoding.Encode("utf-8", headerText(m.Subject, maxSubject))
 	head := []string{
 		"From: " + from,
-		"To: " + m.To,
-		"Subject: " + mime.QEncoding.Encode("utf-8", m.Subject),
-		"Date: " + time.Now().UTC().Format(time.RFC1123Z),
-		"MIME-Version: 1.0",
-		"Content-Type: multipart/mixed; boundary=" + mixed.Boundary(),
+		"To: " + to,
 	}
+	if r := cleanAddress(m.ReplyTo); r != "" {
+		head = append(head, "Reply-To: "+r)
+	}
+	head = append(head,
+		"Subject: "+strings.ReplaceAll(subject, "?= =?", "?=\r\n =?"),
+		"Date: "+time.Now().UTC().Format(time.RFC1123Z),
+		"MIME-Version: 1.0",
+		"Content-Type: multipart/mixed; boundary="+mixed.Boundary(),
+	)
 	var out bytes.Buffer
 	out.WriteString(strings.Join(head, "\r\n") + "\r\n\r\n")
 

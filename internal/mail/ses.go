@@ -85,15 +85,27 @@ func (s SES) Send(ctx context.Context, m Message) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// The address is the verified sender's; the display name is the
+	// email's own ("Acme Inc via Krisp"), made safe and encoded by
+	// FormatAddress (SES wants a non-ASCII name RFC 2047-encoded).
+	from := FormatAddress(m.FromName, bareAddress(s.From))
+	to := cleanAddress(m.To)
+	if to == "" {
+		return "", errors.Join(ErrPermanent, errors.New("the recipient is not a plain address"))
+	}
+	var replyTo []string
+	if r := cleanAddress(m.ReplyTo); r != "" {
+		replyTo = []string{r}
+	}
 	if len(m.Attachments) > 0 {
-		raw, err := RawMIME(s.From, m)
+		raw, err := RawMIME(from, m)
 		if err != nil {
 			return "", errors.Join(ErrPermanent, err)
 		}
 		out, err := s.Client.SendEmail(ctx, s.options(&sesv2.SendEmailInput{
-			FromEmailAddress: aws.String(s.From),
-			Destination:      &types.Destination{ToAddresses: []string{m.To}},
-			Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
+			FromEmailAddress: aws.String(from),
+			Destination:      &types.Destination{ToAddresses: []string{to}},
+			Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}}, // Reply-To is in its headers
 		}, m))
 		if err != nil {
 			return "", classify(err)
@@ -101,10 +113,11 @@ func (s SES) Send(ctx context.Context, m Message) (string, error) {
 		return aws.ToString(out.MessageId), nil
 	}
 	out, err := s.Client.SendEmail(ctx, s.options(&sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(s.From),
-		Destination:      &types.Destination{ToAddresses: []string{m.To}},
+		FromEmailAddress: aws.String(from),
+		Destination:      &types.Destination{ToAddresses: []string{to}},
+		ReplyToAddresses: replyTo,
 		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},
+			Subject: &types.Content{Data: aws.String(headerText(m.Subject, maxSubject)), Charset: aws.String("UTF-8")},
 			Body: &types.Body{
 				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")},
 				Html: &types.Content{Data: aws.String(m.HTML), Charset: aws.String("UTF-8")},

@@ -1,8 +1,7 @@
 // Package report builds the usage report of chosen members over a period:
-// a CSV download (RFC 4180, UTF-8 with a BOM, the portal's labels, safe to
-// open in a spreadsheet) and the
-// emailed version (an HTML table with totals, the CSV attached, as a raw
-// MIME message for SES v2).
+// the rows, their totals and the CSV download (RFC 4180, UTF-8 with a BOM,
+// the portal's labels, safe to open in a spreadsheet). The emailed version
+// (the same CSV attached to an email of the family) is internal/mail's.
 package report
 
 import (
@@ -10,7 +9,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"html"
 	"net/url"
 	"strings"
 	"sync"
@@ -244,43 +242,14 @@ func LeftOutNote(n int) string {
 	return fmt.Sprintf("%d selected members were removed from the team since and are not in this report.", n)
 }
 
-// Email is the report as an email: subject, text, HTML with totals, and
-// the CSV to attach. leftOut is how many selected members were removed
-// since the selection (a line says so).
-func Email(teamName string, rows []Row, leftOut int, p Period) (subject, text, htmlBody string, attachment []byte) {
-	calls, secs := 0, 0
-	table := make([][]string, len(rows))
-	for i, r := range rows {
+// Totals are the calls and talk seconds of all the rows.
+func Totals(rows []Row) (calls, seconds int) {
+	for _, r := range rows {
 		calls += r.Calls
-		secs += r.Seconds
-		table[i] = cells(r)
+		seconds += r.Seconds
 	}
-	note := LeftOutNote(leftOut)
-	// Written out rather than with html/template, which would cost the
-	// deliverer's bootstrap about 5 MB (see internal/mail/render.go).
-	var h strings.Builder
-	fmt.Fprintf(&h, "<!doctype html><html><body style=\"font-family:sans-serif\">\n<p>%s: usage from %s to %s for %d members. The CSV is attached.</p>\n",
-		html.EscapeString(teamName), Day(p.From), Day(p.To), len(table))
-	if note != "" {
-		h.WriteString("<p>" + html.EscapeString(note) + "</p>\n")
-	}
-	h.WriteString("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr>")
-	for _, c := range Header {
-		h.WriteString("<th>" + html.EscapeString(c) + "</th>")
-	}
-	h.WriteString("</tr>\n")
-	for _, row := range table {
-		h.WriteString("<tr>")
-		for _, c := range row {
-			h.WriteString("<td>" + html.EscapeString(c) + "</td>")
-		}
-		h.WriteString("</tr>\n")
-	}
-	fmt.Fprintf(&h, "<tr><th colspan=\"5\" align=\"left\">Total</th><th>%d</th><th>%s</th></tr>\n</table></body></html>", calls, html.EscapeString(minutes(secs)))
-	subject = fmt.Sprintf("%s: usage report %s to %s", teamName, Day(p.From), Day(p.To))
-	text = fmt.Sprintf("%s: usage from %s to %s for %d members: %d calls, %s talk minutes in all. The CSV is attached.\n", teamName, Day(p.From), Day(p.To), len(rows), calls, minutes(secs))
-	if note != "" {
-		text += "\n" + note + "\n"
-	}
-	return subject, text, h.String(), CSV(rows)
+	return calls, seconds
 }
+
+// Minutes writes talk seconds as the report's minutes, one decimal.
+func Minutes(seconds int) string { return minutes(seconds) }

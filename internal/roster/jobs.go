@@ -81,9 +81,9 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 			m := members[i]
 			var err error
 			if job.Kind == users.JobResendInvites {
-				_, err = j.ResendInvite(ctx, Team{job.TeamID, job.TeamName}, m.ID, job.RequestedBy)
+				_, err = j.ResendInvite(ctx, Team{ID: job.TeamID, Name: job.TeamName}, m.ID, job.RequestedBy)
 			} else {
-				_, err = j.SendInstructions(ctx, Team{job.TeamID, job.TeamName}, m.ID)
+				_, err = j.SendInstructions(ctx, Team{ID: job.TeamID, Name: job.TeamName}, m.ID)
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -46,16 +46,42 @@ func newToken() (token, hash string) {
 	return token, users.HashToken(token)
 }
 
-// Team is what the emails of a team need to name it.
-type Team struct{ ID, Name string }
+// Team is what the emails of a team need: its name, and the settings that
+// decide its notices.
+type Team struct {
+	ID, Name string
+	Settings users.TeamSettings
+	// OwnerEmail is whom the identity provider's notices name as the
+	// team's contact (no person acted).
+	OwnerEmail string
+}
 
 // TeamOf names a team for its emails.
-func TeamOf(t users.Team) Team { return Team{ID: t.ID, Name: t.Name} }
+func TeamOf(t users.Team) Team {
+	return Team{ID: t.ID, Name: t.Name, Settings: t.Settings, OwnerEmail: t.OwnerEmail}
+}
 
-func (s Service) invitationEmail(team Team, memberID, to, invitedBy string, role users.Role, token string, expires time.Time) users.Email {
-	return users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: to, TeamID: team.ID, MemberID: memberID,
-		Data: map[string]string{"teamName": team.Name, "invitedBy": invitedBy, "role": string(role),
-			"expiresAt": expires.UTC().Format("January 2, 2006 15:04 UTC"), "sealedToken": s.Tokens.Seal(token)}}
+// invitationEmail is an invitation, or its resend (which says that it
+// replaces the earlier link). The expiry is RFC 3339; the email writes it
+// for people.
+func (s Service) invitationEmail(team Team, memberID, to, invitedBy string, role users.Role, token string, expires time.Time, resend bool) users.Email {
+	data := map[string]string{"teamName": team.Name, "invitedBy": invitedBy, "role": string(role),
+		"expiresAt": expires.UTC().Format(time.RFC3339), "sealedToken": s.Tokens.Seal(token)}
+	if resend {
+		data["resend"] = "true"
+	}
+	return users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: to, TeamID: team.ID, MemberID: memberID, Data: data}
+}
+
+// notices are the notices of by's action on team's members.
+func (s Service) notices(team Team, actor users.Membership, by string) *users.Notices {
+	return &users.Notices{TeamID: team.ID, TeamName: team.Name, Settings: team.Settings, By: by, ByMemberID: actor.MemberID, Now: s.Now().UTC()}
+}
+
+// IdPNotices are the notices of the identity provider's changes (SCIM):
+// no person acted, so they name the team's owner as whom to write to.
+func (s Service) IdPNotices(team Team) *users.Notices {
+	return &users.Notices{TeamID: team.ID, TeamName: team.Name, Settings: team.Settings, Contact: team.OwnerEmail, Now: s.Now().UTC()}
 }
 
 func instructionsEmail(team Team, m users.Member) users.Email {
@@ -94,7 +120,7 @@ func (s Service) Invite(ctx context.Context, team Team, invitedBy string, emails
 		token, hash := newToken()
 		m := users.Member{ID: users.NewID("m"), TeamID: teamID, Email: email, Role: role, Status: users.StatusInvitationSent,
 			InvitedAt: now, InvitedBy: invitedBy, InvitationSentAt: now, InvitationExpiresAt: now.Add(s.Policy.InvitationTTL), TokenHash: hash}
-		e := s.invitationEmail(team, m.ID, email, invitedBy, role, token, m.InvitationExpiresAt)
+		e := s.invitationEmail(team, m.ID, email, invitedBy, role, token, m.InvitationExpiresAt, false)
 		users.QueueEmail(&m, e, now)
 		adds = append(adds, users.NewMember{Member: m, Email: &e})
 		at = append(at, i)
@@ -126,7 +152,7 @@ func (s Service) ResendInvite(ctx context.Context, team Team, memberID, by strin
 	token, hash := newToken()
 	expires := now.Add(s.Policy.InvitationTTL)
 	m, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.ResendInvitation(hash, expires, now, s.Policy.Cooldown, func(m users.Member) users.Email {
-		return s.invitationEmail(team, memberID, m.Email, by, m.Role, token, expires)
+		return s.invitationEmail(team, memberID, m.Email, by, m.Role, token, expires, true)
 	}))
 	return m, err
 }
@@ -159,16 +185,17 @@ func (s Service) Accept(ctx context.Context, token string) (users.Member, error)
 	return m, err
 }
 
-// Remove takes a member out of the team and frees the seat.
-func (s Service) Remove(ctx context.Context, actor users.Membership, teamID, memberID string) error {
-	_, _, err := s.Store.UpdateMember(ctx, teamID, memberID, users.Remove(actor))
+// Remove takes a member out of the team and frees the seat; the member is
+// told (users.Notices.Removal) by the email queued with the removal.
+func (s Service) Remove(ctx context.Context, actor users.Membership, by string, team Team, memberID string) error {
+	_, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.Remove(actor, s.notices(team, actor, by)))
 	return err
 }
 
 // Deactivate turns a member off and frees their seat (users.Deactivate);
 // changed is false when they were deactivated already.
-func (s Service) Deactivate(ctx context.Context, actor users.Membership, teamID, memberID string) (users.Member, bool, error) {
-	return s.Store.UpdateMember(ctx, teamID, memberID, users.Deactivate(actor, s.Now().UTC()))
+func (s Service) Deactivate(ctx context.Context, actor users.Membership, by string, team Team, memberID string) (users.Member, bool, error) {
+	return s.Store.UpdateMember(ctx, team.ID, memberID, users.Deactivate(actor, s.Now().UTC(), s.notices(team, actor, by)))
 }
 
 // Reactivate turns a deactivated member back on if a seat is free
@@ -226,9 +253,10 @@ func (s Service) retention() time.Duration {
 	return users.DefaultRetention
 }
 
-// ChangeRole gives a member a role; changed is false when they had it.
-func (s Service) ChangeRole(ctx context.Context, actor users.Membership, teamID, memberID string, role users.Role) (users.Member, bool, error) {
-	return s.Store.UpdateMember(ctx, teamID, memberID, users.ChangeRole(actor, role))
+// ChangeRole gives a member a role, and tells them (users.Notices.RoleChange);
+// changed is false when they had it.
+func (s Service) ChangeRole(ctx context.Context, actor users.Membership, by string, team Team, memberID string, role users.Role) (users.Member, bool, error) {
+	return s.Store.UpdateMember(ctx, team.ID, memberID, users.ChangeRole(actor, role, s.notices(team, actor, by)))
 }
 
 // ErrNoTeam means the caller of an app endpoint has joined no team.
@@ -332,7 +360,6 @@ var BulkActions = []string{ActionRemove, ActionChangeRole, ActionResendInvite, A
 // happened to each. A member that cannot take the action is skipped with
 // the reason; nothing else is affected.
 func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail string, team Team, action string, memberIDs []string, role users.Role) []BulkResult {
-	teamID := team.ID
 	ctx = users.WithVia(ctx, "bulk")
 	out := make([]BulkResult, len(memberIDs))
 	parallel.Each(len(memberIDs), 8, func(i int) {
@@ -341,17 +368,17 @@ func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail st
 		changed := true
 		switch action {
 		case ActionRemove:
-			err = s.Remove(ctx, actor, teamID, id)
+			err = s.Remove(ctx, actor, actorEmail, team, id)
 		case ActionChangeRole:
-			_, changed, err = s.ChangeRole(ctx, actor, teamID, id, role)
+			_, changed, err = s.ChangeRole(ctx, actor, actorEmail, team, id, role)
 		case ActionResendInvite:
 			_, err = s.ResendInvite(ctx, team, id, actorEmail)
 		case ActionSendInstructions:
 			_, err = s.SendInstructions(ctx, team, id)
 		case ActionDeactivate:
-			_, changed, err = s.Deactivate(ctx, actor, teamID, id)
+			_, changed, err = s.Deactivate(ctx, actor, actorEmail, team, id)
 		case ActionReactivate:
-			_, changed, err = s.Reactivate(ctx, teamID, id)
+			_, changed, err = s.Reactivate(ctx, team.ID, id)
 		}
 		out[i] = bulkResult(id, changed, err)
 	})

@@ -36,7 +36,7 @@ func TestParseOverridesAsSamDeployTakesThem(t *testing.T) {
 		t.Fatalf("no overrides: %v %v", got, err)
 	}
 	for in, msg := range map[string]string{
-		"EmailCooldown=0":                               "EmailCooldown is not a parameter of template.yaml (it has AcceptUrl,",
+		"EmailCooldown=0":                               "EmailCooldown is not a parameter of template.yaml (it has AccentColor, AcceptUrl,",
 		"InvitationExpiryDays=0":                        "InvitationExpiryDays must be from 1 to 30, not 0",
 		"InvitationExpiryDays=31":                       "InvitationExpiryDays must be from 1 to 30, not 31",
 		"EmailCooldownSeconds=ten":                      `EmailCooldownSeconds must be a number, not "ten"`,

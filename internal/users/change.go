@@ -107,18 +107,22 @@ func AcceptInvitation(tokenHash string, now time.Time) Rule {
 	}
 }
 
-// Remove takes a member out of the team if actor may.
-func Remove(actor Membership) Rule {
+// Remove takes a member out of the team if actor may, with the notice
+// that tells them (notices.Removal; nil notices: none).
+func Remove(actor Membership, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if err := CheckRemove(actor, *m); err != nil {
 			return Change{}, err
 		}
-		return Change{Remove: true, Action: AuditRemove, Detail: map[string]string{"status": string(m.Status), "role": string(m.Role)}}, nil
+		return Change{Remove: true, Email: notices.Removal(*m),
+			Action: AuditRemove, Detail: map[string]string{"status": string(m.Status), "role": string(m.Role)}}, nil
 	}
 }
 
-// ChangeRole gives a member a role if actor may; the same role is no change.
-func ChangeRole(actor Membership, role Role) Rule {
+// ChangeRole gives a member a role if actor may, with the notice that
+// tells them (notices.RoleChange; nil notices: none); the same role is no
+// change.
+func ChangeRole(actor Membership, role Role, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if err := CheckRoleChange(actor, *m, role); err != nil {
 			return Change{}, err
@@ -128,7 +132,12 @@ func ChangeRole(actor Membership, role Role) Rule {
 		}
 		from := m.Role
 		m.Role = role
-		return Change{Action: AuditChangeRole, Detail: map[string]string{"from": string(from), "to": string(role)}}, nil
+		ch := Change{}
+		if e := notices.RoleChange(*m, from); e != nil {
+			ch = QueueEmail(m, *e, notices.Now)
+		}
+		ch.Action, ch.Detail = AuditChangeRole, map[string]string{"from": string(from), "to": string(role)}
+		return ch, nil
 	}
 }
 
@@ -193,7 +202,10 @@ func AgeRule(now time.Time, retention time.Duration) Rule {
 // invitation is voided (its token is deleted: the link says "not valid"),
 // sign-ins and call reports are refused from now on, and the member's
 // history and usage stay. Already deactivated is no change.
-func Deactivate(actor Membership, now time.Time) Rule {
+//
+// The member is told (notices.Deactivation; nil notices: none) by an email
+// queued in the same change.
+func Deactivate(actor Membership, now time.Time, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if err := CheckDeactivate(actor, *m); err != nil {
 			return Change{}, err
@@ -201,11 +213,14 @@ func Deactivate(actor Membership, now time.Time) Rule {
 		if m.Status == StatusDeactivated {
 			return Change{}, ErrUnchanged
 		}
+		e := notices.Deactivation(*m)
 		from := deactivate(m, now)
-		// HOOK(deactivated notice): when the "deactivated" email kind exists,
-		// queue it here with QueueEmail, so the notice goes in the same
-		// transaction as the change.
-		return Change{Action: AuditDeactivate, Detail: map[string]string{"from": string(from)}}, nil
+		ch := Change{}
+		if e != nil {
+			ch = QueueEmail(m, *e, now)
+		}
+		ch.Action, ch.Detail = AuditDeactivate, map[string]string{"from": string(from)}
+		return ch, nil
 	}
 }
 

@@ -69,21 +69,21 @@ func TestAcceptInvitation(t *testing.T) {
 func TestRosterRules(t *testing.T) {
 	admin := Membership{MemberID: "m_admin", Role: RoleAdmin}
 	owner := Member{ID: "m_owner", IsOwner: true, Role: RoleAdmin}
-	if _, err := Remove(admin)(&owner); err != ErrOwnerProtected {
+	if _, err := Remove(admin, nil)(&owner); err != ErrOwnerProtected {
 		t.Fatalf("remove the owner: %v", err)
 	}
 	self := Member{ID: "m_admin", Role: RoleAdmin}
-	if _, err := ChangeRole(admin, RoleUser)(&self); err != ErrSelfChange {
+	if _, err := ChangeRole(admin, RoleUser, nil)(&self); err != ErrSelfChange {
 		t.Fatalf("demote oneself: %v", err)
 	}
 	u := Member{ID: "m_u", Role: RoleUser}
-	if _, err := ChangeRole(admin, RoleUser)(&u); !errors.Is(err, ErrUnchanged) {
+	if _, err := ChangeRole(admin, RoleUser, nil)(&u); !errors.Is(err, ErrUnchanged) {
 		t.Fatalf("the same role: %v", err)
 	}
-	if _, err := ChangeRole(admin, RoleAdmin)(&u); err != nil || u.Role != RoleAdmin {
+	if _, err := ChangeRole(admin, RoleAdmin, nil)(&u); err != nil || u.Role != RoleAdmin {
 		t.Fatalf("promote: %v %+v", err, u)
 	}
-	if ch, err := Remove(admin)(&u); err != nil || !ch.Remove {
+	if ch, err := Remove(admin, nil)(&u); err != nil || !ch.Remove {
 		t.Fatalf("remove: %v %+v", err, ch)
 	}
 }
@@ -115,7 +115,7 @@ func active(lastActive time.Time) Member {
 func TestDeactivateFreesTheSeatAndKeepsTheHistory(t *testing.T) {
 	admin := Membership{MemberID: "m_admin", Role: RoleAdmin}
 	m := active(t0.Add(-2 * time.Hour))
-	ch, err := Deactivate(admin, t0)(&m)
+	ch, err := Deactivate(admin, t0, nil)(&m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,27 +134,27 @@ func TestDeactivateFreesTheSeatAndKeepsTheHistory(t *testing.T) {
 	if !NextChange(m, DefaultRetention).IsZero() || Age(&m, t0.Add(400*24*time.Hour), DefaultRetention) {
 		t.Fatal("the nightly job has something to do for a deactivated member")
 	}
-	if _, err := Deactivate(admin, t0)(&m); err != ErrUnchanged {
+	if _, err := Deactivate(admin, t0, nil)(&m); err != ErrUnchanged {
 		t.Fatalf("deactivated twice: %v", err)
 	}
 
 	// An invitee's open invitation is voided.
 	inv := invited()
-	if _, err := Deactivate(admin, t0)(&inv); err != nil || inv.TokenHash != "" || inv.Status != StatusDeactivated {
+	if _, err := Deactivate(admin, t0, nil)(&inv); err != nil || inv.TokenHash != "" || inv.Status != StatusDeactivated {
 		t.Fatalf("an invitee: %+v %v", inv, err)
 	}
 	owner := active(t0)
 	owner.IsOwner = true
-	if _, err := Deactivate(admin, t0)(&owner); err != ErrOwnerProtected {
+	if _, err := Deactivate(admin, t0, nil)(&owner); err != ErrOwnerProtected {
 		t.Fatalf("the owner: %v", err)
 	}
 	self := active(t0)
 	self.ID = "m_admin"
-	if _, err := Deactivate(admin, t0)(&self); err != ErrSelfChange {
+	if _, err := Deactivate(admin, t0, nil)(&self); err != ErrSelfChange {
 		t.Fatalf("oneself: %v", err)
 	}
 	// An identity provider acts as no member: only the owner is out of reach.
-	if _, err := Deactivate(Membership{}, t0)(&self); err != nil {
+	if _, err := Deactivate(Membership{}, t0, nil)(&self); err != nil {
 		t.Fatalf("by SCIM: %v", err)
 	}
 }
@@ -181,7 +181,7 @@ func TestADeactivatedMemberDoesNothing(t *testing.T) {
 
 func TestReactivateReturnsToWhereTheHistoryPuts(t *testing.T) {
 	deactivate := func(m Member) Member {
-		if _, err := Deactivate(Membership{}, t0.Add(-time.Hour))(&m); err != nil {
+		if _, err := Deactivate(Membership{}, t0.Add(-time.Hour), nil)(&m); err != nil {
 			t.Fatal(err)
 		}
 		return m

@@ -30,14 +30,17 @@ type IdPUpdate struct {
 // reactivates (Reactivate: a seat must be free). The owner stays an active
 // admin at the address billing knows. The audit entry is named after the
 // weightiest part: deactivate or reactivate, else change_role, else
-// update_profile; its detail lists every attribute that changed.
-func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration) Rule {
+// update_profile; its detail lists every attribute that changed. The
+// member is told of a deactivation or, else, of a role change (notices,
+// whose By is empty: the provider acted; nil notices: none).
+func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if m.IsOwner && (!u.Active || u.Role != RoleAdmin || u.Email != m.Email) {
 			return Change{}, ErrOwnerProtected
 		}
 		detail := map[string]string{}
 		var changed []string
+		var notice *Email
 		action := AuditUpdateProfile
 		if u.Email != m.Email {
 			detail["emailFrom"], detail["emailTo"] = m.Email, u.Email
@@ -68,6 +71,7 @@ func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration) Rule {
 		// change_role "from" and "to" roles.
 		switch {
 		case !u.Active && m.Status != StatusDeactivated:
+			notice = notices.Deactivation(*m)
 			detail["from"] = string(deactivate(m, now))
 			changed = append(changed, "active")
 			action = AuditDeactivate
@@ -77,6 +81,7 @@ func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration) Rule {
 			changed = append(changed, "active")
 			action = AuditReactivate
 		case action == AuditChangeRole:
+			notice = notices.RoleChange(*m, Role(detail["roleFrom"]))
 			detail["from"], detail["to"] = detail["roleFrom"], detail["roleTo"]
 			delete(detail, "roleFrom")
 			delete(detail, "roleTo")
@@ -86,6 +91,11 @@ func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration) Rule {
 		}
 		sort.Strings(changed)
 		detail["changed"] = strings.Join(changed, ",")
-		return Change{Action: action, Detail: detail}, nil
+		ch := Change{}
+		if e := notice; e != nil {
+			ch = QueueEmail(m, *e, now)
+		}
+		ch.Action, ch.Detail = action, detail
+		return ch, nil
 	}
 }

@@ -127,13 +127,18 @@ type Team struct {
 	// combination, moved in the same transactions as the members, so a
 	// filtered list's total is a sum of at most 16 numbers.
 	Facets map[Facet]int
+	// Settings are what the team's admins chose (PATCH …/settings).
+	Settings TeamSettings
 }
 
-// TeamChange is what billing may change of a team; nil fields stay.
+// TeamChange is what may change of a team (billing: name, plan, seats;
+// its admins: the settings); nil fields stay.
 type TeamChange struct {
 	Name  *string
 	Plan  *Plan
 	Seats *int
+	// NotifyOnRevoke is the team's setting, changed by its admins, not billing.
+	NotifyOnRevoke *bool
 }
 
 // MaxTeamName is the longest team name, in characters.

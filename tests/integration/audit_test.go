@@ -186,11 +186,11 @@ func TestNoChangeWithoutItsAuditEntry(t *testing.T) {
 	broken := dynamo.New(db, local.TableName)
 	actor := users.Membership{MemberID: "m_owner", Role: users.RoleAdmin}
 	_, _, err := broken.UpdateMember(users.WithAudit(ctx, users.Actor{Kind: users.ActorAdmin, Email: "owner@atomic.example"}, users.AuditRequest{}),
-		team, m, users.ChangeRole(actor, users.RoleAdmin))
+		team, m, users.ChangeRole(actor, users.RoleAdmin, nil))
 	if err == nil {
 		t.Fatal("the change was written although its audit entry could not be")
 	}
-	if _, _, err := broken.UpdateMember(ctx, team, m, users.Remove(actor)); err == nil {
+	if _, _, err := broken.UpdateMember(ctx, team, m, users.Remove(actor, nil)); err == nil {
 		t.Fatal("the removal was written although its audit entry could not be")
 	}
 	if _, err := broken.AddMembers(ctx, team, []users.NewMember{{Member: users.Member{ID: users.NewID("m"), Email: "more@atomic.example",

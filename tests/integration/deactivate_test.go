@@ -221,7 +221,7 @@ func TestTheNightlyJobLeavesDeactivatedMembersAloneButArchivesTheirSignIns(t *te
 	before := nightAt.Add(-day)
 	versions := map[int]int{}
 	for _, age := range []int{10, 120} {
-		m, _, err := f.store.WithClock(func() time.Time { return before }).UpdateMember(ctx, f.team, f.byAge[age], users.Deactivate(users.Membership{}, before))
+		m, _, err := f.store.WithClock(func() time.Time { return before }).UpdateMember(ctx, f.team, f.byAge[age], users.Deactivate(users.Membership{}, before, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

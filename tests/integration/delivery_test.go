@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -166,4 +167,46 @@ func TestDeliveryRetriesTransientAndRecordsPermanentFailures(t *testing.T) {
 func streamEvent(emailID string) events.DynamoDBEvent {
 	return events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "INSERT", Change: events.DynamoDBStreamRecord{
 		SequenceNumber: "1", Keys: map[string]events.DynamoDBAttributeValue{"PK": events.NewStringAttribute("EMAIL#" + emailID), "SK": events.NewStringAttribute("EMAIL")}}}}}
+}
+
+// A removal deletes the member in the transaction that queues its notice:
+// the email carries what it needs (address, team's name, who acted), is
+// sent once, and finishing it does not fail (nor bring the member back)
+// because there is no member to record it on.
+func TestANoticeIsDeliveredAfterItsMemberIsGone(t *testing.T) {
+	ctx := context.Background()
+	store, newDeliverer, inviteOne := deliveryFixture(t)
+	inv := inviteOne("gone@delivery.example")
+	if err := newDeliverer(nil, time.Minute).Deliver(ctx, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	notices := &users.Notices{TeamID: inv.TeamID, TeamName: "Delivery Co", Settings: users.DefaultTeamSettings, By: "boss@delivery.example", ByMemberID: "m_boss", Now: time.Now()}
+	var queued *users.Email
+	remove := users.Remove(users.Membership{TeamID: inv.TeamID, MemberID: "m_boss", Role: users.RoleAdmin}, notices)
+	if _, _, err := store.UpdateMember(ctx, inv.TeamID, inv.MemberID, func(m *users.Member) (users.Change, error) {
+		ch, err := remove(m)
+		queued = ch.Email
+		return ch, err
+	}); err != nil || queued == nil {
+		t.Fatalf("remove: %v %+v", err, queued)
+	}
+	if _, err := store.GetMember(ctx, inv.TeamID, inv.MemberID); err != users.ErrMemberNotFound {
+		t.Fatalf("the member is still there: %v", err)
+	}
+	d := newDeliverer(nil, time.Minute)
+	for range 2 { // and a duplicate stream record
+		if err := d.Deliver(ctx, queued.ID); err != nil {
+			t.Fatalf("deliver the notice: %v", err)
+		}
+	}
+	got := mailTo(t, "gone@delivery.example")
+	if len(got) != 2 || got[1].Subject != "Your invitation to join Delivery Co on Krisp was withdrawn" || !strings.Contains(got[1].Body.Text, "boss@delivery.example withdrew the invitation") {
+		t.Fatalf("emails: %+v", got)
+	}
+	if e, claimed, err := store.ClaimEmail(ctx, queued.ID, time.Minute); err != nil || claimed || e.State != users.EmailSent {
+		t.Fatalf("the notice's state: %+v %v %v", e, claimed, err)
+	}
+	if _, err := store.GetMember(ctx, inv.TeamID, inv.MemberID); err != users.ErrMemberNotFound {
+		t.Fatalf("finishing brought the member back: %v", err)
+	}
 }

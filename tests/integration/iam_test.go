@@ -405,6 +405,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	do("POST", "/v1/invitations/accept", "", map[string]string{"token": tokenFrom(t, mailTo(t, "a@iam.example")[0])}, 200)
 	withKey("/v1/invitations/accept", map[string]string{"token": tokenFrom(t, waitForMail(t, "b@iam.example", 1)[0])})
 	do("GET", team+"/summary", owner, nil, 200)
+	do("PATCH", team+"/settings", owner, map[string]bool{"notifyOnRevoke": true}, 200)
 	do("GET", "/v1/me", owner, nil, 200)
 	do("GET", team+"/audit-log", owner, nil, 200)
 	do("GET", team+"/audit-log?target="+inv.Results[0].MemberID+"&action=invite", owner, nil, 200)

@@ -17,7 +17,7 @@ func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
 	n := func(v int) *int { return &v }
 	team := newTeam(t, "pro", 3, "Owner@Prov.Example")
 	tok := token(t, "owner@prov.example", local.TokenOptions{})
-	want := `{"team":{"id":"` + team + `","name":"prov.example team","plan":"pro"},"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1}` + "\n"
+	want := `{"team":{"id":"` + team + `","name":"prov.example team","plan":"pro"},"seats":{"purchased":3,"assigned":1,"unassigned":2},"pendingInvitations":0,"neverUsedApp":1,"settings":{"notifyOnRevoke":true}}` + "\n"
 	if r := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil); r.Status != 200 || string(r.Body) != want {
 		t.Fatalf("new team summary: %d %s", r.Status, r.Body)
 	}

@@ -122,7 +122,8 @@ func TestUsageReportDownloadAndEmail(t *testing.T) {
 	if got == nil {
 		t.Fatal("the usage report email did not arrive")
 	}
-	if !strings.Contains(got.Body.HTML, "Total") || !strings.Contains(got.Body.HTML, "<td>=1+2@usage.example</td>") || !strings.Contains(got.Body.Text, "2 calls") {
+	if !strings.Contains(got.Body.HTML, ">Total</td>") || !strings.Contains(got.Body.HTML, ">=1+2@usage.example</span>") || !strings.Contains(got.Body.Text, "Total: 2 calls") ||
+		!strings.Contains(got.Subject, "Usage report for usage.example team") || !strings.Contains(got.Body.Text, " to ") {
 		t.Fatalf("report body: %+v", got.Body)
 	}
 	if strings.Contains(got.Body.Text, "removed from the team") {

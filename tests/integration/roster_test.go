@@ -110,6 +110,7 @@ func TestRoleRulesAndUserRoleCallers(t *testing.T) {
 func TestBulkActions(t *testing.T) {
 	team := newTeam(t, "pro", 20, "owner@bulk.example")
 	owner := token(t, "owner@bulk.example", local.TokenOptions{})
+	invitedBefore := time.Now()
 	res := invite(t, team, owner, "b1@bulk.example", "b2@bulk.example", "b3@bulk.example")
 	ids := []string{res.Results[0].MemberID, res.Results[1].MemberID, res.Results[2].MemberID}
 	ownerID := mustOwnerID(t, team)
@@ -132,8 +133,12 @@ func TestBulkActions(t *testing.T) {
 	}
 	r = call(t, "POST", "/v1/teams/"+team+"/members/bulk", owner, map[string]any{"action": "resend_invite", "memberIds": []string{ids[0], ownerID}})
 	r.json(t, &out)
-	if out.Results[0].Code != "cooldown" || out.Results[1].Code != "not_pending" {
-		t.Fatalf("resend right after inviting: %s", r.Body)
+	// Within the (one second) cooldown the resend is refused. On a slow or
+	// hostile stack the second may have passed since the invitation: then
+	// the resend may go, and that is right too.
+	within := time.Since(invitedBefore) < stack.Config.Policy.Cooldown
+	if (within && out.Results[0].Code != "cooldown") || (out.Results[0].Code != "cooldown" && out.Results[0].Result != "done") || out.Results[1].Code != "not_pending" {
+		t.Fatalf("resend right after inviting (%v after): %s", time.Since(invitedBefore), r.Body)
 	}
 	assertCountersMatchRecount(t, team, owner)
 

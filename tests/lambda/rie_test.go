@@ -74,6 +74,16 @@ func TestEveryFunctionUnderTheRuntimeEmulator(t *testing.T) {
 	if r := s.http("getsummary", ids, func(ev *events.APIGatewayV2HTTPRequest) { claim(ev, "mallory@example.com") }); r.StatusCode != 404 || !strings.Contains(r.Body, `"code":"team_not_found"`) {
 		t.Fatalf("summary for a stranger: %d %s", r.StatusCode, r.Body)
 	}
+	// The team's settings: the sample turns the revoke notice off; the summary shows it; on again.
+	if r := s.http("updateteamsettings", ids, nil); r.StatusCode != 200 || strings.TrimSpace(r.Body) != `{"notifyOnRevoke":false}` {
+		t.Fatalf("settings: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("getsummary", ids, nil); !strings.Contains(r.Body, `"settings":{"notifyOnRevoke":false}`) {
+		t.Fatalf("summary after the settings: %s", r.Body)
+	}
+	if r := s.http("updateteamsettings", ids, func(ev *events.APIGatewayV2HTTPRequest) { ev.Body = `{"notifyOnRevoke":true}` }); r.StatusCode != 200 || strings.TrimSpace(r.Body) != `{"notifyOnRevoke":true}` {
+		t.Fatalf("settings back on: %d %s", r.StatusCode, r.Body)
+	}
 
 	// Invitations: two people; the invite function seals their tokens with
 	// the secret it read from Secrets Manager.
@@ -161,7 +171,7 @@ func TestEveryFunctionUnderTheRuntimeEmulator(t *testing.T) {
 		t.Fatalf("email usage report: %d %s", r.StatusCode, r.Body)
 	}
 	s.deliverAll(ctx)
-	if s.mail(t, owner, "Usage report") == nil || s.mail(t, "new.person@acme.example", "Set up the desktop app") == nil {
+	if s.mail(t, owner, "Usage report") == nil || s.mail(t, "new.person@acme.example", "desktop app for") == nil {
 		t.Fatal("the usage report or the instructions did not arrive")
 	}
 

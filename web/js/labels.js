@@ -79,6 +79,7 @@ export const EMAIL_KIND = {
   invitation: 'Invitation',
   instructions: 'App instructions',
   usage_report: 'Usage report',
+  role_changed: 'Role change notice',
 };
 
 export const EMAIL_STATE = {
