@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -789,6 +790,80 @@ func TestUsersPage(t *testing.T) {
 		if j.Done+j.Skipped != s.NeverUsedApp || j.Done == 0 {
 			t.Errorf("job %+v for %d who never used the app", j, s.NeverUsedApp)
 		}
+	})
+
+	step("team settings: the revoke notice, and a SCIM token made, used and revoked", func(t *testing.T, api apiClient) {
+		settings := func() bool {
+			var s struct{ Settings struct{ NotifyOnRevoke bool } }
+			api.get(teamPath+"/summary", &s)
+			return s.Settings.NotifyOnRevoke
+		}
+		b.click("#settings-open")
+		b.waitFor("the settings", `document.getElementById('settings').open && !document.getElementById('scim-tokens').hasAttribute('aria-busy') && document.querySelectorAll('#scim-tokens li').length > 0`)
+		if !eval[bool](b, `document.getElementById('settings-revoke-notice').checked`) || !settings() {
+			t.Error("the revoke notice is not on by default, on the page or in the API")
+		}
+		if got := b.text("#scim-tokens"); got != "No tokens: no identity provider is connected." {
+			t.Errorf("tokens before any: %q", got)
+		}
+		if got := eval[string](b, `document.getElementById('scim-url').value`); got != site+"/scim/v2" {
+			t.Errorf("SCIM base URL %q", got)
+		}
+		b.click("#settings-revoke-notice")
+		b.waitFor("saved", `document.getElementById('settings-saved').textContent === 'Saved.'`)
+		if settings() {
+			t.Error("turned off on the page, still on in the API")
+		}
+		b.click("#settings-revoke-notice")
+		b.waitFor("saved again", `document.getElementById('settings-revoke-notice').checked && document.getElementById('settings-saved').textContent === 'Saved.'`)
+		if !settings() {
+			t.Error("turned on again on the page, still off in the API")
+		}
+
+		// A token needs a name; made, it is shown once and works.
+		b.click("#scim-create")
+		b.waitFor("the refusal", `!document.getElementById('scim-error').hidden`)
+		b.typeInto("#scim-name", "Okta")
+		b.click("#scim-create")
+		b.waitFor("the token", `!document.getElementById('scim-created').hidden && document.querySelectorAll('#scim-tokens li[data-id]').length === 1`)
+		secret := eval[string](b, `document.getElementById('scim-token').value`)
+		if !strings.HasPrefix(secret, "scim."+team+".") || !strings.HasPrefix(b.text("#scim-tokens li"), "Okta") {
+			t.Errorf("token %q, list %q", secret, b.text("#scim-tokens"))
+		}
+		scimGet := func() int {
+			req, _ := http.NewRequest("GET", site+"/scim/v2/Users?count=1", nil)
+			req.Header.Set("Authorization", "Bearer "+secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := scimGet(); code != 200 {
+			t.Errorf("the new token answers %d", code)
+		}
+		b.shot("settings")
+		// Shown once: opened again, the page has only its name.
+		b.click("#settings-close")
+		b.click("#settings-open")
+		b.waitFor("the settings again", `document.getElementById('settings').open && document.querySelectorAll('#scim-tokens li[data-id]').length === 1`)
+		if eval[bool](b, `!document.getElementById('scim-created').hidden || document.getElementById('settings').textContent.includes(`+strconv.Quote(secret)+`)`) {
+			t.Error("the token's secret is shown again")
+		}
+
+		// Revoked after a confirmation: its next request is refused.
+		b.click("#scim-tokens li[data-id] button")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		if got := b.text("#confirm-title"); got != "Revoke the token Okta?" {
+			t.Errorf("confirmation %q", got)
+		}
+		b.click("#confirm-ok")
+		b.waitFor("no tokens", `document.querySelectorAll('#scim-tokens li[data-id]').length === 0 && !document.getElementById('scim-tokens').hasAttribute('aria-busy')`)
+		if code := scimGet(); code != 401 {
+			t.Errorf("the revoked token answers %d", code)
+		}
+		b.click("#settings-close")
 	})
 
 	step("a caller in two teams gets a switcher and can switch", func(t *testing.T, api apiClient) {

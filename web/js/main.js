@@ -9,6 +9,7 @@ import { initInvite } from './invite.js';
 import { initList, reload, updateRow } from './list.js';
 import { initCsv } from './csv.js';
 import { initMember } from './member.js';
+import { initSettings } from './settings.js';
 
 const VIEWS = ['loading', 'signin', 'error', 'accept', 'users'];
 
@@ -185,6 +186,7 @@ async function openUsers(config, s) {
   initList(ctx);
   initCsv(ctx);
   initMember(ctx);
+  initSettings(ctx);
   const list = reload();
   try {
     await loadSummary(ctx);
