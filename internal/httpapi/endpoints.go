@@ -36,6 +36,8 @@ type Deps struct {
 	Jobs    *roster.Jobs
 	Reports Reports
 	Idem    Idempotency
+	Quotas  Quotas       // the limits' counters; nil: no limits
+	Limits  users.Limits // per team and per source address
 	Cursors *Cursors
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -51,12 +53,16 @@ type Endpoint struct {
 	Function string // logical id of the function in template.yaml
 	Pattern  string // net/http pattern: "METHOD /path/{param}"
 	Public   bool   // no JWT authorizer on this route
+	// Query names the query parameters the route takes; any other is
+	// refused (400 invalid_query), as the document says.
+	Query []string
 }
 
 // Endpoints is the route table.
 var Endpoints = []Endpoint{
 	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary"},
-	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members"},
+	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members",
+		Query: []string{"q", "status", "lastCall", "role", "sort", "order", "limit", "cursor"}},
 	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}"},
 	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations"},
 	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend"},
@@ -99,7 +105,7 @@ func Find(function string) (Endpoint, bool) {
 // serve builds a function's handler: its own route on a mux (so path
 // values work exactly as in the gateway), idempotency for POSTs, and a
 // problem+json 404/405 for anything else.
-func serve(d Deps, function string, build func(Deps) http.HandlerFunc) http.Handler {
+func serve(d Deps, function string, build func(Deps) http.HandlerFunc, outer ...func(Deps, http.HandlerFunc) http.HandlerFunc) http.Handler {
 	e := Lookup(function)
 	if d.Now == nil {
 		d.Now = time.Now
@@ -112,9 +118,12 @@ func serve(d Deps, function string, build func(Deps) http.HandlerFunc) http.Hand
 	if strings.HasPrefix(e.Pattern, "POST ") {
 		h = d.idempotent(h)
 	}
-	mux.HandleFunc(e.Pattern, h)
+	for _, o := range outer {
+		h = o(d, h)
+	}
+	mux.HandleFunc(e.Pattern, d.onlyDeclaredQuery(e, h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
-	return withAnswerReserve(mux)
+	return withSecurityHeaders(withAnswerReserve(mux))
 }

@@ -31,6 +31,15 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"MailFrom":    func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailFrom = v },
 	"AcceptUrl":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AcceptURL = v },
 	"DownloadUrl": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadURL = v },
+	"InvitationsPerTeamPerDay": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.InvitationsPerDay = atoi(v)
+	},
+	"TeamJobsPerTeamPerHour": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.TeamJobsPerHour = atoi(v)
+	},
+	"AcceptsPerAddressPerMinute": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.AcceptsPerMinute = atoi(v)
+	},
 	"LogLevel": func(v string, _ *lambdaapp.Config, level *slog.LevelVar) {
 		if level != nil {
 			_ = level.UnmarshalText([]byte(v))
@@ -61,7 +70,8 @@ var notLocal = map[string]string{
 // function would refuse to start with is refused here too.
 func checkLocal(name, v string) error {
 	switch name {
-	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays":
+	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays",
+		"InvitationsPerTeamPerDay", "TeamJobsPerTeamPerHour", "AcceptsPerAddressPerMinute":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)
 		}

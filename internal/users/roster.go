@@ -7,10 +7,11 @@ type Policy struct {
 	InvitationTTL    time.Duration // default 7 days, 1–30
 	Cooldown         time.Duration // between two invitation or instruction emails to one member
 	ActivityCoalesce time.Duration // app activity closer than this to the last recorded one is not written again
+	Limits           Limits        // per team and per source address (limits.go)
 }
 
 // DefaultPolicy is the spec's defaults.
-var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute}
+var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute, Limits: DefaultLimits}
 
 // Limits of the write side.
 const (
