@@ -97,3 +97,15 @@ func (d Deps) limitBySource(next http.HandlerFunc) http.HandlerFunc {
 		next(w, r)
 	}
 }
+
+// invitable counts the distinct valid addresses of an invitation: the
+// most it can invite.
+func invitable(emails []string) int {
+	seen := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		if addr, ok := users.NormalizeEmail(e); ok {
+			seen[addr] = true
+		}
+	}
+	return len(seen)
+}

@@ -34,16 +34,19 @@ func invite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		giveBack, err := d.takeInvitations(r.Context(), a.Team.ID, len(body.Emails))
+		// Only addresses that can be invited count; those that were not
+		// (already members, over the seats) are given back.
+		n := invitable(body.Emails)
+		giveBack, err := d.takeInvitations(r.Context(), a.Team.ID, n)
 		if err != nil {
 			return err
 		}
 		results, err := d.Roster.Invite(r.Context(), roster.TeamOf(a.Team), a.Caller.Email, body.Emails, body.Role)
 		if err != nil {
-			giveBack(len(body.Emails))
+			giveBack(n)
 			return err
 		}
-		giveBack(len(body.Emails) - d.countInvitations(results))
+		giveBack(n - d.countInvitations(results))
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
