@@ -266,8 +266,11 @@ type Membership struct {
 
 // CheckAdmin decides whether a member may use the team endpoints.
 func CheckAdmin(t Team, m Membership) error {
-	if m.Status == StatusInvitationSent {
-		// Invited but not joined: not yet a member.
+	switch m.Status {
+	case StatusPendingAppLogin, StatusActive, StatusSignedInWithApp:
+	default:
+		// Invited but not joined: not yet a member. A status this code does
+		// not know (an item written by something else) fails closed too.
 		return ErrTeamNotFound
 	}
 	if m.Role != RoleAdmin {
