@@ -1,0 +1,177 @@
+package security
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// API4 Unrestricted Resource Consumption: every input has a size, and
+// what would cost work or email per request is capped per team.
+func TestBodiesListsAndPagesHaveLimits(t *testing.T) {
+	tm := newTeam(t, "limits.example", 3)
+	team := "/v1/teams/" + tm.ID
+	before := snapshot(t, tm)
+	ids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("m_%d", i)
+		}
+		return out
+	}
+	emails := make([]string, users.MaxInviteEmails+1)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("a%d@limits.example", i)
+	}
+	cases := []struct {
+		name   string
+		r      response
+		status int
+		code   string
+	}{
+		{"a JSON body over 1 MiB", send(t, nil, "POST", team+"/invitations", tm.Token, map[string]string{"Content-Type": "application/json"},
+			[]byte(`{"emails":["`+strings.Repeat("a", 1<<20)+`@limits.example"]}`)), 413, "body_too_large"},
+		{"a CSV over 5 MiB", send(t, nil, "POST", team+"/members/csv-selection", tm.Token, map[string]string{"Content-Type": "text/csv"},
+			append([]byte("email,notes\n"), bytes.Repeat([]byte("someone@limits.example,"+strings.Repeat("x", 177)+"\n"), 5<<20/200+1)...)), 413, "file_too_large"},
+		{"a page of 101", call(t, "GET", team+"/members?limit=101", tm.Token, nil), 400, "invalid_query"},
+		{"501 addresses", call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": emails}), 400, "invalid_emails"},
+		{"1,001 members in bulk", call(t, "POST", team+"/members/bulk", tm.Token, map[string]any{"action": "remove", "memberIds": ids(1001)}), 400, "invalid_member_ids"},
+		{"1,001 members in a report", call(t, "POST", team+"/usage-report", tm.Token, map[string]any{"memberIds": ids(1001)}), 400, "invalid_member_ids"},
+		{"a report of 367 days", call(t, "POST", team+"/usage-report", tm.Token, map[string]any{"memberIds": ids(1), "from": "2025-01-01", "to": "2026-01-02"}), 400, "invalid_period"},
+		{"a body nested 100 deep", send(t, nil, "POST", team+"/invitations", tm.Token, map[string]string{"Content-Type": "application/json"},
+			[]byte(`{"emails":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}`)), 400, "invalid_json"},
+		{"a search of 255 characters", call(t, "GET", team+"/members?q="+strings.Repeat("a", 255), tm.Token, nil), 400, "invalid_query"},
+		{"a cursor of 3 KB", call(t, "GET", team+"/members?cursor="+strings.Repeat("a", 3000), tm.Token, nil), 400, "invalid_cursor"},
+	}
+	for _, c := range cases {
+		if code := c.r.problem(t, c.status); code != c.code {
+			t.Errorf("%s: %s, want %s", c.name, code, c.code)
+		}
+	}
+	if after := snapshot(t, tm); after != before {
+		t.Fatalf("the team changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// API4 and API6: a team's admins may ask for InvitationsPerTeamPerDay
+// invitation emails a UTC day (new invitations, Resend invite, bulk
+// resend); addresses that were not invited are given back; past the limit
+// the request is refused whole with 429 and Retry-After (midnight UTC).
+func TestInvitationsPerTeamPerDayAreCapped(t *testing.T) {
+	awayFromTheEndOf(t, users.InvitationWindow)
+	tm := newTeam(t, "cap-invite.example", 2)
+	team := "/v1/teams/" + tm.ID
+	addresses := func(from, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("p%03d@cap-invite.example", from+i)
+		}
+		return out
+	}
+	invited := func(r response) int {
+		var res struct{ Results []struct{ Result string } }
+		r.json(t, &res)
+		n := 0
+		for _, x := range res.Results {
+			if x.Result == "invited" {
+				n++
+			}
+		}
+		return n
+	}
+	// 20 invited; then 12 addresses of which one is invited: the others
+	// (invalid, repeated, already members) cost nothing.
+	if r := call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": addresses(0, 20)}); r.Status != 200 || invited(r) != 20 {
+		t.Fatalf("20 invitations: %d %s", r.Status, r.Body)
+	}
+	notInvited := append(addresses(0, 5), "not-an-address", "", "also@", tm.Owner, tm.Members[0].Email, "p900@cap-invite.example", "p900@cap-invite.example")
+	if r := call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": notInvited}); r.Status != 200 || invited(r) != 1 {
+		t.Fatalf("addresses that are not invited: %d %s", r.Status, r.Body)
+	}
+	// 21 sent: 9 left. A request of 10 is refused whole and says so.
+	before := summary(t, tm)
+	r := call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": addresses(100, 10)})
+	if code := r.problem(t, 429); code != "invitation_limit" || !strings.Contains(string(r.Body), "9 are left") {
+		t.Fatalf("over the limit: %s %s", code, r.Body)
+	}
+	checkRetryAfter(t, r, users.InvitationWindow)
+	if summary(t, tm) != before {
+		t.Fatal("a refused request invited someone")
+	}
+	// 8 new invitations and a resend use 9: the limit is reached.
+	var res struct{ Results []struct{ MemberID string } }
+	r = call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": addresses(200, 8)})
+	r.json(t, &res)
+	if invited(r) != 8 {
+		t.Fatalf("8 more: %s", r.Body)
+	}
+	if r := call(t, "POST", team+"/members/"+res.Results[0].MemberID+"/resend-invite", tm.Token, nil); r.Status != 202 {
+		t.Fatalf("resend within the limit: %d %s", r.Status, r.Body)
+	}
+	// Now every way of sending an invitation is refused until midnight.
+	for name, r := range map[string]response{
+		"an invitation": call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": addresses(300, 1)}),
+		"a resend":      call(t, "POST", team+"/members/"+res.Results[1].MemberID+"/resend-invite", tm.Token, nil),
+		"a bulk resend": call(t, "POST", team+"/members/bulk", tm.Token, map[string]any{"action": "resend_invite", "memberIds": []string{res.Results[2].MemberID}}),
+	} {
+		if code := r.problem(t, 429); code != "invitation_limit" {
+			t.Errorf("%s at the limit: %s", name, code)
+		}
+		checkRetryAfter(t, r, users.InvitationWindow)
+	}
+	// Another team's limit is its own.
+	other := newTeam(t, "cap-invite-other.example", 1)
+	if r := call(t, "POST", "/v1/teams/"+other.ID+"/invitations", other.Token, map[string]any{"emails": []string{"x@cap-invite-other.example"}}); r.Status != 200 {
+		t.Fatalf("another team: %d %s", r.Status, r.Body)
+	}
+}
+
+// API4 and API6: TeamJobsPerTeamPerHour team-wide resends a team an hour;
+// a replay of one already started is its first answer and costs nothing.
+func TestTeamWideResendsPerTeamPerHourAreCapped(t *testing.T) {
+	awayFromTheEndOf(t, users.TeamJobWindow)
+	tm := newTeam(t, "cap-jobs.example", 4)
+	team := "/v1/teams/" + tm.ID
+	paths := []string{"/invitations/resend", "/instructions"}
+	for i := 0; i < teamJobsPerHour; i++ {
+		r := send(t, nil, "POST", team+paths[i%2], tm.Token, map[string]string{"Idempotency-Key": "job-" + strconv.Itoa(i)}, nil)
+		if r.Status != 202 {
+			t.Fatalf("job %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if r := send(t, nil, "POST", team+paths[0], tm.Token, map[string]string{"Idempotency-Key": "job-0"}, nil); r.Status != 202 || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a replay: %d %v", r.Status, r.Header)
+	}
+	for _, p := range paths {
+		r := call(t, "POST", team+p, tm.Token, nil)
+		if code := r.problem(t, 429); code != "team_job_limit" {
+			t.Fatalf("%s over the limit: %s", p, code)
+		}
+		checkRetryAfter(t, r, users.TeamJobWindow)
+	}
+}
+
+// awayFromTheEndOf waits, when the current window of a limit ends within
+// the next 20 seconds, for the next one: a test that counts must not see
+// its count reset half-way.
+func awayFromTheEndOf(t *testing.T, window time.Duration) {
+	t.Helper()
+	if _, left := users.Window(time.Now(), window); left < 20*time.Second {
+		time.Sleep(left + time.Second)
+	}
+}
+
+// checkRetryAfter: the answer says to come back when the window ends.
+func checkRetryAfter(t *testing.T, r response, window time.Duration) {
+	t.Helper()
+	secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	_, left := users.Window(time.Now(), window)
+	if err != nil || secs < 1 || time.Duration(secs)*time.Second > window || (time.Duration(secs)*time.Second-left).Abs() > 30*time.Second {
+		t.Errorf("Retry-After %q, the window ends in %s", r.Header.Get("Retry-After"), left.Round(time.Second))
+	}
+}
