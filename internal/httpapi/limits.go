@@ -13,8 +13,8 @@ import (
 // Quotas are the counters behind users.Limits (in the table: a
 // conditional ADD per counter and window, shared by every instance).
 type Quotas interface {
-	TakeQuota(ctx context.Context, counter string, window time.Time, length time.Duration, n, limit int) (used int, ok bool, err error)
-	GiveBackQuota(ctx context.Context, counter string, window time.Time, n int) error
+	TakeQuota(ctx context.Context, counter string, window time.Time, length time.Duration, n, limit int) (claim string, used int, ok bool, err error)
+	GiveBackQuota(ctx context.Context, counter string, window time.Time, claim string, n int) error
 }
 
 // takeInvitations takes n invitation emails from the team's daily limit
@@ -28,7 +28,7 @@ func (d Deps) takeInvitations(ctx context.Context, teamID string, n int) (giveBa
 	limit := d.Limits.InvitationsPerDay
 	counter := "team#" + teamID + "#invitations"
 	window, left := users.Window(d.Now(), users.InvitationWindow)
-	used, ok, err := d.Quotas.TakeQuota(ctx, counter, window, users.InvitationWindow, n, limit)
+	claim, used, ok, err := d.Quotas.TakeQuota(ctx, counter, window, users.InvitationWindow, n, limit)
 	if err != nil {
 		return none, err
 	}
@@ -43,7 +43,7 @@ func (d Deps) takeInvitations(ctx context.Context, teamID string, n int) (giveBa
 		if unused <= 0 {
 			return
 		}
-		if err := d.Quotas.GiveBackQuota(context.WithoutCancel(ctx), counter, window, unused); err != nil {
+		if err := d.Quotas.GiveBackQuota(context.WithoutCancel(ctx), counter, window, claim, unused); err != nil {
 			d.Log.WarnContext(ctx, "give back invitations", "error", err.Error())
 		}
 	}, nil
@@ -57,7 +57,7 @@ func (d Deps) takeTeamJob(ctx context.Context, teamID string) (giveBack func(), 
 	}
 	counter := "team#" + teamID + "#jobs"
 	window, left := users.Window(d.Now(), users.TeamJobWindow)
-	_, ok, err := d.Quotas.TakeQuota(ctx, counter, window, users.TeamJobWindow, 1, d.Limits.TeamJobsPerHour)
+	claim, _, ok, err := d.Quotas.TakeQuota(ctx, counter, window, users.TeamJobWindow, 1, d.Limits.TeamJobsPerHour)
 	if err != nil {
 		return func() {}, err
 	}
@@ -65,7 +65,7 @@ func (d Deps) takeTeamJob(ctx context.Context, teamID string) (giveBack func(), 
 		return func() {}, users.TeamJobLimit(d.Limits.TeamJobsPerHour, left)
 	}
 	return func() {
-		if err := d.Quotas.GiveBackQuota(context.WithoutCancel(ctx), counter, window, 1); err != nil {
+		if err := d.Quotas.GiveBackQuota(context.WithoutCancel(ctx), counter, window, claim, 1); err != nil {
 			d.Log.WarnContext(ctx, "give back a team job", "error", err.Error())
 		}
 	}, nil
@@ -85,7 +85,7 @@ func (d Deps) limitBySource(next http.HandlerFunc) http.HandlerFunc {
 				source = rc.HTTP.SourceIP
 			}
 			window, left := users.Window(d.Now(), users.AcceptWindow)
-			_, ok, err := d.Quotas.TakeQuota(r.Context(), "ip#"+source+"#accept", window, users.AcceptWindow, 1, d.Limits.AcceptsPerMinute)
+			_, _, ok, err := d.Quotas.TakeQuota(r.Context(), "ip#"+source+"#accept", window, users.AcceptWindow, 1, d.Limits.AcceptsPerMinute)
 			if err == nil && !ok {
 				err = users.AcceptLimit(left)
 			}

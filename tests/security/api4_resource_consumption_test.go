@@ -2,12 +2,22 @@ package security
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -174,4 +184,80 @@ func checkRetryAfter(t *testing.T, r response, window time.Duration) {
 	if err != nil || secs < 1 || time.Duration(secs)*time.Second > window || (time.Duration(secs)*time.Second-left).Abs() > 30*time.Second {
 		t.Errorf("Retry-After %q, the window ends in %s", r.Header.Get("Retry-After"), left.Round(time.Second))
 	}
+}
+
+// The limits' counters under a DynamoDB failure mode: an update applied
+// whose answer is lost (a 500 after the write), which the store's retry
+// policy sends again. The take counts once and is not refused by its own
+// first attempt; its give-back subtracts once.
+func TestALimitCountsATakeOnceWhenItsAnswerIsLost(t *testing.T) {
+	ctx := context.Background()
+	lose := &loseFirstAnswer{next: http.DefaultTransport}
+	db := dynamodb.NewFromConfig(local.AWSConfig(), dynamo.ClientOptions, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(stack.Services.DynamoDBEndpoint)
+		o.HTTPClient = &http.Client{Transport: lose}
+	})
+	store := dynamo.New(db, local.TableName)
+	counter := "test#" + users.NewID("lost")
+	window := time.Now().UTC().Truncate(time.Hour)
+	count := func() (int, int) {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(local.TableName), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "QUOTA#" + counter},
+				"SK": &types.AttributeValueMemberS{Value: strconv.FormatInt(window.Unix(), 10)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(out.Item["n"].(*types.AttributeValueMemberN).Value)
+		claims := 0
+		if c, ok := out.Item["claims"].(*types.AttributeValueMemberSS); ok {
+			claims = len(c.Value)
+		}
+		return n, claims
+	}
+
+	lose.arm()
+	claim, _, ok, err := store.TakeQuota(ctx, counter, window, time.Hour, 3, 3)
+	if err != nil || !ok || lose.lost.Load() != 1 {
+		t.Fatalf("take 3 of 3 with its answer lost: %v %v (answers lost: %d)", ok, err, lose.lost.Load())
+	}
+	if n, claims := count(); n != 3 || claims != 1 {
+		t.Fatalf("after one take of 3: n=%d, %d claims", n, claims)
+	}
+	if _, used, ok, err := store.TakeQuota(ctx, counter, window, time.Hour, 1, 3); err != nil || ok || used != 3 {
+		t.Fatalf("a fourth: ok %v, used %d, %v", ok, used, err)
+	}
+	lose.arm()
+	if err := store.GiveBackQuota(ctx, counter, window, claim, 2); err != nil || lose.lost.Load() != 2 {
+		t.Fatalf("give back 2 with its answer lost: %v", err)
+	}
+	if err := store.GiveBackQuota(ctx, counter, window, claim, 2); err != nil {
+		t.Fatal(err)
+	}
+	if n, claims := count(); n != 1 || claims != 0 {
+		t.Fatalf("after giving 2 back (twice): n=%d, %d claims", n, claims)
+	}
+}
+
+// loseFirstAnswer lets the next request through to DynamoDB once armed,
+// then answers it with DynamoDB's 500 as if the real answer were lost.
+type loseFirstAnswer struct {
+	next  http.RoundTripper
+	armed atomic.Bool
+	lost  atomic.Int32
+}
+
+func (l *loseFirstAnswer) arm() { l.armed.Store(true) }
+
+func (l *loseFirstAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err != nil || !l.armed.CompareAndSwap(true, false) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	l.lost.Add(1)
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}`
+	return &http.Response{StatusCode: 500, Status: "500 Internal Server Error", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r}, nil
 }
