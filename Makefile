@@ -140,9 +140,10 @@ screenshots: deps
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...
 
-# Every fuzz target (go test -fuzz) for FUZZTIME each; what a run finds is
-# written under the package's testdata/fuzz, where make test replays it.
-# Not part of make test, which runs the committed corpora as ordinary tests.
+# Every fuzz target (go test -fuzz) for FUZZTIME each; a failing input is
+# written under the package's testdata/fuzz (commit it with the fix: make
+# test replays it). Not part of make test, which runs the committed corpora
+# as ordinary tests.
 FUZZTIME ?= 10s
 fuzz: .state/go-mod
 	@for pkg in $$(go list ./internal/...); do \
