@@ -148,6 +148,16 @@ func signInPK(teamID, memberID string) string { return "SIGNIN#" + teamID + "#" 
 func idemPK(scope, key string) string         { return "IDEM#" + scope + "#" + key }
 func jobPK(id string) string                  { return "JOB#" + id }
 
+// auditPK is a team's audit log, sorted by auditSK (time, then entry id);
+// auditTargetPK is one member's, in the sparse ByAuditTarget index.
+//
+//	audit entry       AUDIT#<teamId>             <time>#<entryId>         kept AuditRetentionDays (TTL)
+func auditPK(teamID string) string                 { return "AUDIT#" + teamID }
+func auditSK(at time.Time, id string) string       { return fmtTime(at) + "#" + id }
+func auditTargetPK(teamID, memberID string) string { return teamID + "#" + memberID }
+
+const indexByAuditTarget = "ByAuditTarget"
+
 // billingPK guards "one team per billing account" (billing's retries).
 func billingPK(account string) string { return "BILLING#" + account }
 

@@ -79,7 +79,7 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 		if err != nil {
 			return before.domain(), false, err
 		}
-		tx, after, err := s.memberTxn(before, m, ch)
+		tx, after, err := s.memberTxn(ctx, before, m, ch)
 		if err != nil {
 			return users.Member{}, false, err
 		}
@@ -113,8 +113,9 @@ func alreadyMember(email string) error {
 	return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", email)
 }
 
-// memberTxn is the transaction that takes a member from before to m.
-func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) (*txn, memberRecord, error) {
+// memberTxn is the transaction that takes a member from before to m, with
+// its audit entry when the rule named the change.
+func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Member, ch users.Change) (*txn, memberRecord, error) {
 	tx := &txn{}
 	version := map[string]types.AttributeValue{":v": num(before.Version)}
 	from, to := users.Status(before.Status), m.Status
@@ -171,13 +172,20 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 		}
 		tx.put("email", s.table, it, notExists, nil)
 	}
+	if ch.Action != "" {
+		e := users.NewAuditEntry(ctx, before.TeamID, ch.Action, s.now())
+		e.TargetID, e.TargetEmail, e.Detail = before.MemberID, before.Email, ch.Detail
+		if err := s.addAudit(tx, "audit", e); err != nil {
+			return nil, after, err
+		}
+	}
 	return tx, after, nil
 }
 
-// invitesPerTxn is how many new members share one transaction: four items
-// each (member, membership, token, email) and the team's counters make 97,
-// within DynamoDB's 100.
-const invitesPerTxn = 24
+// invitesPerTxn is how many new members share one transaction: five items
+// each (member, membership, token, email, audit entry) and the team's
+// counters make 96, within DynamoDB's 100.
+const invitesPerTxn = 19
 
 // AddMembers adds members to a team in the order given, as many to a
 // transaction as fit, each with its membership (the one-email-one-member
@@ -246,6 +254,13 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 					return nil, err
 				}
 				tx.put("email:"+strconv.Itoa(i), s.table, it, notExists, nil)
+			}
+			if m.Status == users.StatusInvitationSent {
+				e := users.NewAuditEntry(ctx, teamID, users.AuditInvite, now)
+				e.TargetID, e.TargetEmail, e.Detail = m.ID, m.Email, map[string]string{"role": string(m.Role)}
+				if err := s.addAudit(tx, "audit:"+strconv.Itoa(i), e); err != nil {
+					return nil, err
+				}
 			}
 			d := users.CounterDelta("", m.Status)
 			total = users.Counters{Assigned: total.Assigned + d.Assigned, PendingInvitations: total.PendingInvitations + d.PendingInvitations, NeverUsedApp: total.NeverUsedApp + d.NeverUsedApp}

@@ -20,13 +20,15 @@ type Store interface {
 	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
+	AuditLog(ctx context.Context, teamID string, q users.AuditQuery) ([]users.AuditEntry, string, error)
 }
 
 // Reports is what the CSV tools need of the table.
 type Reports interface {
 	report.Source
 	MemberIDsByEmail(ctx context.Context, teamID string, emails []string) (map[string]string, error)
-	QueueEmail(ctx context.Context, e users.Email) error
+	QueueEmail(ctx context.Context, e users.Email, audit users.AuditEntry) error
+	RecordAudit(ctx context.Context, e users.AuditEntry) error
 }
 
 // Deps is everything a handler is built from, once per cold start.
@@ -80,6 +82,8 @@ var Endpoints = []Endpoint{
 	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email"},
 	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
+	{Function: "AuditLogFunction", Pattern: "GET /v1/teams/{teamId}/audit-log",
+		Query: []string{"actor", "action", "target", "from", "to", "limit", "cursor"}},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown

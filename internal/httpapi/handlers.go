@@ -101,6 +101,9 @@ func EmailUsageReport(d Deps) http.Handler {
 	return serve(d, "EmailUsageReportFunction", emailUsageReport)
 }
 
+// AuditLog serves AuditLogFunction.
+func AuditLog(d Deps) http.Handler { return serve(d, "AuditLogFunction", getAuditLog) }
+
 // needTokens and needCursors stop a function at its cold start when its
 // main did not load the application secret, rather than at its first request.
 func (d Deps) needTokens(function string) {

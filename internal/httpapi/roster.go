@@ -12,6 +12,8 @@ func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a team
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := d.authorizeAdmin(r)
 		if err == nil {
+			actor := users.Actor{Kind: users.ActorAdmin, Email: a.Caller.Email, Role: a.Membership.Role}
+			r = r.WithContext(users.WithAudit(r.Context(), actor, requestOf(r.Context())))
 			err = fn(w, r, a)
 		}
 		if err != nil {
@@ -179,7 +181,8 @@ func accept(d Deps) http.HandlerFunc {
 		token, err := readAccept(w, r)
 		var m users.Member
 		if err == nil {
-			m, err = d.Roster.Accept(r.Context(), token)
+			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorInvitee}, requestOf(r.Context()))
+			m, err = d.Roster.Accept(ctx, token)
 		}
 		if err != nil {
 			writeError(r.Context(), d.Log, w, err)
@@ -216,7 +219,8 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				}
 				a.At, a.Seconds, a.CallID = call.End, call.Seconds, call.CallID
 			}
-			ms, err := d.Roster.RecordActivity(r.Context(), roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
+			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorMember, Email: c.Email}, requestOf(r.Context()))
+			ms, err := d.Roster.RecordActivity(ctx, roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
 			if err != nil {
 				return err
 			}

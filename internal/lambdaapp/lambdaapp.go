@@ -47,6 +47,7 @@ type Config struct {
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
 	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
+	AuditRetention   time.Duration // AUDIT_RETENTION_DAYS, default 365
 	MetricsNamespace string        // METRICS_NAMESPACE: where the business metrics go (one per stack)
 }
 
@@ -95,6 +96,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("SIGN_IN_RETENTION_DAYS must be a whole number from 31 to 3650")
 		}
 		c.Retention = time.Duration(days) * 24 * time.Hour
+	}
+	if v := os.Getenv("AUDIT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 30 || days > 3650 {
+			return c, fmt.Errorf("AUDIT_RETENTION_DAYS must be a whole number from 30 to 3650")
+		}
+		c.AuditRetention = time.Duration(days) * 24 * time.Hour
 	}
 	if v := os.Getenv("SES_MAX_SEND_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -165,7 +173,7 @@ func Load() (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable)
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).WithAuditRetention(c.AuditRetention)
 	return &App{Config: c, AWS: awsCfg, Store: store, Log: log, Metrics: metrics.New(logging.Stdout, c.MetricsNamespace)}, nil
 }
 

@@ -31,4 +31,5 @@ var Handlers = map[string]func(httpapi.Deps) http.Handler{
 	"EmailUsageReportFunction":    httpapi.EmailUsageReport,
 	"GetMeFunction":               httpapi.GetMe,
 	"RecordCallFunction":          httpapi.RecordCall,
+	"AuditLogFunction":            httpapi.AuditLog,
 }

@@ -25,6 +25,9 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"SignInRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.Retention = time.Duration(atoi(v)) * 24 * time.Hour
 	},
+	"AuditRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.AuditRetention = time.Duration(atoi(v)) * 24 * time.Hour
+	},
 	"SesMaxSendRate": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.SendRate, _ = strconv.ParseFloat(v, 64)
 	},
@@ -70,7 +73,7 @@ var notLocal = map[string]string{
 // function would refuse to start with is refused here too.
 func checkLocal(name, v string) error {
 	switch name {
-	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays",
+	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays",
 		"InvitationsPerTeamPerDay", "TeamJobsPerTeamPerHour", "AcceptsPerAddressPerMinute":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)

@@ -133,7 +133,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithAuditRetention(cfg.AuditRetention)
 	keyring := appsecret.NewKeyring(cfg.Secret)
 	deps := httpapi.NewDeps(store, keyring, cfg.Policy, o.Log, nil)
 	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})

@@ -68,6 +68,8 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 	if err != nil || job.State == "done" {
 		return err
 	}
+	// Its changes are the requesting admin's, one of the job's.
+	ctx = users.WithAudit(ctx, users.Actor{Kind: users.ActorAdmin, Email: job.RequestedBy}, users.AuditRequest{Via: "job:" + job.ID})
 	for {
 		from := job.Position
 		members, next, err := j.Store.ListMembers(ctx, job.TeamID, jobQuery(job.Kind, j.PageSize), job.Position)

@@ -258,6 +258,7 @@ const (
 // the reason; nothing else is affected.
 func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail string, team Team, action string, memberIDs []string, role users.Role) []BulkResult {
 	teamID := team.ID
+	ctx = users.WithVia(ctx, "bulk")
 	out := make([]BulkResult, len(memberIDs))
 	parallel.Each(len(memberIDs), 8, func(i int) {
 		id := memberIDs[i]

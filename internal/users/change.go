@@ -23,6 +23,11 @@ type Rule func(m *Member) (Change, error)
 type Change struct {
 	Remove bool   // delete the member, its membership and open token: frees its seat
 	Email  *Email // an email the change causes, queued in the same transaction
+	// Action names the change in the audit log (an entry is written in the
+	// same transaction); "" for routine changes that are not audited (app
+	// activity, a bucket stepping down).
+	Action string
+	Detail map[string]string
 }
 
 // ErrUnchanged is a rule's way of saying there is nothing to write.
@@ -61,7 +66,9 @@ func ResendInvitation(tokenHash string, expires, now time.Time, cooldown time.Du
 			return Change{}, err
 		}
 		m.TokenHash, m.InvitationSentAt, m.InvitationExpiresAt, m.InvitationExpired = tokenHash, now, expires, false
-		return QueueEmail(m, mail(*m), now), nil
+		ch := QueueEmail(m, mail(*m), now)
+		ch.Action = AuditResendInvite
+		return ch, nil
 	}
 }
 
@@ -72,7 +79,9 @@ func SendInstructions(now time.Time, cooldown time.Duration, mail func(Member) E
 			return Change{}, err
 		}
 		m.InstructionsSentAt = now
-		return QueueEmail(m, mail(*m), now), nil
+		ch := QueueEmail(m, mail(*m), now)
+		ch.Action = AuditSendInstructions
+		return ch, nil
 	}
 }
 
@@ -88,7 +97,7 @@ func AcceptInvitation(tokenHash string, now time.Time) Rule {
 			return Change{}, ErrTokenExpired
 		}
 		m.Status, m.LastCall, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, LastCallNotActive, now, "", false
-		return Change{}, nil
+		return Change{Action: AuditAccept}, nil
 	}
 }
 
@@ -98,7 +107,7 @@ func Remove(actor Membership) Rule {
 		if err := CheckRemove(actor, *m); err != nil {
 			return Change{}, err
 		}
-		return Change{Remove: true}, nil
+		return Change{Remove: true, Action: AuditRemove, Detail: map[string]string{"status": string(m.Status), "role": string(m.Role)}}, nil
 	}
 }
 
@@ -111,8 +120,9 @@ func ChangeRole(actor Membership, role Role) Rule {
 		if m.Role == role {
 			return Change{}, ErrUnchanged
 		}
+		from := m.Role
 		m.Role = role
-		return Change{}, nil
+		return Change{Action: AuditChangeRole, Detail: map[string]string{"from": string(from), "to": string(role)}}, nil
 	}
 }
 
@@ -135,21 +145,35 @@ func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
 // a resend.
 func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
 	return func(m *Member) (Change, error) {
-		if m.Status == StatusInvitationSent {
+		joining := m.Status == StatusInvitationSent
+		if joining {
 			if m.InvitationExpiredAt(now) {
 				return Change{}, ErrTokenExpired
 			}
 			m.Status, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, now, "", false
 		}
-		return RecordActivity(a, now, coalesce)(m)
+		ch, err := RecordActivity(a, now, coalesce)(m)
+		if joining && err == nil {
+			ch.Action = AuditJoin
+		}
+		return ch, err
 	}
 }
 
-// AgeRule moves a member to where time has taken them (see Age).
+// AgeRule moves a member to where time has taken them (see Age). An
+// invitation flagged expired and a member archived ("signed in with app")
+// are audited; a bucket stepping down is routine.
 func AgeRule(now time.Time, retention time.Duration) Rule {
 	return func(m *Member) (Change, error) {
+		expired, status := m.InvitationExpired, m.Status
 		if !Age(m, now, retention) {
 			return Change{}, ErrUnchanged
+		}
+		switch {
+		case m.InvitationExpired && !expired:
+			return Change{Action: AuditExpire}, nil
+		case m.Status != status:
+			return Change{Action: AuditArchive, Detail: map[string]string{"from": string(status), "to": string(m.Status)}}, nil
 		}
 		return Change{}, nil
 	}

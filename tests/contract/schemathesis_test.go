@@ -144,6 +144,8 @@ bearer = %q
 "body.emails[*]" = { dictionary = "emails", probability = 0.5 }
 "body.from" = { dictionary = "from" }
 "body.to" = { dictionary = "to" }
+"query.from" = { dictionary = "from" }
+"query.to" = { dictionary = "to" }
 "body.startedAt" = { dictionary = "startedAt" }
 
 [dictionaries]

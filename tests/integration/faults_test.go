@@ -62,4 +62,8 @@ func TestInvitationsHoldUnderContentionAndFaults(t *testing.T) {
 		}
 	}
 	assertCountersMatchRecount(t, team, owner)
+	// One audit entry per invitation made, none for those refused.
+	if n := countActions(auditLog(t, team, owner, nil))["invite"]; n != 4 {
+		t.Errorf("%d invitation entries in the audit log, want 4", n)
+	}
 }

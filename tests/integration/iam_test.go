@@ -405,6 +405,8 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	withKey("/v1/invitations/accept", map[string]string{"token": tokenFrom(t, waitForMail(t, "b@iam.example", 1)[0])})
 	do("GET", team+"/summary", owner, nil, 200)
 	do("GET", "/v1/me", owner, nil, 200)
+	do("GET", team+"/audit-log", owner, nil, 200)
+	do("GET", team+"/audit-log?target="+inv.Results[0].MemberID+"&action=invite", owner, nil, 200)
 	for _, q := range []string{"", "sort=lastActive", "sort=invitedAt&order=desc", "q=@iam", "q=a&sort=lastActive", "status=active&role=admin"} {
 		do("GET", team+"/members?"+q, owner, nil, 200)
 	}

@@ -162,6 +162,21 @@ func TestNightlyMovesOnlyWhatChangesAndReadsOnlyThat(t *testing.T) {
 	if res.MembersChanged != 5 || res.SignInsArchived != 3 || read > 3*8+dynamo.DueShards {
 		t.Fatalf("changed %d members, archived %d sign-ins, read %d items", res.MembersChanged, res.SignInsArchived, read)
 	}
+	// The changes the night made on its own are in the team's audit log:
+	// the expired invitation and the member archived; bucket steps are routine.
+	entries, _, err := f.store.AuditLog(context.Background(), f.team, users.AuditQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, e := range entries {
+		if e.Actor.Kind == users.ActorSystem && e.Actor.Name == "nightly" {
+			actions[e.Action]++
+		}
+	}
+	if actions[users.AuditExpire] != 1 || actions[users.AuditArchive] != 1 || len(actions) != 2 {
+		t.Fatalf("the night's audit entries: %v", actions)
+	}
 	// A second run the same night finds nothing to do.
 	again := f.job(nil)
 	if res, _ := again.Run(context.Background()); res.MembersChanged != 0 || res.SignInsArchived != 0 {

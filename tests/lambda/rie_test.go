@@ -113,6 +113,11 @@ func TestEveryFunctionUnderTheRuntimeEmulator(t *testing.T) {
 				t.Errorf("me: %d %s", r.StatusCode, r.Body)
 			}
 		},
+		func() { // the sample asks for the invitations: both are there, with who made them
+			if r := s.http("auditlog", ids, nil); r.StatusCode != 200 || strings.Count(r.Body, `"action":"invite"`) != 2 || !strings.Contains(r.Body, `"kind":"admin"`) {
+				t.Errorf("audit log: %d %s", r.StatusCode, r.Body)
+			}
+		},
 		func() {
 			r := s.http("csvselection", ids, nil)
 			if r.StatusCode != 200 || !strings.Contains(r.Body, `"email":"ann@acme.example","memberId":"`+ann+`"`) || !strings.Contains(r.Body, `"notFound":[{"row":3,"email":"bob@acme.example"}]`) {

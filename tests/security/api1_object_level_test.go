@@ -55,6 +55,13 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 			}
 		}
 	}
+	// B's member as the audit log's target in A's log: nothing of B's.
+	var log struct{ Entries []any }
+	r0 := call(t, "GET", "/v1/teams/"+a.ID+"/audit-log?target="+theirs.ID, a.Token, nil)
+	r0.json(t, &log)
+	if r0.Status != 200 || len(log.Entries) != 0 || strings.Contains(string(r0.Body), theirs.Email) {
+		t.Errorf("A's audit log about B's member: %d %s", r0.Status, r0.Body)
+	}
 	// B's job id in A's path.
 	if code := call(t, "GET", "/v1/teams/"+a.ID+"/jobs/"+job.JobID, a.Token, nil).problem(t, 404); code != "job_not_found" {
 		t.Errorf("B's job in A's path: %s", code)
