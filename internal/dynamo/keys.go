@@ -141,12 +141,20 @@ const (
 //	idempotency       IDEM#<scope>#<key>         IDEM                     first answer to a POST, 24 h
 //	team job          JOB#<jobId>                JOB                      a team-wide resend, run from the stream
 //	billing account   BILLING#<accountId>        BILLING                  the team billing made for it
+//	external id       EXTID#<teamId>#<externalId> EXTID                   the member an identity provider's id names (one per id per team)
+//	user name         SCIMUSER#<teamId>#<userName, lower-case> SCIMUSER   the member an identity provider's user name names (likewise)
+//	SCIM token        SCIMTOKEN#<teamId>         <tokenId>                a team's SCIM tokens: name and the secret's SHA-256, never the secret
 func invitePK(hash string) string             { return "INVITE#" + hash }
 func emailPK(id string) string                { return "EMAIL#" + id }
 func usagePK(teamID, memberID string) string  { return "USAGE#" + teamID + "#" + memberID }
 func signInPK(teamID, memberID string) string { return "SIGNIN#" + teamID + "#" + memberID }
 func idemPK(scope, key string) string         { return "IDEM#" + scope + "#" + key }
 func jobPK(id string) string                  { return "JOB#" + id }
+func externalIDPK(teamID, externalID string) string {
+	return "EXTID#" + teamID + "#" + externalID
+}
+func userNamePK(teamID, userName string) string { return "SCIMUSER#" + teamID + "#" + userName }
+func scimTokenPK(teamID string) string          { return "SCIMTOKEN#" + teamID }
 
 // auditPK is a team's audit log, sorted by auditSK (time, then entry id);
 // auditTargetPK is one member's, in the sparse ByAuditTarget index.
@@ -162,9 +170,11 @@ const indexByAuditTarget = "ByAuditTarget"
 func billingPK(account string) string { return "BILLING#" + account }
 
 const (
-	skInvite  = "INVITE"
-	skEmail   = "EMAIL"
-	skIdem    = "IDEM"
-	skJob     = "JOB"
-	skBilling = "BILLING"
+	skInvite     = "INVITE"
+	skEmail      = "EMAIL"
+	skIdem       = "IDEM"
+	skJob        = "JOB"
+	skBilling    = "BILLING"
+	skExternalID = "EXTID"
+	skUserName   = "SCIMUSER"
 )

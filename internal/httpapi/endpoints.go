@@ -44,6 +44,7 @@ type Deps struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	Metrics *metrics.Emitter // business metrics; nil: none
+	SCIM    SCIMStore        // the SCIM service and the team's SCIM tokens
 }
 
 // Endpoint is one route of the HTTP API and the function that serves it.
@@ -51,20 +52,30 @@ type Deps struct {
 // constructor (handlers.go), so a function links its handler and no
 // other. The template's HttpApi events, this table, the mains and the
 // OpenAPI document must agree; TestRoutesAgree proves it.
+//
+// A function serves one route, except the SCIM service's few functions,
+// which serve a handful each (a row per route): the SCIM protocol is one
+// resource type behind several paths, and its catch-all answers every
+// other path under /scim/v2 with SCIM's own errors.
 type Endpoint struct {
 	Function string // logical id of the function in template.yaml
-	Pattern  string // net/http pattern: "METHOD /path/{param}"
+	Pattern  string // net/http pattern: "METHOD /path/{param}"; no method: any ("ANY" in the template)
 	Public   bool   // no JWT authorizer on this route
-	// Query names the query parameters the route takes; any other is
-	// refused (400 invalid_query), as the document says.
-	Query []string
+	SCIM     bool   // an identity provider's route: a SCIM token (checked by the function), SCIM errors
+	// Query names the query parameters the route takes, separated by
+	// spaces; any other is refused (400 invalid_query, or SCIM's 400 on a
+	// SCIM route), as the document says. One string rather than a
+	// []string: every binary links the whole table, and a slice per row
+	// cost 1.3 KB of initialized data, which moved every HTTP function's
+	// bootstrap by a 64 KB page (docs/benchmarks.md).
+	Query string
 }
 
 // Endpoints is the route table.
 var Endpoints = []Endpoint{
 	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary"},
 	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members",
-		Query: []string{"q", "status", "lastCall", "role", "sort", "order", "limit", "cursor"}},
+		Query: "q status lastCall role sort order limit cursor"},
 	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}"},
 	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations"},
 	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend"},
@@ -83,8 +94,35 @@ var Endpoints = []Endpoint{
 	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
 	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
 	{Function: "AuditLogFunction", Pattern: "GET /v1/teams/{teamId}/audit-log",
-		Query: []string{"actor", "action", "target", "from", "to", "limit", "cursor"}},
+		Query: "actor action target from to limit cursor"},
+	{Function: "DeactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/deactivate"},
+	{Function: "ReactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/reactivate"},
+
+	// SCIM tokens, for the team's admins.
+	{Function: "CreateScimTokenFunction", Pattern: "POST /v1/teams/{teamId}/scim-tokens"},
+	{Function: "ListScimTokensFunction", Pattern: "GET /v1/teams/{teamId}/scim-tokens"},
+	{Function: "RevokeScimTokenFunction", Pattern: "DELETE /v1/teams/{teamId}/scim-tokens/{tokenId}"},
+
+	// The SCIM service (RFC 7644), for identity providers: no JWT; the
+	// functions check the team's SCIM token themselves (scim.go).
+	{Function: "ScimReadUsersFunction", Pattern: "GET /scim/v2/Users", Public: true, SCIM: true,
+		Query: "filter startIndex count attributes excludedAttributes"},
+	{Function: "ScimReadUsersFunction", Pattern: "GET /scim/v2/Users/{userId}", Public: true, SCIM: true, Query: scimProjection},
+	{Function: "ScimWriteUsersFunction", Pattern: "POST /scim/v2/Users", Public: true, SCIM: true, Query: scimProjection},
+	{Function: "ScimWriteUsersFunction", Pattern: "PUT /scim/v2/Users/{userId}", Public: true, SCIM: true, Query: scimProjection},
+	{Function: "ScimWriteUsersFunction", Pattern: "PATCH /scim/v2/Users/{userId}", Public: true, SCIM: true, Query: scimProjection},
+	{Function: "ScimWriteUsersFunction", Pattern: "DELETE /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	// Everything else under /scim/v2: the discovery documents, and SCIM's
+	// 404 and 405 for the rest. Static: it reads no table. It takes the
+	// query parameters of RFC 7644 §3.4.2 and ignores them, as §4 says,
+	// but a filter, which it answers 403.
+	{Function: "ScimDiscoveryFunction", Pattern: "/scim/v2/{proxy...}", Public: true, SCIM: true,
+		Query: "filter startIndex count sortBy sortOrder attributes excludedAttributes"},
 }
+
+// scimProjection are the query parameters of a SCIM answer that holds a
+// User (RFC 7644 §3.9): which attributes to return.
+const scimProjection = "attributes excludedAttributes"
 
 // Lookup finds the endpoint served by a function; it panics on an unknown
 // name because that is a wiring mistake caught at start-up.
@@ -96,7 +134,7 @@ func Lookup(function string) Endpoint {
 	return e
 }
 
-// Find is the endpoint served by a function, if any.
+// Find is the (first) endpoint served by a function, if any.
 func Find(function string) (Endpoint, bool) {
 	for _, e := range Endpoints {
 		if e.Function == function {
@@ -106,9 +144,32 @@ func Find(function string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
-// serve builds a function's handler: its own route on a mux (so path
-// values work exactly as in the gateway), idempotency for POSTs, and a
-// problem+json 404/405 for anything else.
+// FindRoute is the endpoint of one route of a function, if it serves it.
+func FindRoute(function, pattern string) (Endpoint, bool) {
+	for _, e := range Endpoints {
+		if e.Function == function && e.Pattern == pattern {
+			return e, true
+		}
+	}
+	return Endpoint{}, false
+}
+
+// RoutesOf lists every endpoint a function serves.
+func RoutesOf(function string) []Endpoint {
+	var out []Endpoint
+	for _, e := range Endpoints {
+		if e.Function == function {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// serve builds a function's handler: its routes on a mux (so path values
+// work exactly as in the gateway), idempotency for the portal's POSTs,
+// the outer checks given (e.g. a limit per source address), a refusal of
+// any query parameter the route does not declare, and a 404/405 for
+// anything else (problem+json, or SCIM's error on a SCIM function).
 func serve(d Deps, function string, build func(Deps) http.HandlerFunc, outer ...func(Deps, http.HandlerFunc) http.HandlerFunc) http.Handler {
 	e := Lookup(function)
 	if d.Now == nil {
@@ -118,15 +179,25 @@ func serve(d Deps, function string, build func(Deps) http.HandlerFunc, outer ...
 		d.Log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	h := build(d)
-	if strings.HasPrefix(e.Pattern, "POST ") {
-		h = d.idempotent(h)
+	built := build(d)
+	for _, route := range RoutesOf(function) {
+		h := built
+		// An identity provider sends no Idempotency-Key: a retried
+		// creation meets the member it made (409 uniqueness) and the
+		// provider links to it.
+		if strings.HasPrefix(route.Pattern, "POST ") && !route.SCIM {
+			h = d.idempotent(h)
+		}
+		for _, o := range outer {
+			h = o(d, h)
+		}
+		mux.HandleFunc(route.Pattern, d.onlyDeclaredQuery(route, h))
 	}
-	for _, o := range outer {
-		h = o(d, h)
-	}
-	mux.HandleFunc(e.Pattern, d.onlyDeclaredQuery(e, h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if e.SCIM {
+			writeSCIMError(w, scimNotFound("No such SCIM endpoint."))
+			return
+		}
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
 	return withSecurityHeaders(withAnswerReserve(mux))

@@ -104,6 +104,42 @@ func EmailUsageReport(d Deps) http.Handler {
 // AuditLog serves AuditLogFunction.
 func AuditLog(d Deps) http.Handler { return serve(d, "AuditLogFunction", getAuditLog) }
 
+// DeactivateMember serves DeactivateMemberFunction.
+func DeactivateMember(d Deps) http.Handler {
+	return serve(d, "DeactivateMemberFunction", deactivateMember)
+}
+
+// ReactivateMember serves ReactivateMemberFunction.
+func ReactivateMember(d Deps) http.Handler {
+	return serve(d, "ReactivateMemberFunction", reactivateMember)
+}
+
+// CreateScimToken serves CreateScimTokenFunction.
+func CreateScimToken(d Deps) http.Handler {
+	return serve(d, "CreateScimTokenFunction", createSCIMToken)
+}
+
+// ListScimTokens serves ListScimTokensFunction.
+func ListScimTokens(d Deps) http.Handler { return serve(d, "ListScimTokensFunction", listSCIMTokens) }
+
+// RevokeScimToken serves RevokeScimTokenFunction.
+func RevokeScimToken(d Deps) http.Handler {
+	return serve(d, "RevokeScimTokenFunction", revokeSCIMToken)
+}
+
+// ScimDiscovery serves ScimDiscoveryFunction: the SCIM discovery
+// documents, and SCIM's 404 and 405 everywhere else under /scim/v2.
+func ScimDiscovery(d Deps) http.Handler { return serve(d, "ScimDiscoveryFunction", scimDiscovery) }
+
+// ScimReadUsers serves ScimReadUsersFunction: GET /Users and /Users/{userId}.
+func ScimReadUsers(d Deps) http.Handler { return serve(d, "ScimReadUsersFunction", scimReadUsers) }
+
+// ScimWriteUsers serves ScimWriteUsersFunction: POST /Users, PUT, PATCH
+// and DELETE /Users/{userId}.
+func ScimWriteUsers(d Deps) http.Handler {
+	return serve(d, "ScimWriteUsersFunction", scimWriteUsers)
+}
+
 // needTokens and needCursors stop a function at its cold start when its
 // main did not load the application secret, rather than at its first request.
 func (d Deps) needTokens(function string) {
@@ -126,13 +162,14 @@ type Backend interface {
 	Quotas
 	roster.Store
 	roster.JobStore
+	SCIMStore
 }
 
 // NewDeps builds the handlers' dependencies once per cold start; the local
 // stack uses it too. keys is nil for a function that needs no secret.
 func NewDeps(b Backend, keys *secret.Keyring, policy users.Policy, log *slog.Logger, m *metrics.Emitter) Deps {
 	svc := &roster.Service{Store: b, Policy: policy, Now: time.Now}
-	d := Deps{Store: b, Roster: svc, Idem: b, Reports: b, Quotas: b, Limits: policy.Limits, Log: log, Now: time.Now, Metrics: m}
+	d := Deps{Store: b, Roster: svc, Idem: b, Reports: b, Quotas: b, Limits: policy.Limits, Log: log, Now: time.Now, Metrics: m, SCIM: b}
 	if keys != nil {
 		svc.Tokens = keys.Sealer("invitation-token")
 		d.Cursors = NewCursors(keys)

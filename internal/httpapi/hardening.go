@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
+	"github.com/teamusers/usersapi/internal/scim"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -23,18 +26,31 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 }
 
 // onlyDeclaredQuery refuses a query parameter the route does not declare
-// (400 invalid_query), so a misspelt filter is never silently ignored.
+// (400 invalid_query), so a misspelt filter is never silently ignored. On
+// a SCIM route the refusal is SCIM's error, as every answer there is.
 func (d Deps) onlyDeclaredQuery(e Endpoint, next http.HandlerFunc) http.HandlerFunc {
+	refuse := func(w http.ResponseWriter, r *http.Request, detail string) {
+		if e.SCIM {
+			writeSCIMError(w, scim.Errorf(http.StatusBadRequest, "", "%s", detail))
+			return
+		}
+		writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_query", "%s", detail))
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
 			params, err := url.ParseQuery(r.URL.RawQuery)
 			if err != nil {
-				writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_query", "The query string is not valid."))
+				refuse(w, r, "The query string is not valid.")
 				return
 			}
 			for name := range params {
-				if !slices.Contains(e.Query, name) {
-					writeError(r.Context(), d.Log, w, users.Errorf(users.KindInvalid, "invalid_query", "Unknown parameter %q.", name))
+				switch {
+				case slices.Contains(strings.Fields(e.Query), name):
+				case e.SCIM && (name == "sortBy" || name == "sortOrder"):
+					refuse(w, r, "Sorting is not supported (the ServiceProviderConfig says sort.supported false): leave out sortBy and sortOrder.")
+					return
+				default:
+					refuse(w, r, fmt.Sprintf("Unknown parameter %q.", name))
 					return
 				}
 			}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,10 +71,8 @@ func readBulk(w http.ResponseWriter, r *http.Request) (bulkRequest, error) {
 	if err := decodeJSON(w, r, &body); err != nil {
 		return bulkRequest{}, err
 	}
-	switch body.Action {
-	case roster.ActionRemove, roster.ActionChangeRole, roster.ActionResendInvite, roster.ActionSendInstructions:
-	default:
-		return bulkRequest{}, users.Errorf(users.KindInvalid, "invalid_action", "action must be remove, change_role, resend_invite or send_instructions.")
+	if !slices.Contains(roster.BulkActions, body.Action) {
+		return bulkRequest{}, users.Errorf(users.KindInvalid, "invalid_action", "action must be one of %s.", strings.Join(roster.BulkActions, ", "))
 	}
 	if err := checkMemberIDs(body.MemberIDs); err != nil {
 		return bulkRequest{}, err

@@ -128,6 +128,45 @@ func removeMember(d Deps) http.HandlerFunc {
 	})
 }
 
+// deactivateMember and reactivateMember answer with the member information;
+// asking for the state the member is already in changes nothing and
+// answers the same.
+func deactivateMember(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err == nil {
+			err = readEmptyBody(w, r)
+		}
+		if err != nil {
+			return err
+		}
+		m, _, err := d.Roster.Deactivate(r.Context(), a.Membership, a.Team.ID, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
+func reactivateMember(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err == nil {
+			err = readEmptyBody(w, r)
+		}
+		if err != nil {
+			return err
+		}
+		m, _, err := d.Roster.Reactivate(r.Context(), a.Team.ID, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
 func bulk(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		body, err := readBulk(w, r)

@@ -96,6 +96,7 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("SIGN_IN_RETENTION_DAYS must be a whole number from 31 to 3650")
 		}
 		c.Retention = time.Duration(days) * 24 * time.Hour
+		c.Policy.Retention = c.Retention
 	}
 	if v := os.Getenv("AUDIT_RETENTION_DAYS"); v != "" {
 		days, err := strconv.Atoi(v)

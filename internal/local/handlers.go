@@ -32,4 +32,12 @@ var Handlers = map[string]func(httpapi.Deps) http.Handler{
 	"GetMeFunction":               httpapi.GetMe,
 	"RecordCallFunction":          httpapi.RecordCall,
 	"AuditLogFunction":            httpapi.AuditLog,
+	"DeactivateMemberFunction":    httpapi.DeactivateMember,
+	"ReactivateMemberFunction":    httpapi.ReactivateMember,
+	"CreateScimTokenFunction":     httpapi.CreateScimToken,
+	"ListScimTokensFunction":      httpapi.ListScimTokens,
+	"RevokeScimTokenFunction":     httpapi.RevokeScimToken,
+	"ScimDiscoveryFunction":       httpapi.ScimDiscovery,
+	"ScimReadUsersFunction":       httpapi.ScimReadUsers,
+	"ScimWriteUsersFunction":      httpapi.ScimWriteUsers,
 }

@@ -24,6 +24,7 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	},
 	"SignInRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.Retention = time.Duration(atoi(v)) * 24 * time.Hour
+		c.Policy.Retention = c.Retention
 	},
 	"AuditRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.AuditRetention = time.Duration(atoi(v)) * 24 * time.Hour

@@ -92,7 +92,7 @@ func TestTemplateGuardrails(t *testing.T) {
 	var routes []string
 	for _, r := range parsed.Routes() {
 		httpFns[r.Function] = true
-		routes = append(routes, r.Pattern())
+		routes = append(routes, r.Key())
 	}
 	for _, fn := range parsed.Functions() {
 		f := res.get(fn, "Properties")

@@ -35,8 +35,23 @@ type Route struct {
 	Public   bool // Auth.Authorizer: NONE
 }
 
-// Pattern is the route as a net/http pattern.
-func (r Route) Pattern() string { return r.Method + " " + r.Path }
+// Key is the route as API Gateway names it (the event's routeKey, the
+// keys of RouteSettings): "GET /v1/me", "ANY /scim/v2/{proxy+}".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Pattern is the route as a net/http pattern: ANY is every method (no
+// method in the pattern), and a greedy path variable {name+} matches the
+// rest of the path as {name...} does.
+func (r Route) Pattern() string {
+	path := r.Path
+	if strings.HasSuffix(path, "+}") {
+		path = strings.TrimSuffix(path, "+}") + "...}"
+	}
+	if r.Method == "ANY" {
+		return path
+	}
+	return r.Method + " " + path
+}
 
 // readTypes are the resource types this package reads. goformation's typed
 // resources lag behind CloudFormation (it does not know SES's EventBridge

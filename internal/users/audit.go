@@ -17,6 +17,7 @@ const (
 	ActorInvitee = "invitee" // whoever holds an invitation link
 	ActorSystem  = "system"  // the stack on its own (the nightly job)
 	ActorBilling = "billing" // the billing system's provisioning calls
+	ActorSCIM    = "scim"    // an identity provider through a SCIM token; Name is the token's name
 )
 
 // Audit actions.
@@ -34,11 +35,18 @@ const (
 	AuditEmailReport      = "email_report"
 	AuditCreateTeam       = "create_team"
 	AuditUpdateTeam       = "update_team"
+	AuditDeactivate       = "deactivate"
+	AuditReactivate       = "reactivate"
+	AuditProvision        = "provision"      // an identity provider added a member (SCIM)
+	AuditUpdateProfile    = "update_profile" // an identity provider changed what it keeps on a member (SCIM)
+	AuditCreateSCIMToken  = "create_scim_token"
+	AuditRevokeSCIMToken  = "revoke_scim_token"
 )
 
 // AuditActions are every action, for validating a filter.
 var AuditActions = []string{AuditInvite, AuditResendInvite, AuditSendInstructions, AuditChangeRole, AuditRemove, AuditAccept,
-	AuditJoin, AuditExpire, AuditArchive, AuditDownloadReport, AuditEmailReport, AuditCreateTeam, AuditUpdateTeam}
+	AuditJoin, AuditExpire, AuditArchive, AuditDownloadReport, AuditEmailReport, AuditCreateTeam, AuditUpdateTeam,
+	AuditDeactivate, AuditReactivate, AuditProvision, AuditUpdateProfile, AuditCreateSCIMToken, AuditRevokeSCIMToken}
 
 // Actor is who made a change.
 type Actor struct {

@@ -59,6 +59,9 @@ func QueueEmail(m *Member, e Email, now time.Time) Change {
 // invitation went to them less than cooldown ago.
 func ResendInvitation(tokenHash string, expires, now time.Time, cooldown time.Duration, mail func(Member) Email) Rule {
 	return func(m *Member) (Change, error) {
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrDeactivated
+		}
 		if m.Status != StatusInvitationSent {
 			return Change{}, ErrNotPending
 		}
@@ -75,6 +78,9 @@ func ResendInvitation(tokenHash string, expires, now time.Time, cooldown time.Du
 // SendInstructions queues the app set-up email, at most once per cooldown.
 func SendInstructions(now time.Time, cooldown time.Duration, mail func(Member) Email) Rule {
 	return func(m *Member) (Change, error) {
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrDeactivated
+		}
 		if err := CheckCooldown(m.InstructionsSentAt, now, cooldown); err != nil {
 			return Change{}, err
 		}
@@ -130,6 +136,9 @@ func ChangeRole(actor Membership, role Role) Rule {
 // report that changes nothing an admin sees is no change.
 func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
 	return func(m *Member) (Change, error) {
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrMemberDeactivated
+		}
 		if !ApplyActivity(m, a.At, a.SignIn, now, coalesce) {
 			return Change{}, ErrUnchanged
 		}
@@ -179,9 +188,76 @@ func AgeRule(now time.Time, retention time.Duration) Rule {
 	}
 }
 
+// Deactivate turns a member off if actor may (CheckDeactivate): the seat is
+// freed (the store moves the counters from the two statuses), an open
+// invitation is voided (its token is deleted: the link says "not valid"),
+// sign-ins and call reports are refused from now on, and the member's
+// history and usage stay. Already deactivated is no change.
+func Deactivate(actor Membership, now time.Time) Rule {
+	return func(m *Member) (Change, error) {
+		if err := CheckDeactivate(actor, *m); err != nil {
+			return Change{}, err
+		}
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrUnchanged
+		}
+		from := deactivate(m, now)
+		// HOOK(deactivated notice): when the "deactivated" email kind exists,
+		// queue it here with QueueEmail, so the notice goes in the same
+		// transaction as the change.
+		return Change{Action: AuditDeactivate, Detail: map[string]string{"from": string(from)}}, nil
+	}
+}
+
+func deactivate(m *Member, now time.Time) Status {
+	from := m.Status
+	m.Status, m.LastCall, m.TokenHash, m.DeactivatedAt = StatusDeactivated, LastCallNotActive, "", now
+	return from
+}
+
+// Reactivate turns a deactivated member back on, taking a seat again (the
+// store's counter update is conditional on a free one: seat_limit_reached
+// otherwise). The member returns to where their history puts them:
+//   - used the app: active, in the bucket of their last activity, or
+//     "signed in with app" when that is older than retention;
+//   - joined but never used the app: pending_app_login;
+//   - never joined (deactivated while invited): invitation_sent with the
+//     invitation flagged expired, since its link was voided; Resend invite
+//     sends a new one.
+//
+// A member who is not deactivated is no change.
+func Reactivate(now time.Time, retention time.Duration) Rule {
+	return func(m *Member) (Change, error) {
+		if m.Status != StatusDeactivated {
+			return Change{}, ErrUnchanged
+		}
+		reactivate(m, now, retention)
+		return Change{Action: AuditReactivate, Detail: map[string]string{"to": string(m.Status)}}, nil
+	}
+}
+
+func reactivate(m *Member, now time.Time, retention time.Duration) {
+	switch {
+	case !m.FirstSignInAt.IsZero() && !m.LastActiveAt.IsZero():
+		m.Status = StatusActive
+		if now.Sub(m.LastActiveAt) > retention {
+			m.Status = StatusSignedInWithApp
+		}
+	case !m.AcceptedAt.IsZero():
+		m.Status = StatusPendingAppLogin
+	default:
+		m.Status, m.InvitationExpired = StatusInvitationSent, true
+	}
+	m.LastCall, m.DeactivatedAt = BucketFor(m.Status, m.LastActiveAt, now), time.Time{}
+}
+
 // NewMember is a member to add, with the email its arrival causes (an
-// invitation), if any. An invited member carries its token's hash.
+// invitation, or the set-up instructions), if any. An invited member
+// carries its token's hash. Action names the addition in the audit log
+// (default: invite for an invitation, none otherwise).
 type NewMember struct {
 	Member Member
 	Email  *Email
+	Action string
+	Detail map[string]string
 }

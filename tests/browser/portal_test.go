@@ -25,7 +25,7 @@ import (
 // The help article's words for the API's codes: what the page must show.
 var (
 	statusWords = map[string]string{"active": "Active", "invitation_sent": "Invitation sent",
-		"pending_app_login": "Pending app login", "signed_in_with_app": "Signed in with app"}
+		"pending_app_login": "Pending app login", "signed_in_with_app": "Signed in with app", "deactivated": "Deactivated"}
 	lastCallWords = map[string]string{"pending": "Pending", "not_active": "Not active", "recently": "Recently",
 		"last_7_days": "Last 7 days", "last_30_days": "Last 30 days", "more_than_30_days": "More than 30 days"}
 	roleWords = map[string]string{"user": "User", "admin": "Admin"}
@@ -641,6 +641,92 @@ func TestUsersPage(t *testing.T) {
 		b.shot("bulk")
 	})
 
+	step("deactivate and reactivate in member information; the Deactivated filter", func(t *testing.T, api apiClient) {
+		m := users[2]
+		var before summary
+		api.get(teamPath+"/summary", &before)
+		b.openMember(m)
+		b.click("#member-deactivate")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		if got := b.text("#confirm-title"); got != "Deactivate "+m.Email+"?" {
+			t.Errorf("confirmation %q", got)
+		}
+		b.click("#confirm-ok")
+		b.waitFor("the deactivation", `!!document.querySelector('#member-status [data-result="deactivate"]') && !!document.getElementById('member-reactivate')`)
+		var info row
+		api.get(teamPath+"/members/"+m.ID, &info)
+		if info.Status != "deactivated" {
+			t.Fatalf("status %s after Deactivate", info.Status)
+		}
+		if got := b.text("#member-body"); !strings.Contains(got, "Deactivated") || !strings.Contains(got, "the seat is free") || strings.Contains(got, "Send instructions") {
+			t.Errorf("member information after Deactivate: %s", got)
+		}
+		b.shot("member-deactivated")
+		b.click("#member-close")
+		// The seat is free on the counters, and the row leaves the list.
+		b.waitFor("the list without them", fmt.Sprintf(`!document.querySelector('#rows tr[data-id=%q]') && %s && document.getElementById('c-assigned').textContent === %q`,
+			m.ID, listIdle, strconv.Itoa(before.Seats.Assigned-1)))
+
+		// Status: Deactivated lists them, in the article's word.
+		b.click("#filters-toggle")
+		b.click(`#filters input[name=status][value=deactivated]`)
+		want := api.all(team, "status=deactivated")
+		b.waitFor("deactivated rows", fmt.Sprintf(`location.search.includes('status=deactivated') && %s && document.querySelectorAll('#rows tr[data-id]').length === %d`, listIdle, len(want)))
+		if got := b.rows(); len(got) != 1 || got[0].Email != m.Email || got[0].Status != "Deactivated" || got[0].Last != "Not active" {
+			t.Errorf("the Deactivated filter shows %+v", got)
+		}
+		b.shot("deactivated")
+		b.openMember(m)
+		b.click("#member-reactivate")
+		b.waitFor("the reactivation", `!!document.querySelector('#member-status [data-result="reactivate"]') && !!document.getElementById('member-deactivate')`)
+		api.get(teamPath+"/members/"+m.ID, &info)
+		if info.Status != "active" {
+			t.Errorf("status %s after Reactivate", info.Status)
+		}
+		b.click("#member-close")
+		b.waitFor("no one deactivated", `!document.getElementById('list-empty').hidden && `+listIdle)
+
+		// In bulk: the owner stays, two go; then one of them comes back.
+		b.click(`#filters input[name=status][value=deactivated]`)
+		b.waitFor("the whole list", `!location.search.includes('status') && document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
+		b.click("#filters-toggle")
+		var ownerID string
+		for _, r := range api.all(team, "role=admin") {
+			if r.IsOwner {
+				ownerID = r.ID
+			}
+		}
+		for _, id := range []string{ownerID, users[3].ID, users[4].ID} {
+			b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, id))
+		}
+		b.click("#bulk-deactivate")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		if got := b.text("#confirm-body"); !strings.Contains(got, "the team owner and you cannot be deactivated") {
+			t.Errorf("bulk confirmation: %q", got)
+		}
+		b.click("#confirm-ok")
+		b.waitFor("the bulk summary", `(document.querySelector('#bulk-status [data-result="bulk"]')?.textContent || '').startsWith('Deactivated')`)
+		if got := b.text("#bulk-status"); !strings.Contains(got, "Deactivated 2 of 3 · skipped 1") || !strings.Contains(got, "the team owner cannot be removed, demoted or deactivated") {
+			t.Errorf("bulk deactivate: %q", got)
+		}
+		b.click("#selection-clear")
+		b.navigate(site + "/?status=deactivated")
+		b.waitFor("the two deactivated", `document.querySelectorAll('#rows tr[data-id]').length === 2 && `+listIdle)
+		b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, users[3].ID))
+		b.click("#bulk-reactivate")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		b.click("#confirm-ok")
+		b.waitFor("the bulk summary", `(document.querySelector('#bulk-status [data-result="bulk"]')?.textContent || '').startsWith('Reactivated')`)
+		if got := b.text("#bulk-status"); !strings.Contains(got, "Reactivated 1 of 1") {
+			t.Errorf("bulk reactivate: %q", got)
+		}
+		if got := api.all(team, "status=deactivated"); len(got) != 1 || got[0].ID != users[4].ID {
+			t.Errorf("deactivated after the bulk actions: %+v", got)
+		}
+		b.navigate(site + "/")
+		b.waitFor("the list", `document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
+	})
+
 	step("send a usage email of the selected", func(t *testing.T, api apiClient) {
 		before := len(mails(t, owner))
 		b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, users[6].ID))
@@ -829,6 +915,16 @@ func TestUsersPage(t *testing.T) {
 		}
 		if got, want := b.text("#error-detail"), "You are invited to "+teamName+". Open the link in the invitation email"; !strings.HasPrefix(got, want) {
 			t.Errorf("invited: %q, want %q…", got, want)
+		}
+	})
+
+	step("a deactivated member reads why, from /v1/me", func(t *testing.T, api apiClient) {
+		onlyMe(t, signInAs(t, users[4].Email))
+		if got := b.text("#error-title"); got != "Your access is turned off" {
+			t.Errorf("title %q", got)
+		}
+		if got, want := b.text("#error-detail"), "Your access to "+teamName+" has been turned off (deactivated)."; !strings.HasPrefix(got, want) {
+			t.Errorf("deactivated: %q, want %q…", got, want)
 		}
 	})
 

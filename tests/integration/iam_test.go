@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -442,6 +443,48 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	withKey(team+"/usage-report/email", period)
 	do("DELETE", team+"/members/"+d, owner, nil, 204)
 	do("POST", team+"/members/bulk", owner, map[string]any{"action": "remove", "memberIds": []string{c}}, 200)
+
+	// Deactivation (an invitee's link voided, a joined member) and back.
+	inv2 := inviteResults{}
+	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"e@iam.example"}}, 200).json(t, &inv2)
+	e := inv2.Results[0].MemberID
+	do("POST", team+"/members/"+e+"/deactivate", owner, nil, 200)
+	withKey(team+"/members/"+b+"/deactivate", nil)
+	do("POST", team+"/members/"+e+"/reactivate", owner, nil, 200)
+	withKey(team+"/members/"+b+"/reactivate", nil)
+	do("POST", team+"/members/bulk", owner, map[string]any{"action": "deactivate", "memberIds": []string{e}}, 200)
+	do("POST", team+"/members/bulk", owner, map[string]any{"action": "reactivate", "memberIds": []string{e}}, 200)
+
+	// The SCIM tokens, and the SCIM service with one, with a few seats
+	// more from billing (to run out of later).
+	seats = 12
+	if _, err := prov.Handle(pctx2, provisioning.Request{TeamID: created.TeamID, Seats: &seats}); err != nil {
+		t.Fatal(err)
+	}
+	var scimTok struct{ ID, Token string }
+	do("POST", team+"/scim-tokens", owner, map[string]string{"name": "Okta"}, 201).json(t, &scimTok)
+	withKey(team+"/scim-tokens", map[string]string{"name": "spare"})
+	do("GET", team+"/scim-tokens", owner, nil, 200)
+	do("GET", "/scim/v2/ServiceProviderConfig", "", nil, 200)
+	do("GET", "/scim/v2/Schemas", "", nil, 200)
+	do("PATCH", "/scim/v2/Groups", "", nil, 404)
+	do("GET", "/scim/v2/Users?startIndex=1&count=10", scimTok.Token, nil, 200)
+	var su struct{ ID string }
+	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u1", "emails": []any{map[string]any{"value": "s1@iam.example", "primary": true}}}, 201).json(t, &su)
+	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "emails": "s9@iam.example"}, 409)
+	for _, f := range []string{`userName eq "okta-1"`, `userName eq "a@iam.example"`, `externalId eq "00u1"`, `emails.value eq "s1@iam.example"`, `id eq "` + su.ID + `"`} {
+		do("GET", "/scim/v2/Users?filter="+url.QueryEscape(f), scimTok.Token, nil, 200)
+	}
+	do("GET", "/scim/v2/Users/"+su.ID, scimTok.Token, nil, 200)
+	do("PUT", "/scim/v2/Users/"+su.ID, scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u2", "emails": "s2@iam.example"}, 200)
+	do("PATCH", "/scim/v2/Users/"+su.ID, scimTok.Token, map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, 200)
+	do("PATCH", "/scim/v2/Users/"+su.ID, scimTok.Token, map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": true}}}}, 200)
+	for i := 0; i < 6; i++ { // until the seats run out
+		do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": sprintf("okta-more-%d", i), "emails": sprintf("m%d@iam.example", i)}, 201, 403)
+	}
+	do("DELETE", "/scim/v2/Users/"+su.ID, scimTok.Token, nil, 204)
+	do("DELETE", team+"/scim-tokens/"+scimTok.ID, owner, nil, 204)
+	do("GET", "/scim/v2/Users", scimTok.Token, nil, 401)
 
 	// Let the stream functions finish: every email delivered.
 	deadline := time.Now().Add(60 * time.Second)

@@ -208,6 +208,44 @@ func TestEveryFunctionUnderTheRuntimeEmulator(t *testing.T) {
 		t.Fatalf("a removed member is still there: %d %s", r.StatusCode, r.Body)
 	}
 
+	// An identity provider: a SCIM token made by the admin, the discovery
+	// documents, Ann provisioned again and found, deactivated and
+	// reactivated by the admin, and the token revoked: its next request
+	// is refused.
+	r = s.http("createscimtoken", ids, nil)
+	var tok struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(r.Body), &tok); err != nil || r.StatusCode != 201 || !strings.HasPrefix(tok.Token, "scim."+team.TeamID+".") {
+		t.Fatalf("create SCIM token: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("listscimtokens", ids, nil); r.StatusCode != 200 || !strings.Contains(r.Body, tok.ID) || strings.Contains(r.Body, tok.Token) {
+		t.Fatalf("list SCIM tokens: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("scimdiscovery", ids, nil); r.StatusCode != 200 || r.Headers["Content-Type"] != "application/scim+json" || !strings.Contains(r.Body, `"patch":{"supported":true}`) {
+		t.Fatalf("SCIM discovery: %d %v %s", r.StatusCode, r.Headers, r.Body)
+	}
+	scimIDs := map[string]string{"<scim token>": tok.Token}
+	r = s.http("scimwriteusers", scimIDs, nil)
+	var provisioned struct{ ID string }
+	if err := json.Unmarshal([]byte(r.Body), &provisioned); err != nil || r.StatusCode != 201 || !strings.Contains(r.Body, `"userName":"ann@acme.example"`) {
+		t.Fatalf("SCIM create: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("scimreadusers", scimIDs, nil); r.StatusCode != 200 || !strings.Contains(r.Body, `"totalResults":1`) || !strings.Contains(r.Body, provisioned.ID) {
+		t.Fatalf("SCIM filter: %d %s", r.StatusCode, r.Body)
+	}
+	annIDs := map[string]string{"t_demo": team.TeamID, "m_demo": provisioned.ID}
+	if r := s.http("deactivatemember", annIDs, nil); r.StatusCode != 200 || !strings.Contains(r.Body, `"status":"deactivated"`) {
+		t.Fatalf("deactivate: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("reactivatemember", annIDs, nil); r.StatusCode != 200 || !strings.Contains(r.Body, `"status":"pending_app_login"`) {
+		t.Fatalf("reactivate: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("revokescimtoken", map[string]string{"t_demo": team.TeamID, "sk_demo": tok.ID}, nil); r.StatusCode != 204 {
+		t.Fatalf("revoke: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.http("scimreadusers", scimIDs, nil); r.StatusCode != 401 {
+		t.Fatalf("a revoked token: %d %s", r.StatusCode, r.Body)
+	}
+
 	// The nightly job, as the schedule (or its own hand-off) invokes it.
 	var night struct {
 		Done bool `json:"done"`

@@ -4,7 +4,7 @@
 import { $, h, replace, announce } from './dom.js';
 import { num, plural } from './format.js';
 import { ApiError } from './api.js';
-import { removeMembers, changeRoles, downloadReport, emailReport, showError, dismissible } from './bulk.js';
+import { removeMembers, changeRoles, deactivateMembers, reactivateMembers, downloadReport, emailReport, showError, dismissible } from './bulk.js';
 import { CSV_PROBLEM } from './labels.js';
 
 const MAX_BYTES = 5 * 1024 * 1024;
@@ -54,6 +54,8 @@ export function initCsv(ctx) {
   };
   $('csv-remove').addEventListener('click', async () => after(await removeMembers(ctx, matched, result)));
   $('csv-role').addEventListener('click', async () => after(await changeRoles(ctx, matched, result)));
+  $('csv-deactivate').addEventListener('click', async () => after(await deactivateMembers(ctx, matched, result)));
+  $('csv-reactivate').addEventListener('click', async () => after(await reactivateMembers(ctx, matched, result)));
   $('csv-download').addEventListener('click', () => downloadReport(ctx, matched, result));
   $('csv-email').addEventListener('click', () => emailReport(ctx, matched, result));
 }

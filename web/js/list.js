@@ -4,7 +4,7 @@ import { $, h, replace, announce, debounce } from './dom.js';
 import { STATUS, LAST_CALL, ROLE, FILTERS, EMAIL_PROBLEM, label } from './labels.js';
 import { num, plural, time } from './format.js';
 import { ApiError } from './api.js';
-import { removeMembers, changeRoles, downloadReport, emailReport, showError } from './bulk.js';
+import { removeMembers, changeRoles, deactivateMembers, reactivateMembers, downloadReport, emailReport, showError } from './bulk.js';
 import { openMember } from './member.js';
 
 const PAGE = 25;
@@ -96,6 +96,8 @@ export function initList(c) {
     after(res);
   });
   $('bulk-role').addEventListener('click', async () => after(await changeRoles(ctx, selectedRows(), status)));
+  $('bulk-deactivate').addEventListener('click', async () => after(await deactivateMembers(ctx, selectedRows(), status)));
+  $('bulk-reactivate').addEventListener('click', async () => after(await reactivateMembers(ctx, selectedRows(), status)));
   $('bulk-csv').addEventListener('click', () => downloadReport(ctx, selectedRows(), status));
   $('bulk-email').addEventListener('click', () => emailReport(ctx, selectedRows(), status));
   $('bulk-report').querySelector('summary').addEventListener('click', (e) => {
@@ -301,7 +303,7 @@ function clearAll() {
 function renderSelection() {
   const n = state.selected.size;
   $('selection-count').textContent = n ? `${plural('user', n)} selected` : 'Select users to act on several at once.';
-  for (const id of ['bulk-remove', 'bulk-role']) $(id).disabled = n === 0;
+  for (const id of ['bulk-remove', 'bulk-role', 'bulk-deactivate', 'bulk-reactivate']) $(id).disabled = n === 0;
   const summary = $('bulk-report').querySelector('summary');
   summary.setAttribute('aria-disabled', String(n === 0));
   if (!n) $('bulk-report').open = false;

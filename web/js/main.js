@@ -83,16 +83,23 @@ const names = (teams) => new Intl.ListFormat('en', { type: 'conjunction' }).form
 
 // joined: a member of the team, not only invited to it.
 const joined = (t) => t.status !== 'invitation_sent';
+// active: joined and not deactivated (a deactivated admin cannot use the page).
+const active = (t) => joined(t) && t.status !== 'deactivated';
 
 // notAdmin says, from GET /v1/me, why a caller who administers no team has
 // no Users page, and what to do about it.
 function notAdmin(me) {
   const teams = me.teams || [];
-  const member = teams.filter(joined);
+  const member = teams.filter(active);
   const invited = teams.filter((t) => !joined(t));
+  const off = teams.filter((t) => t.status === 'deactivated');
   if (member.length) {
     return new PageError('The Users page is for team admins',
       `You are a user of ${names(member)}, not an admin, so you cannot manage ${member.length > 1 ? 'their' : 'its'} users. An admin of the team can make you an admin if you need to.`);
+  }
+  if (off.length) {
+    return new PageError('Your access is turned off',
+      `Your access to ${names(off)} has been turned off (deactivated). Ask an admin of the team to reactivate you.`);
   }
   if (invited.length) {
     return new PageError('Accept your invitation first',
@@ -109,7 +116,7 @@ function notAdmin(me) {
 async function chooseTeam(api) {
   const wanted = new URLSearchParams(location.search).get('team');
   const me = await api.get('/v1/me');
-  const admin = (me.teams || []).filter((t) => joined(t) && t.role === 'admin');
+  const admin = (me.teams || []).filter((t) => active(t) && t.role === 'admin');
   if (!admin.length) throw notAdmin(me);
   const pick = admin.find((t) => t.teamId === wanted) || admin.find((t) => t.plan === 'pro') || admin[0];
   return { teamId: pick.teamId, name: pick.name || pick.teamId, teams: admin, notYours: wanted && wanted !== pick.teamId };
