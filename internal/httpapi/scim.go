@@ -199,7 +199,7 @@ func scimDiscovery(d Deps) http.HandlerFunc {
 		doc, err := scim.Discover(r.Method, r.PathValue("proxy"), scimBaseURL(r))
 		if err != nil {
 			if err.Status == http.StatusMethodNotAllowed {
-				w.Header().Set("Allow", "GET")
+				w.Header().Set("Allow", scim.Allow(r.PathValue("proxy")))
 			}
 			writeSCIMError(w, err)
 			return
@@ -224,6 +224,11 @@ func scimReadUsers(d Deps) http.HandlerFunc {
 			return err
 		}
 		attrs, excluded := q["attributes"], q["excludedAttributes"]
+		// Paths that are not attribute paths are refused first, whatever
+		// the answer would be (a 304 included).
+		if _, err := scim.Project(scim.User{}, attrs, excluded); err != nil {
+			return err
+		}
 		if id := r.PathValue("userId"); id != "" {
 			m, err := d.scimMember(r.Context(), a, id)
 			if err != nil {
@@ -415,22 +420,25 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 		if !validID(id) {
 			return scim.NotFound(id)
 		}
+		// If-Match is the last check of a change (RFC 9110 §13.2.1): a
+		// request that would be refused without it is refused as such,
+		// and one that would be served is 412 when the user has changed.
 		ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
-		checkVersion := func(m users.Member) error {
-			if ifMatch != "" && !scim.MatchesETag(ifMatch, m) {
-				return scim.Errorf(http.StatusPreconditionFailed, "", "The user has changed since that version (now %s); read it again.", scim.ETag(m))
+		checkVersion := func(change users.Rule) users.Rule {
+			return func(m *users.Member) (users.Change, error) {
+				before := *m
+				ch, err := change(m)
+				served := err == nil || errors.Is(err, users.ErrUnchanged)
+				if served && ifMatch != "" && !scim.MatchesETag(ifMatch, before) {
+					return users.Change{}, scim.Errorf(http.StatusPreconditionFailed, "", "The user has changed since that version (now %s); read it again.", scim.ETag(before))
+				}
+				return ch, err
 			}
-			return nil
 		}
 		var rule users.Rule
 		switch r.Method {
 		case http.MethodDelete:
-			rule = func(m *users.Member) (users.Change, error) {
-				if err := checkVersion(*m); err != nil {
-					return users.Change{}, err
-				}
-				return users.Remove(users.Membership{})(m)
-			}
+			rule = checkVersion(users.Remove(users.Membership{}))
 		case http.MethodPut, http.MethodPatch:
 			doc, err := readSCIMBody(w, r)
 			if err != nil {
@@ -443,10 +451,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 				}
 			}
 			now := d.Now().UTC()
-			rule = func(m *users.Member) (users.Change, error) {
-				if err := checkVersion(*m); err != nil {
-					return users.Change{}, err
-				}
+			rule = checkVersion(func(m *users.Member) (users.Change, error) {
 				current := scim.StateOf(*m)
 				var st scim.State
 				var err error
@@ -466,7 +471,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 					return users.Change{}, err
 				}
 				return users.UpdateFromIdP(u, now, d.Roster.Retention())(m)
-			}
+			})
 		}
 		m, _, err := d.Roster.Apply(r.Context(), a.Team.ID, id, rule)
 		if errors.Is(err, users.ErrMemberNotFound) {

@@ -287,6 +287,18 @@ func TestProjection(t *testing.T) {
 	if _, err := Project(u, "a.b.c", ""); scimType(err) != TypeInvalidValue {
 		t.Fatalf("a bad path: %v", err)
 	}
+	// The User's URN names its attributes; another schema's are paths
+	// nothing here has; every path is checked, in both lists.
+	out, err = Project(u, "URN:ietf:params:scim:schemas:core:2.0:User:userName, urn:x:y:manager.value,,", "")
+	b, _ = json.Marshal(out)
+	if err != nil || string(b) != `{"id":"m_ann","schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Ann.Lee"}` {
+		t.Fatalf("URN paths: %s %v", b, err)
+	}
+	for _, bad := range [][2]string{{"urn:x:a.b.c", ""}, {"urn:", ""}, {"0", ""}, {"user name", ""}, {"userName", "1x"}, {"", "urn:x:"}} {
+		if _, err := Project(u, bad[0], bad[1]); scimType(err) != TypeInvalidValue {
+			t.Errorf("attributes %q, excludedAttributes %q: %v", bad[0], bad[1], err)
+		}
+	}
 }
 
 func TestDiscovery(t *testing.T) {
@@ -318,6 +330,13 @@ func TestDiscovery(t *testing.T) {
 		}
 		if status != tc.status || (err == nil) != (doc != nil) {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, status, tc.status)
+		}
+	}
+	// A 405 lists what the path takes (the Users functions serve those
+	// methods; the catch-all answers the others).
+	for path, want := range map[string]string{"Users": "GET, POST", "Users/m_x": "GET, PUT, PATCH, DELETE", "Schemas": "GET", "ServiceProviderConfig": "GET"} {
+		if got := Allow(path); got != want {
+			t.Errorf("Allow(%q) = %q, want %q", path, got, want)
 		}
 	}
 	// The schema says what user.go keeps, and the configuration what the

@@ -5,7 +5,8 @@
   rule of the API; some depend on what the table holds (a cursor, a token,
   member ids, an idempotency key already used) or on the clock (a call's
   start, a report's period). api/openapi.yaml lists, per operation, the
-  statuses and codes such a rule answers with (`x-refused-beyond-schema`).
+  statuses and codes such a rule answers with (`x-refused-beyond-schema`;
+  for the SCIM service, the error's scimType, or "none").
   The built-in positive_data_acceptance check is told those statuses; this
   check holds a schema-valid request refused with one of them to a code the
   document lists, so any other refusal still fails the run.
@@ -37,6 +38,20 @@ def _repeats_an_id(case):
     return isinstance(ids, list) and len(ids) != len({repr(i) for i in ids})
 
 
+def _code_of(response):
+    # A problem's code; a SCIM error's scimType (RFC 7644 §3.12), or
+    # "none" for a SCIM error that has none (a 403, a 412).
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if "urn:ietf:params:scim:api:messages:2.0:Error" in (body.get("schemas") or []):
+        return body.get("scimType") or "none"
+    return body.get("code")
+
+
 @schemathesis.check
 def refusals_beyond_schema_name_their_rule(ctx, response, case):
     meta = case.meta
@@ -45,10 +60,7 @@ def refusals_beyond_schema_name_their_rule(ctx, response, case):
     allowed = _documented_refusals(case).get(str(response.status_code))
     if allowed is None:
         return None
-    try:
-        code = json.loads(response.content).get("code")
-    except (ValueError, AttributeError):
-        code = None
+    code = _code_of(response)
     if code not in allowed:
         raise AssertionError(
             f"A schema-valid request was refused with {response.status_code} {code!r}; "

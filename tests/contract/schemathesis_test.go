@@ -2,8 +2,10 @@
 // requests for every operation of api/openapi.yaml (from its examples, its
 // schemas' edges, at random, and along the links between operations) and
 // checks every answer against the document. It runs against the local
-// stack, with an admin's token and the path parameters resolved to a seeded
-// team, so the requests reach the handlers rather than stopping at 401/404.
+// stack, with an admin's token for the portal's routes and a SCIM token of
+// the same team for the SCIM service's, and the path parameters resolved
+// to a seeded team, so the requests reach the handlers rather than
+// stopping at 401/404.
 package contract
 
 import (
@@ -36,8 +38,8 @@ import (
 // Bounds of the run in make test. SCHEMATHESIS_MAX_TIME and
 // SCHEMATHESIS_SEED change them (a longer run, another seed).
 const (
-	maxTime     = 150 // seconds for the whole run, all phases
-	maxExamples = 40  // generated cases per operation and phase
+	maxTime     = 240 // seconds for the whole run, all phases
+	maxExamples = 30  // generated cases per operation and phase
 	seed        = 20261201
 )
 
@@ -118,8 +120,13 @@ type fixture struct {
 	job         string   // a team job
 	invitee     string   // a pending invitee, Resend invite's own (no dictionary names it, so nothing else removes it)
 	removable   string   // a member Remove's own: removed once, then 404 (and the run checks the removal stuck)
+	switchable  string   // a member Deactivate's and Reactivate's own (the owner cannot be deactivated)
 	members     []string // the other members, for memberIds
 	tokens      []string // live invitation tokens of another team, which no request of the run resends
+	scimToken   string   // the SCIM service's credential (the scimToken scheme)
+	spareToken  string   // a SCIM token's id, Revoke's own (never the one the run uses)
+	scimUser    string   // a provisioned member, the SCIM reads' and changes' own
+	scimDoomed  string   // a provisioned member, SCIM DELETE's own
 }
 
 // config pins the path parameters and gives the body properties whose
@@ -135,10 +142,17 @@ func (f fixture) config(now time.Time) string {
 [auth.openapi.bearer]
 bearer = %q
 
+[auth.openapi.scimToken]
+bearer = %q
+
 [parameters]
 "path.teamId" = %q
 "path.memberId" = %q
 "path.jobId" = %q
+"path.tokenId" = %q
+"path.userId" = %q
+"path.resourceType" = "User"
+"path.schemaId" = "urn:ietf:params:scim:schemas:core:2.0:User"
 "body.memberIds[*]" = { dictionary = "members" }
 "body.token" = { dictionary = "tokens" }
 "body.emails[*]" = { dictionary = "emails", probability = 0.5 }
@@ -164,7 +178,7 @@ startedAt = { values = [%q, %q] }
 # ours can be the 405 this check asks for (docs/security.md).
 [checks.unsupported_method]
 enabled = false
-`, f.token, f.team, f.owner, f.job, tomlList(f.members), tomlList(f.tokens), tomlList(newAddresses(40)),
+`, f.token, f.scimToken, f.team, f.owner, f.job, f.spareToken, f.scimUser, tomlList(f.members), tomlList(f.tokens), tomlList(newAddresses(40)),
 		day(-300), day(-29), day(-3), day(0), instant(-48*time.Hour), instant(-30*24*time.Hour))
 }
 
@@ -188,7 +202,13 @@ func (f fixture) operationsConfig(t *testing.T, doc string) string {
 	if err := yaml.Unmarshal(raw, &spec); err != nil {
 		t.Fatal(err)
 	}
-	pins := map[string]string{"resendInvite": f.invitee, "removeMember": f.removable}
+	pins := map[string]map[string]string{
+		"resendInvite":     {"path.memberId": f.invitee},
+		"removeMember":     {"path.memberId": f.removable},
+		"deactivateMember": {"path.memberId": f.switchable},
+		"reactivateMember": {"path.memberId": f.switchable},
+		"scimDeleteUser":   {"path.userId": f.scimDoomed},
+	}
 	var b strings.Builder
 	var ids []string
 	ops := map[string]map[string][]string{}
@@ -201,12 +221,12 @@ func (f fixture) operationsConfig(t *testing.T, doc string) string {
 	slices.Sort(ids)
 	for _, id := range ids {
 		refused, pin := ops[id], pins[id]
-		if len(refused) == 0 && pin == "" {
+		if len(refused) == 0 && pin == nil {
 			continue
 		}
 		fmt.Fprintf(&b, "\n[[operations]]\ninclude-operation-id = %q\n", id)
-		if pin != "" {
-			fmt.Fprintf(&b, "parameters = { \"path.memberId\" = %q }\n", pin)
+		for name, v := range pin {
+			fmt.Fprintf(&b, "parameters = { %q = %q }\n", name, v)
 		}
 		if len(refused) > 0 {
 			expected := []string{"2xx", "3xx", "401", "403", "404", "409", "429"}
@@ -285,6 +305,8 @@ func seedTeam(t *testing.T, stack *local.Stack, api string) fixture {
 			f.invitee = m.ID
 		case f.removable == "" && m.Status == users.StatusActive:
 			f.removable = m.ID
+		case f.switchable == "" && m.Status == users.StatusActive:
+			f.switchable = m.ID
 		default:
 			f.members = append(f.members, m.ID)
 		}
@@ -301,10 +323,28 @@ func seedTeam(t *testing.T, stack *local.Stack, api string) fixture {
 			f.owner = x.MemberID
 		}
 	}
-	if f.owner == "" || f.invitee == "" || f.removable == "" {
+	if f.owner == "" || f.invitee == "" || f.removable == "" || f.switchable == "" {
 		t.Fatalf("seed: %+v", f)
 	}
 	f.members = append(f.members, f.owner)
+
+	// The SCIM service's fixture: the token the run uses, a spare one for
+	// Revoke, and two provisioned members (one for the reads and changes,
+	// one for DELETE), made as an identity provider makes them.
+	var tok struct{ ID, Token string }
+	post(f.token, "/v1/teams/"+f.team+"/scim-tokens", map[string]string{"name": "Contract IdP"}, &tok)
+	f.scimToken = tok.Token
+	post(f.token, "/v1/teams/"+f.team+"/scim-tokens", map[string]string{"name": "Spare"}, &tok)
+	f.spareToken = tok.ID
+	for _, who := range []*string{&f.scimUser, &f.scimDoomed} {
+		var u struct{ ID string }
+		name := fmt.Sprintf("idp%d@contract.example", len(f.scimUser)+len(f.scimDoomed))
+		post(f.scimToken, "/scim/v2/Users", map[string]any{"userName": name, "active": true, "emails": []map[string]any{{"value": name, "primary": true}}}, &u)
+		*who = u.ID
+	}
+	if f.scimUser == "" || f.scimDoomed == "" || f.spareToken == "" {
+		t.Fatalf("seed SCIM: %+v", f)
+	}
 
 	// The accept operation's tokens: invitations to another team, which no
 	// request of the run resends (a resend would replace them). The first
