@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,7 +250,8 @@ func FuzzParseInstant(f *testing.F) {
 	})
 }
 
-// document reads a pattern of api/openapi.yaml by its path of keys, as a
+// document reads a pattern of api/openapi.yaml by its path of keys (a
+// list's by index), as a
 // Go regular expression (ECMA-262's \uHHHH is Go's \x{HHHH}).
 func document(t testing.TB, keys ...string) *regexp.Regexp {
 	t.Helper()
@@ -266,11 +268,18 @@ func document(t testing.TB, keys ...string) *regexp.Regexp {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		m, ok := node.(map[string]any)
-		if !ok {
+		switch n := node.(type) {
+		case map[string]any:
+			node = n[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(n) {
+				t.Fatalf("no %v in the document", keys)
+			}
+			node = n[i]
+		default:
 			t.Fatalf("no %v in the document", keys)
 		}
-		node = m[k]
 	}
 	s, ok := node.(string)
 	if !ok {

@@ -604,13 +604,19 @@ func Paging(startIndex, count string) (start, n int, err error) {
 
 func wholeNumber(s string) (int, error) {
 	n, err := strconv.Atoi(s)
-	if errors.Is(err, strconv.ErrRange) {
+	// ParseInt reports a range error as soon as the digits overflow, before
+	// it reads the rest: only digits after the sign are a number.
+	digits := strings.TrimLeft(s, "+-")
+	if errors.Is(err, strconv.ErrRange) && len(s)-len(digits) <= 1 && strings.Trim(digits, "0123456789") == "" {
 		if strings.HasPrefix(s, "-") {
 			return math.MinInt, nil
 		}
 		return math.MaxInt, nil
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // ListResponse is a page of resources.
