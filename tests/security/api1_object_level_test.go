@@ -16,7 +16,9 @@ import (
 
 // API1 Broken Object Level Authorization: an admin of team A names team
 // B's objects in every place an id goes — a path, a body, a cursor, a CSV
-// row, a report's members — and learns nothing of them and changes nothing.
+// row, a report's members, a SCIM token's id — and A's identity provider
+// names B's users with A's SCIM token; they learn nothing of them and
+// change nothing.
 func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 	a, b := newTeam(t, "bola-a.example", 10), newTeam(t, "bola-b.example", 10)
 	theirs := b.first(t, users.StatusActive, users.RoleUser)
@@ -24,6 +26,8 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 	var job struct{ JobID string }
 	call(t, "POST", "/v1/teams/"+b.ID+"/invitations/resend", b.Token, nil).json(t, &job)
 	waitForJob(t, b, job.JobID)
+	theirToken, theirSCIM := scimToken(t, b, "B's IdP")
+	_, ourSCIM := scimToken(t, a, "A's IdP")
 	before := snapshot(t, b)
 
 	// Every team route of team B, from the route table, with A's admin: the
@@ -32,7 +36,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 		if !strings.Contains(e.Pattern, "{teamId}") {
 			continue
 		}
-		method, path := pathOf(e, map[string]string{"teamId": b.ID, "memberId": theirs.ID, "jobId": job.JobID})
+		method, path := pathOf(e, map[string]string{"teamId": b.ID, "memberId": theirs.ID, "jobId": job.JobID, "tokenId": theirToken})
 		if code := call(t, method, path, a.Token, map[string]any{}).problem(t, 404); code != "team_not_found" {
 			t.Errorf("%s %s as another team's admin: %s", method, path, code)
 		}
@@ -49,6 +53,8 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 			{"DELETE", "/members/" + id, nil},
 			{"POST", "/members/" + id + "/resend-invite", nil},
 			{"POST", "/members/" + id + "/send-instructions", nil},
+			{"POST", "/members/" + id + "/deactivate", nil},
+			{"POST", "/members/" + id + "/reactivate", nil},
 		} {
 			if code := call(t, c.method, "/v1/teams/"+a.ID+c.path, a.Token, c.body).problem(t, 404); code != "member_not_found" {
 				t.Errorf("%s %s with B's member: %s", c.method, c.path, code)
@@ -62,6 +68,52 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 	if r0.Status != 200 || len(log.Entries) != 0 || strings.Contains(string(r0.Body), theirs.Email) {
 		t.Errorf("A's audit log about B's member: %d %s", r0.Status, r0.Body)
 	}
+	// B's SCIM token's id in A's path: A's admin cannot revoke it.
+	if code := call(t, "DELETE", "/v1/teams/"+a.ID+"/scim-tokens/"+theirToken, a.Token, nil).problem(t, 404); code != "scim_token_not_found" {
+		t.Errorf("B's SCIM token in A's path: %s", code)
+	}
+	// A's SCIM token names B's users: no such user, whatever the method;
+	// a filter or a page of A's users finds none of B's.
+	for _, id := range []string{theirs.ID, pending.ID} {
+		for _, c := range []struct {
+			method string
+			body   any
+		}{
+			{"GET", nil},
+			{"PUT", map[string]any{"userName": "mallory@evil.example", "active": false}},
+			{"PATCH", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []any{map[string]any{"op": "replace", "path": "active", "value": false}}}},
+			{"DELETE", nil},
+		} {
+			scimCall(t, c.method, "/Users/"+id, ourSCIM, c.body).scimError(t, 404)
+		}
+	}
+	for _, q := range []string{
+		`userName eq "` + theirs.Email + `"`, `emails.value eq "` + pending.Email + `"`, `id eq "` + theirs.ID + `"`,
+		`userName eq "` + theirs.Email + `" or id eq "` + pending.ID + `"`,
+	} {
+		r := scimCall(t, "GET", "/Users?filter="+url.QueryEscape(q), ourSCIM, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"totalResults":0`) {
+			t.Errorf("A's SCIM filter %s: %d %s", q, r.Status, r.Body)
+		}
+	}
+	if r := scimCall(t, "GET", "/Users?count=500", ourSCIM, nil); r.Status != 200 || strings.Contains(string(r.Body), "bola-b") {
+		t.Errorf("A's SCIM list shows B's users: %d %s", r.Status, r.Body)
+	}
+	// A's token with B's team in it (the parts are team, token id, secret):
+	// a token is its team's only.
+	parts := strings.SplitN(ourSCIM, ".", 4)
+	if len(parts) != 4 {
+		t.Fatalf("SCIM token %q", ourSCIM)
+	}
+	forged := strings.Join([]string{parts[0], b.ID, parts[2], parts[3]}, ".")
+	scimCall(t, "GET", "/Users", forged, nil).scimError(t, 401)
+	// B's own token still serves B, and only B.
+	if r := scimCall(t, "GET", "/Users/"+theirs.ID, theirSCIM, nil); r.Status != 200 {
+		t.Errorf("B's token on B's member: %d %s", r.Status, r.Body)
+	}
+	scimCall(t, "GET", "/Users/"+a.first(t, users.StatusActive, users.RoleUser).ID, theirSCIM, nil).scimError(t, 404)
+
 	// B's job id in A's path.
 	if code := call(t, "GET", "/v1/teams/"+a.ID+"/jobs/"+job.JobID, a.Token, nil).problem(t, 404); code != "job_not_found" {
 		t.Errorf("B's job in A's path: %s", code)
@@ -74,6 +126,8 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 		{"action": "change_role", "memberIds": ids, "role": "admin"},
 		{"action": "resend_invite", "memberIds": ids},
 		{"action": "send_instructions", "memberIds": ids},
+		{"action": "deactivate", "memberIds": ids},
+		{"action": "reactivate", "memberIds": ids},
 	} {
 		var res struct {
 			Results []struct{ MemberID, Result, Code string }

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -22,6 +24,7 @@ func TestEveryProtectedRouteRefusesEveryBadToken(t *testing.T) {
 	tm := newTeam(t, "authn.example", 8)
 	member := tm.first(t, users.StatusActive, users.RoleUser)
 	good := tm.Token
+	_, scimTok := scimToken(t, tm, "IdP")
 	before := snapshot(t, tm)
 
 	bad := map[string]string{
@@ -46,6 +49,7 @@ func TestEveryProtectedRouteRefusesEveryBadToken(t *testing.T) {
 		"wrong issuer":                        token(t, tm.Owner, local.TokenOptions{Issuer: "https://issuer.evil.example"}),
 		"wrong audience":                      token(t, tm.Owner, local.TokenOptions{Audience: "another-app"}),
 		"unknown key id":                      withHeader(t, good, "kid", "not-our-key"),
+		"the team's SCIM token":               scimTok,
 	}
 	for _, e := range httpapi.Endpoints {
 		if e.Public {
@@ -132,4 +136,85 @@ func withHeader(t *testing.T, tok, name, value string) string {
 	h[name] = value
 	b, _ := json.Marshal(h)
 	return base64.RawURLEncoding.EncodeToString(b) + "." + p[1] + "." + p[2]
+}
+
+// API2, the SCIM service: its credential is a SCIM token of the team,
+// checked by the functions themselves (API Gateway's JWT authorizer is not
+// on these routes). Every SCIM route that reads or changes users, from the
+// route table, refuses a missing token, the portal's JWT, garbage, a token
+// of the right shape with another secret or another id, a revoked token
+// and another scheme (another team's token is API1's: it finds no user), with SCIM's 401 and WWW-Authenticate, and nothing
+// changes. A team that left the pro plan: 403. The discovery documents
+// are the same for everyone and need no token.
+func TestEverySCIMRouteRefusesEveryBadToken(t *testing.T) {
+	tm := newTeam(t, "scim-authn.example", 10)
+	member := tm.first(t, users.StatusActive, users.RoleUser)
+	revokedID, revoked := scimToken(t, tm, "revoked")
+	if r := call(t, "DELETE", "/v1/teams/"+tm.ID+"/scim-tokens/"+revokedID, tm.Token, nil); r.Status != 204 {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	_, good := scimToken(t, tm, "good")
+	parts := strings.SplitN(good, ".", 4)
+	if len(parts) != 4 {
+		t.Fatalf("SCIM token %q", good)
+	}
+	before := snapshot(t, tm)
+
+	bad := map[string]struct{ scheme, tok string }{
+		"no token":                 {"Bearer", ""},
+		"the admin's JWT":          {"Bearer", tm.Token},
+		"garbage":                  {"Bearer", "not-a-token"},
+		"the prefix alone":         {"Bearer", "scim..."},
+		"another secret":           {"Bearer", strings.Join(parts[:3], ".") + "." + strings.Repeat("A", 43)},
+		"a secret one short":       {"Bearer", good[:len(good)-1]},
+		"an unknown token id":      {"Bearer", parts[0] + "." + parts[1] + ".sk_unknown." + parts[3]},
+		"a revoked token":          {"Bearer", revoked},
+		"the token as Basic":       {"Basic", good},
+		"the token with no scheme": {"", good},
+		"the token twice":          {"Bearer", good + " " + good},
+		"a space inside":           {"Bearer", parts[0] + "." + parts[1] + " ." + parts[2] + "." + parts[3]},
+	}
+	bodies := map[string]string{
+		"POST":  `{"userName":"new@scim-authn.example","active":true}`,
+		"PUT":   `{"userName":"` + member.Email + `","active":false}`,
+		"PATCH": `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`,
+	}
+	routes := 0
+	for _, e := range httpapi.Endpoints {
+		if !e.SCIM || e.Function == "ScimDiscoveryFunction" {
+			continue
+		}
+		routes++
+		method, path := pathOf(e, map[string]string{"userId": member.ID})
+		for name, c := range bad {
+			h := map[string]string{"Content-Type": "application/scim+json"}
+			if c.tok != "" || c.scheme != "Bearer" {
+				h["Authorization"] = strings.TrimSpace(c.scheme + " " + c.tok)
+			}
+			r := send(t, nil, method, path, "", h, []byte(bodies[method]))
+			r.scimError(t, 401)
+			if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s %s with %s: WWW-Authenticate %q", method, path, name, r.Header.Get("WWW-Authenticate"))
+			}
+		}
+	}
+	if routes < 6 {
+		t.Fatalf("only %d SCIM routes in the table", routes)
+	}
+	if after := snapshot(t, tm); after != before {
+		t.Fatalf("the team changed under refused SCIM requests:\nbefore %s\nafter  %s", before, after)
+	}
+	// The good token is served, and the discovery documents need none.
+	if r := scimCall(t, "GET", "/Users/"+member.ID, good, nil); r.Status != 200 {
+		t.Fatalf("the good token: %d %s", r.Status, r.Body)
+	}
+	if r := scimCall(t, "GET", "/ServiceProviderConfig", "", nil); r.Status != 200 {
+		t.Fatalf("discovery without a token: %d %s", r.Status, r.Body)
+	}
+	// The team leaves the pro plan: its token is refused (403), as its
+	// admins are on the portal.
+	if _, err := (provisioning.Service{Store: stack.Store, Now: time.Now}).Handle(context.Background(), provisioning.Request{TeamID: tm.ID, Plan: "free"}); err != nil {
+		t.Fatal(err)
+	}
+	scimCall(t, "GET", "/Users/"+member.ID, good, nil).scimError(t, 403)
 }

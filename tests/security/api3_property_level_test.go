@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -62,6 +64,71 @@ func TestNoMassAssignmentThroughAnyBody(t *testing.T) {
 	}
 }
 
+// API3 through the SCIM service: an identity provider sets what a User
+// holds (its names, addresses, role, active) and nothing else. The
+// read-only attributes (id, meta) cannot be changed, attributes this
+// service does not keep (an owner flag, a status, a team, seats) change
+// nothing, the owner stays an active admin at billing's address, and a
+// SCIM token cannot be made with a secret of the caller's choosing.
+func TestSCIMSetsNothingAUserDoesNotHold(t *testing.T) {
+	tm := newTeam(t, "scim-mass.example", 6)
+	user := tm.first(t, users.StatusActive, users.RoleUser)
+	_, idp := scimToken(t, tm, "IdP")
+	var owner struct{ Resources []struct{ ID string } }
+	scimCall(t, "GET", "/Users?filter="+url.QueryEscape(`userName eq "`+tm.Owner+`"`), idp, nil).json(t, &owner)
+	if len(owner.Resources) != 1 {
+		t.Fatal("the owner is not found by userName")
+	}
+	ownerID := owner.Resources[0].ID
+	before := snapshot(t, tm)
+	patch := func(ops ...map[string]any) map[string]any {
+		return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops}
+	}
+	refused := []struct {
+		name, method, id string
+		body             any
+		scimType         string
+	}{
+		{"a new id", "PATCH", user.ID, patch(map[string]any{"op": "replace", "path": "id", "value": "m_mine"}), "mutability"},
+		{"a new creation date", "PATCH", user.ID, patch(map[string]any{"op": "replace", "path": "meta.created", "value": "2000-01-01T00:00:00Z"}), "mutability"},
+		{"the owner deactivated", "PATCH", ownerID, patch(map[string]any{"op": "replace", "path": "active", "value": false}), "mutability"},
+		{"the owner demoted", "PATCH", ownerID, patch(map[string]any{"op": "replace", "path": "roles", "value": []any{map[string]any{"value": "user"}}}), "mutability"},
+		{"the owner's address changed", "PUT", ownerID, map[string]any{"userName": tm.Owner, "active": true, "roles": []any{map[string]any{"value": "admin"}},
+			"emails": []any{map[string]any{"value": "mallory@evil.example", "primary": true}}}, "mutability"},
+		{"the owner removed", "DELETE", ownerID, nil, "mutability"},
+	}
+	for _, c := range refused {
+		if got := scimCall(t, c.method, "/Users/"+c.id, idp, c.body).scimError(t, 400); got != c.scimType {
+			t.Errorf("%s: %q, want %q", c.name, got, c.scimType)
+		}
+	}
+	// Attributes a User does not hold are accepted and change nothing.
+	for _, body := range []any{
+		patch(map[string]any{"op": "add", "value": map[string]any{"isOwner": true, "status": "active", "teamId": "t_other", "seats": 1000}}),
+		patch(map[string]any{"op": "replace", "path": "isOwner", "value": true}),
+		patch(map[string]any{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "ceo@scim-mass.example"}),
+	} {
+		if r := scimCall(t, "PATCH", "/Users/"+user.ID, idp, body); r.Status != 200 {
+			t.Errorf("PATCH %v: %d %s", body, r.Status, r.Body)
+		}
+	}
+	if r := scimCall(t, "PUT", "/Users/"+user.ID, idp, map[string]any{"id": "m_mine", "userName": user.Email, "active": true,
+		"meta": map[string]any{"created": "2000-01-01T00:00:00Z"}, "isOwner": true, "teamId": "t_other"}); r.Status != 200 || !strings.Contains(string(r.Body), `"id":"`+user.ID+`"`) {
+		t.Errorf("PUT with read-only and unknown attributes: %d %s", r.Status, r.Body)
+	}
+	if after := snapshot(t, tm); after != before {
+		t.Fatalf("the team changed:\nbefore %s\nafter  %s", before, after)
+	}
+	// A token's secret, team or author are the service's, never the caller's.
+	for _, body := range []string{`{"name":"x","token":"scim.` + tm.ID + `.sk_mine.` + strings.Repeat("A", 43) + `"}`,
+		`{"name":"x","teamId":"t_other"}`, `{"name":"x","createdBy":"ceo@scim-mass.example"}`, `{"name":null}`} {
+		r := send(t, nil, "POST", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, map[string]string{"Content-Type": "application/json"}, []byte(body))
+		if r.Status != 400 {
+			t.Errorf("a token made with %s: %d %s", body, r.Status, r.Body)
+		}
+	}
+}
+
 // API3, reads: no answer carries a property the caller may not see: the
 // invitation token (only its email has it) or its hash, the store's keys,
 // versions and expiry attributes, another member's sign-in devices.
@@ -92,14 +159,22 @@ func TestNoAnswerCarriesAPropertyTheCallerMayNotSee(t *testing.T) {
 	var job struct{ JobID string }
 	keep(call(t, "POST", team+"/instructions", tm.Token, nil)).json(t, &job)
 	keep(call(t, "GET", team+"/jobs/"+job.JobID, tm.Token, nil))
+	// The SCIM token is shown once, in its creation's answer; never again.
+	_, idp := scimToken(t, tm, "IdP")
+	keep(call(t, "GET", team+"/scim-tokens", tm.Token, nil))
+	keep(scimCall(t, "GET", "/Users?count=100", idp, nil))
+	keep(scimCall(t, "GET", "/Users/"+inv.Results[0].MemberID, idp, nil))
+	keep(scimCall(t, "PATCH", "/Users/"+inv.Results[0].MemberID, idp, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "New"}}}))
+	keep(scimCall(t, "GET", "/ServiceProviderConfig", "", nil))
 
-	secrets := map[string]string{"the first token": invite, "the resent token": resent, "the device name": "secret-laptop-name"}
-	for name, tok := range map[string]string{"first": invite, "resent": resent} {
+	secrets := map[string]string{"the first token": invite, "the resent token": resent, "the device name": "secret-laptop-name", "the SCIM token": idp}
+	for name, tok := range map[string]string{"first": invite, "resent": resent, "SCIM": idp} {
 		sum := sha256.Sum256([]byte(tok))
 		secrets["the hash of the "+name+" token"] = hex.EncodeToString(sum[:])
 	}
 	internal := []string{"PK", "SK", "facetPK", "emailSK", "activeSK", "invitedSK", "domainSK", "duePK", "dueSK", "version", "ttl",
-		"tokenHash", "sealedToken", "token", "device", "appVersion", "fc#"}
+		"tokenHash", "sealedToken", "token", "hash", "secret", "device", "appVersion", "idpData", "fc#"}
 	for i, r := range answers {
 		if r.Status >= 300 {
 			t.Fatalf("answer %d: %d %s", i, r.Status, r.Body)
@@ -109,12 +184,17 @@ func TestNoAnswerCarriesAPropertyTheCallerMayNotSee(t *testing.T) {
 				t.Errorf("answer %d carries %s: %s", i, name, r.Body)
 			}
 		}
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") && ct != "application/scim+json" {
 			continue // the report is CSV, checked above for secrets
 		}
 		var v any
 		if err := json.Unmarshal(r.Body, &v); err != nil {
 			t.Fatal(err)
+		}
+		if r.Header.Get("Content-Type") == "application/scim+json" {
+			// A SCIM resource's meta.version is its ETag, a digest of what
+			// the provider reads, never the store's version.
+			v = scimWithoutVersions(t, v)
 		}
 		for _, k := range keysOf(v) {
 			for _, bad := range internal {
@@ -124,6 +204,33 @@ func TestNoAnswerCarriesAPropertyTheCallerMayNotSee(t *testing.T) {
 			}
 		}
 	}
+}
+
+var etag = regexp.MustCompile(`^W/"[0-9a-f]{16}"$`)
+
+// scimWithoutVersions drops every meta.version of a SCIM answer, once it
+// is seen to be an ETag.
+func scimWithoutVersions(t *testing.T, v any) any {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		if meta, ok := x["meta"].(map[string]any); ok {
+			if ver, ok := meta["version"]; ok {
+				if s, _ := ver.(string); !etag.MatchString(s) {
+					t.Errorf("meta.version %v is not an ETag", ver)
+				}
+				delete(meta, "version")
+			}
+		}
+		for k, e := range x {
+			x[k] = scimWithoutVersions(t, e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = scimWithoutVersions(t, e)
+		}
+	}
+	return v
 }
 
 func headerValues(r response) []string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -260,4 +261,73 @@ func (l *loseFirstAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: 500, Status: "500 Internal Server Error", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, Body: io.NopCloser(strings.NewReader(body)),
 		ContentLength: int64(len(body)), Request: r}, nil
+}
+
+// API4 through the SCIM service: a body, a filter, a PATCH and a page
+// have sizes; a team holds at most 10 SCIM tokens; the users a provider
+// can add are bounded by the team's seats (each takes one, and the 403
+// that refuses the next says so). Refused requests change nothing.
+func TestSCIMHasLimits(t *testing.T) {
+	tm := newTeam(t, "scim-limits.example", 3)
+	member := tm.first(t, users.StatusPendingAppLogin, users.RoleUser)
+	_, idp := scimToken(t, tm, "IdP")
+	before := snapshot(t, tm)
+	ops := make([]any, 101)
+	for i := range ops {
+		ops[i] = map[string]any{"op": "replace", "path": "displayName", "value": "x"}
+	}
+	cases := []struct {
+		name     string
+		r        response
+		status   int
+		scimType string
+	}{
+		{"a body over 1 MiB", send(t, nil, "POST", "/scim/v2/Users", idp, map[string]string{"Content-Type": "application/scim+json"},
+			[]byte(`{"userName":"a@scim-limits.example","displayName":"`+strings.Repeat("a", 1<<20)+`"}`)), 413, ""},
+		{"a filter of 4,097 characters", scimCall(t, "GET", `/Users?filter=`+url.QueryEscape(`userName eq "`+strings.Repeat("a", 4083)+`"`), idp, nil), 400, "invalidFilter"},
+		{"a PATCH of 101 operations", scimCall(t, "PATCH", "/Users/"+member.ID, idp, map[string]any{"Operations": ops}), 400, "invalidSyntax"},
+		{"a name of 257 characters", scimCall(t, "PATCH", "/Users/"+member.ID, idp, map[string]any{"Operations": []any{
+			map[string]any{"op": "replace", "path": "displayName", "value": strings.Repeat("a", 257)}}}), 400, "invalidValue"},
+		{"11 addresses", scimCall(t, "PUT", "/Users/"+member.ID, idp, map[string]any{"userName": member.Email, "emails": func() []any {
+			out := make([]any, 11)
+			for i := range out {
+				out[i] = fmt.Sprintf("e%d@scim-limits.example", i)
+			}
+			return out
+		}()}), 400, "invalidValue"},
+		{"a filter that would read the team", scimCall(t, "GET", `/Users?filter=`+url.QueryEscape(`userName sw "a"`), idp, nil), 400, "tooMany"},
+	}
+	for _, c := range cases {
+		if got := c.r.scimError(t, c.status); got != c.scimType {
+			t.Errorf("%s: %q, want %q", c.name, got, c.scimType)
+		}
+	}
+	// A page is at most 500 users, whatever count asks.
+	var page struct{ ItemsPerPage, TotalResults int }
+	r := scimCall(t, "GET", "/Users?count=100000", idp, nil)
+	r.json(t, &page)
+	if r.Status != 200 || page.ItemsPerPage != page.TotalResults || page.TotalResults > 500 {
+		t.Errorf("count=100000: %d %s", r.Status, r.Body)
+	}
+	if after := snapshot(t, tm); after != before {
+		t.Fatalf("the team changed:\nbefore %s\nafter  %s", before, after)
+	}
+	// 10 tokens a team (one made above): the 11th is refused.
+	for i := 2; i <= 10; i++ {
+		scimToken(t, tm, fmt.Sprintf("IdP %d", i))
+	}
+	if code := call(t, "POST", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, map[string]string{"name": "one too many"}).problem(t, 409); code != "scim_token_limit" {
+		t.Errorf("the 11th token: %s", code)
+	}
+	// Every seat taken: the provider's next user is refused, and no email goes.
+	small := newTeamWithSeats(t, "scim-seats.example", 2, 0)
+	_, smallIdP := scimToken(t, small, "IdP")
+	if r := scimCall(t, "POST", "/Users", smallIdP, map[string]any{"userName": "first@scim-seats.example"}); r.Status != 201 {
+		t.Fatalf("the last seat: %d %s", r.Status, r.Body)
+	}
+	mail := mailCount(t)
+	scimCall(t, "POST", "/Users", smallIdP, map[string]any{"userName": "second@scim-seats.example"}).scimError(t, 403)
+	if n := mailCount(t); n != mail {
+		t.Errorf("%d emails for a refused user", n-mail)
+	}
 }

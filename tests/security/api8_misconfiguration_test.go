@@ -3,6 +3,7 @@ package security
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -91,23 +92,34 @@ func TestEveryAnswerIsNoStoreAndNosniff(t *testing.T) {
 	member := tm.first(t, users.StatusInvitationSent, users.RoleUser)
 	var job struct{ JobID string }
 	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).json(t, &job)
-	ids := map[string]string{"teamId": tm.ID, "memberId": member.ID, "jobId": job.JobID}
+	spare, _ := scimToken(t, tm, "spare")
+	_, idp := scimToken(t, tm, "IdP")
+	ids := map[string]string{"teamId": tm.ID, "memberId": member.ID, "jobId": job.JobID, "tokenId": spare, "userId": member.ID}
 	bodies := map[string]string{
-		"InviteFunction": `{"emails":["n@headers.example"]}`, "BulkFunction": `{"action":"send_instructions","memberIds":["` + member.ID + `"]}`,
+		"CreateScimTokenFunction": `{"name":"another"}`,
+		"InviteFunction":          `{"emails":["n@headers.example"]}`, "BulkFunction": `{"action":"send_instructions","memberIds":["` + member.ID + `"]}`,
 		"ChangeRoleFunction": `{"role":"user"}`, "UsageReportFunction": `{"memberIds":["` + member.ID + `"]}`,
 		"EmailUsageReportFunction": `{"memberIds":["` + member.ID + `"]}`, "CsvSelectionFunction": "email\nn@headers.example\n",
 		"AcceptInvitationFunction": `{"token":"` + strings.Repeat("x", 43) + `"}`,
 		"RecordCallFunction":       `{"startedAt":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `","durationSeconds":60}`,
 	}
 	served := 0
+	scimBodies := map[string]string{
+		"POST":  `{"userName":"idp@headers.example","active":true}`,
+		"PUT":   `{"userName":"` + member.Email + `","active":true}`,
+		"PATCH": `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Headers"}]}`,
+	}
 	for _, e := range httpapi.Endpoints {
 		method, path := pathOf(e, ids)
-		ct := "application/json"
-		if e.Function == "CsvSelectionFunction" {
+		ct, tok, body := "application/json", tm.Token, bodies[e.Function]
+		switch {
+		case e.Function == "CsvSelectionFunction":
 			ct = "text/csv"
+		case e.SCIM:
+			ct, tok, body = "application/scim+json", idp, scimBodies[method]
 		}
-		for _, body := range []string{bodies[e.Function], `{"unknown":1}`} {
-			r := send(t, nil, method, path, tm.Token, map[string]string{"Content-Type": ct}, []byte(body))
+		for _, body := range []string{body, `{"unknown":1}`} {
+			r := send(t, nil, method, path, tok, map[string]string{"Content-Type": ct}, []byte(body))
 			if r.Status < 300 {
 				served++
 			}
@@ -152,6 +164,32 @@ func TestNoAnswerShowsInternals(t *testing.T) {
 		}
 		answers = append(answers, send(t, nil, c.method, c.path, tm.Token, map[string]string{"Content-Type": ct}, []byte(c.body)))
 	}
+	// The SCIM service's wrong requests: SCIM errors, nothing internal.
+	_, idp := scimToken(t, tm, "IdP")
+	member := tm.Members[0].ID
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/Users", `{"userName":`},
+		{"POST", "/Users", `[1,2]`},
+		{"POST", "/Users", `{"userName":{"$ne":null},"active":"maybe"}`},
+		{"POST", "/Users", `{"userName":"a@b.example","emails":[{"value":1e400}]}`},
+		{"PUT", "/Users/" + member, `{"userName":"x","roles":[{"value":"root"}]}`},
+		{"PATCH", "/Users/" + member, `{"Operations":[{"op":"replace","path":"emails[type eq \"work\"","value":"x"}]}`},
+		{"PATCH", "/Users/" + member, `{"Operations":[{"op":"copy","path":"userName"}]}`},
+		{"PATCH", "/Users/" + member, `{"Operations":[{"op":"remove"}]}`},
+		{"GET", "/Users?filter=" + url.QueryEscape(`userName eq "a" and (`), ""},
+		{"GET", "/Users?filter=" + url.QueryEscape(`name.givenName co "%"`), ""},
+		{"GET", "/Users?startIndex=one", ""},
+		{"GET", "/Users?sortBy=userName", ""},
+		{"GET", "/Users?attributes=" + url.QueryEscape("a.b.c"), ""},
+		{"GET", "/Users/..%2F..%2FServiceProviderConfig", ""},
+		{"GET", "/Schemas?filter=x", ""},
+	} {
+		r := send(t, nil, c.method, "/scim/v2"+c.path, idp, map[string]string{"Content-Type": "application/scim+json"}, []byte(c.body))
+		if r.Header.Get("Content-Type") != "application/scim+json" {
+			t.Errorf("%s %s: %d as %q: %s", c.method, c.path, r.Status, r.Header.Get("Content-Type"), r.Body)
+		}
+		answers = append(answers, r)
+	}
 	// DynamoDB failing on every call, past the store's retries: 503 with
 	// Retry-After and nothing of the cause (which is logged).
 	ctx := context.Background()
@@ -162,6 +200,7 @@ func TestNoAnswerShowsInternals(t *testing.T) {
 		call(t, "GET", team+"/summary", tm.Token, nil),
 		call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": []string{"x@internals.example"}}),
 	}
+	scimFailing := scimCall(t, "GET", "/Users/"+member, idp, nil)
 	if err := stack.SetFaults(ctx, local.FaultOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +209,10 @@ func TestNoAnswerShowsInternals(t *testing.T) {
 			t.Errorf("DynamoDB failing: %s %v", code, r.Header)
 		}
 	}
+	if scimFailing.scimError(t, 503); scimFailing.Header.Get("Retry-After") == "" {
+		t.Errorf("DynamoDB failing under SCIM: %v", scimFailing.Header)
+	}
+	failing = append(failing, scimFailing)
 	for _, r := range append(answers, failing...) {
 		if r.Status < 400 || r.Status >= 600 {
 			t.Errorf("a wrong request was served: %d %s", r.Status, r.Body)

@@ -15,9 +15,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,7 +83,12 @@ type team struct {
 
 func newTeam(t *testing.T, domain string, members int) team {
 	t.Helper()
-	seats := 100
+	return newTeamWithSeats(t, domain, 100, members)
+}
+
+// newTeamWithSeats is newTeam with that many seats (the owner takes one).
+func newTeamWithSeats(t *testing.T, domain string, seats, members int) team {
+	t.Helper()
 	owner := "owner@" + domain
 	resp, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(context.Background(),
 		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: owner, Name: domain})
@@ -203,16 +210,30 @@ func summary(t *testing.T, tm team) string {
 	return string(r.Body)
 }
 
-// snapshot is what an attack must leave as it was: the counters and every
-// member of the team as its admin sees them.
+// snapshot is what an attack must leave as it was: the counters, every
+// member of the team as its admin sees them (the deactivated ones too) and
+// the team's SCIM tokens.
 func snapshot(t *testing.T, tm team) string {
+	t.Helper()
+	var all []string
+	for _, list := range []string{"", "&status=deactivated"} {
+		all = append(all, listAll(t, tm, list)...)
+	}
+	r := call(t, "GET", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, nil)
+	if r.Status != 200 {
+		t.Fatalf("SCIM tokens: %d %s", r.Status, r.Body)
+	}
+	return summary(t, tm) + strings.Join(all, "\n") + string(r.Body)
+}
+
+func listAll(t *testing.T, tm team, filter string) []string {
 	t.Helper()
 	var all []string
 	cursor := ""
 	for {
-		path := "/v1/teams/" + tm.ID + "/members?limit=100"
+		path := "/v1/teams/" + tm.ID + "/members?limit=100" + filter
 		if cursor != "" {
-			path += "&cursor=" + cursor
+			path += "&cursor=" + url.QueryEscape(cursor)
 		}
 		r := call(t, "GET", path, tm.Token, nil)
 		var page struct {
@@ -224,11 +245,56 @@ func snapshot(t *testing.T, tm team) string {
 			all = append(all, string(m))
 		}
 		if page.NextCursor == "" {
-			break
+			return all
 		}
 		cursor = page.NextCursor
 	}
-	return summary(t, tm) + strings.Join(all, "\n")
+}
+
+// scimToken makes a SCIM token of the team, as its admin does: its id and
+// the token itself.
+func scimToken(t *testing.T, tm team, name string) (id, tok string) {
+	t.Helper()
+	r := call(t, "POST", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, map[string]string{"name": name})
+	var out struct{ ID, Token string }
+	r.json(t, &out)
+	if r.Status != 201 || out.Token == "" {
+		t.Fatalf("SCIM token: %d %s", r.Status, r.Body)
+	}
+	return out.ID, out.Token
+}
+
+// scimCall sends a SCIM request with a bearer credential (none if empty).
+func scimCall(t *testing.T, method, path, tok string, body any) response {
+	t.Helper()
+	var b []byte
+	h := map[string]string{}
+	if body != nil {
+		b, _ = json.Marshal(body)
+		h["Content-Type"] = "application/scim+json"
+	}
+	return send(t, nil, method, "/scim/v2"+path, tok, h, b)
+}
+
+// scimError checks the answer is SCIM's error of that status (RFC 7644
+// §3.12), never problem+json, and returns its scimType.
+func (r response) scimError(t *testing.T, status int) string {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/scim+json" {
+		t.Fatalf("content type %q for a SCIM error: %s", ct, r.Body)
+	}
+	var e struct {
+		Schemas                  []string
+		Status, ScimType, Detail string
+	}
+	r.json(t, &e)
+	if len(e.Schemas) != 1 || e.Schemas[0] != "urn:ietf:params:scim:api:messages:2.0:Error" || e.Status != strconv.Itoa(status) || e.Detail == "" {
+		t.Fatalf("not a SCIM error: %s", r.Body)
+	}
+	return e.ScimType
 }
 
 var tokenInLink = regexp.MustCompile(`[?&]token=([A-Za-z0-9_-]{43})`)
@@ -323,8 +389,13 @@ func waitForJob(t *testing.T, tm team, id string) {
 }
 
 // pathOf fills a route's pattern: "POST /v1/teams/{teamId}/jobs/{jobId}".
+// The SCIM catch-all, which takes any method and path under /scim/v2, is
+// asked for its first document.
 func pathOf(e httpapi.Endpoint, ids map[string]string) (method, path string) {
-	method, path, _ = strings.Cut(e.Pattern, " ")
+	method, path, ok := strings.Cut(e.Pattern, " ")
+	if !ok {
+		method, path = "GET", strings.Replace(e.Pattern, "{proxy...}", "ServiceProviderConfig", 1)
+	}
 	for name, v := range ids {
 		path = strings.ReplaceAll(path, "{"+name+"}", v)
 	}
