@@ -21,7 +21,7 @@ export FAULT_RATE FAULT_INDEX_LAG_MS FAULT_SEED
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots emails
+.PHONY: help deps run up stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots emails fuzz
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -34,6 +34,7 @@ help:
 	@echo "make run FAULT_RATE=0.1 [FAULT_INDEX_LAG_MS=500]   the local stack failing as AWS fails"
 	@echo "make faults   the faults injected so far, as one JSON line (FAULT_RATE=… changes the rate first)"
 	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost, bootstrap sizes and cold starts"
+	@echo "make fuzz     every fuzz target for FUZZTIME (default 10s); make test runs their corpora"
 	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
 	@echo "make emails   every email kind rendered and photographed (600 px, 375 px, text) in docs/emails/"
 	@echo "make functions          every bootstrap for linux/arm64 in .state/functions (what sam build packages)"
@@ -147,6 +148,19 @@ emails: chromium .state/go-mod
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...
+
+# Every fuzz target (go test -fuzz) for FUZZTIME each; a failing input is
+# written under the package's testdata/fuzz (commit it with the fix: make
+# test replays it). Not part of make test, which runs the committed corpora
+# as ordinary tests.
+FUZZTIME ?= 10s
+fuzz: .state/go-mod
+	@for pkg in $$(go list ./internal/...); do \
+	  for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; \
+	    go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 ## Lambda artifacts --------------------------------------------------------
 

@@ -111,7 +111,7 @@ func parseAuditQuery(params map[string][]string, now time.Time) (users.AuditQuer
 		}
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
-		return bad("Parameter from must not be after to.")
+		return q, users.Errorf(users.KindInvalid, "invalid_period", "Parameter from must not be after to.")
 	}
 	if v := get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

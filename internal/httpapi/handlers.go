@@ -72,7 +72,10 @@ func SendInstructions(d Deps) http.Handler {
 }
 
 // AcceptInvitation serves AcceptInvitationFunction (public: the token is the proof).
-func AcceptInvitation(d Deps) http.Handler { return serve(d, "AcceptInvitationFunction", accept) }
+// Every attempt counts towards the source address's limit, before anything else runs.
+func AcceptInvitation(d Deps) http.Handler {
+	return serve(d, "AcceptInvitationFunction", accept, Deps.limitBySource)
+}
 
 // RecordSignIn serves RecordSignInFunction.
 func RecordSignIn(d Deps) http.Handler {
@@ -161,6 +164,7 @@ type Backend interface {
 	Store
 	Reports
 	Idempotency
+	Quotas
 	roster.Store
 	roster.JobStore
 	SCIMStore
@@ -170,7 +174,7 @@ type Backend interface {
 // stack uses it too. keys is nil for a function that needs no secret.
 func NewDeps(b Backend, keys *secret.Keyring, policy users.Policy, log *slog.Logger, m *metrics.Emitter) Deps {
 	svc := &roster.Service{Store: b, Policy: policy, Now: time.Now}
-	d := Deps{Store: b, Roster: svc, Idem: b, Reports: b, Log: log, Now: time.Now, Metrics: m, SCIM: b}
+	d := Deps{Store: b, Roster: svc, Idem: b, Reports: b, Quotas: b, Limits: policy.Limits, Log: log, Now: time.Now, Metrics: m, SCIM: b}
 	if keys != nil {
 		svc.Tokens = keys.Sealer("invitation-token")
 		d.Cursors = NewCursors(keys)
@@ -180,8 +184,9 @@ func NewDeps(b Backend, keys *secret.Keyring, policy users.Policy, log *slog.Log
 	return d
 }
 
-// countInvitations records the business metric of new invitations.
-func (d Deps) countInvitations(results []roster.InviteResult) {
+// countInvitations records the business metric of new invitations and
+// says how many there were.
+func (d Deps) countInvitations(results []roster.InviteResult) int {
 	n := 0
 	for _, r := range results {
 		if r.Result == "invited" {
@@ -191,4 +196,5 @@ func (d Deps) countInvitations(results []roster.InviteResult) {
 	if n > 0 {
 		d.Metrics.Count(metrics.Invitations, n)
 	}
+	return n
 }

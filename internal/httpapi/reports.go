@@ -161,15 +161,8 @@ func (d Deps) readReportRequest(w http.ResponseWriter, r *http.Request) (reportR
 	if err := decodeJSON(w, r, &body); err != nil {
 		return body, report.Period{}, err
 	}
-	if len(body.MemberIDs) == 0 || len(body.MemberIDs) > users.MaxBulkMembers {
-		return body, report.Period{}, users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must list 1 to %d members.", users.MaxBulkMembers)
-	}
-	seen := map[string]bool{}
-	for _, id := range body.MemberIDs {
-		if !validID(id) || seen[id] {
-			return body, report.Period{}, users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must be distinct member ids; %q is not.", id)
-		}
-		seen[id] = true
+	if err := checkMemberIDs(body.MemberIDs); err != nil {
+		return body, report.Period{}, err
 	}
 	p, err := report.ParsePeriod(body.From, body.To, d.Now())
 	return body, p, err

@@ -2,9 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/users"
@@ -35,28 +32,23 @@ func memberIDFrom(r *http.Request) (string, error) {
 
 func invite(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
-		var body struct {
-			Emails []string `json:"emails"`
-			Role   string   `json:"role"`
-		}
-		if err := decodeJSON(w, r, &body); err != nil {
-			return err
-		}
-		if len(body.Emails) == 0 || len(body.Emails) > users.MaxInviteEmails {
-			return users.Errorf(users.KindInvalid, "invalid_emails", "emails must list 1 to %d addresses.", users.MaxInviteEmails)
-		}
-		if body.Role == "" {
-			body.Role = string(users.RoleUser)
-		}
-		role, err := users.ParseRole(body.Role)
+		body, err := readInvite(w, r)
 		if err != nil {
 			return err
 		}
-		results, err := d.Roster.Invite(r.Context(), roster.TeamOf(a.Team), a.Caller.Email, body.Emails, role)
+		// Only addresses that can be invited count; those that were not
+		// (already members, over the seats) are given back.
+		n := invitable(body.Emails)
+		giveBack, err := d.takeInvitations(r.Context(), a.Team.ID, n)
 		if err != nil {
 			return err
 		}
-		d.countInvitations(results)
+		results, err := d.Roster.Invite(r.Context(), roster.TeamOf(a.Team), a.Caller.Email, body.Emails, body.Role)
+		if err != nil {
+			giveBack(n)
+			return err
+		}
+		giveBack(n - d.countInvitations(results))
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -68,8 +60,16 @@ func resendInvite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := readEmptyBody(w, r); err != nil {
+			return err
+		}
+		giveBack, err := d.takeInvitations(r.Context(), a.Team.ID, 1)
+		if err != nil {
+			return err
+		}
 		m, err := d.Roster.ResendInvite(r.Context(), roster.TeamOf(a.Team), id, a.Caller.Email)
 		if err != nil {
+			giveBack(1)
 			return err
 		}
 		writeJSON(w, http.StatusAccepted, infoJSON(m, d.Now()))
@@ -81,6 +81,9 @@ func sendInstructions(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		id, err := memberIDFrom(r)
 		if err != nil {
+			return err
+		}
+		if err := readEmptyBody(w, r); err != nil {
 			return err
 		}
 		m, err := d.Roster.SendInstructions(r.Context(), roster.TeamOf(a.Team), id)
@@ -98,13 +101,7 @@ func changeRole(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var body struct {
-			Role string `json:"role"`
-		}
-		if err := decodeJSON(w, r, &body); err != nil {
-			return err
-		}
-		role, err := users.ParseRole(body.Role)
+		role, err := readChangeRole(w, r)
 		if err != nil {
 			return err
 		}
@@ -138,7 +135,7 @@ func deactivateMember(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		id, err := memberIDFrom(r)
 		if err == nil {
-			err = emptyBody(w, r)
+			err = readEmptyBody(w, r)
 		}
 		if err != nil {
 			return err
@@ -156,7 +153,7 @@ func reactivateMember(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		id, err := memberIDFrom(r)
 		if err == nil {
-			err = emptyBody(w, r)
+			err = readEmptyBody(w, r)
 		}
 		if err != nil {
 			return err
@@ -170,51 +167,26 @@ func reactivateMember(d Deps) http.HandlerFunc {
 	})
 }
 
-// emptyBody accepts no body, or an empty JSON object.
-func emptyBody(w http.ResponseWriter, r *http.Request) error {
-	if r.ContentLength > 0 {
-		var empty struct{}
-		return decodeJSON(w, r, &empty)
-	}
-	return nil
-}
-
 func bulk(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
-		var body struct {
-			Action    string   `json:"action"`
-			MemberIDs []string `json:"memberIds"`
-			Role      *string  `json:"role"`
-		}
-		if err := decodeJSON(w, r, &body); err != nil {
+		body, err := readBulk(w, r)
+		if err != nil {
 			return err
 		}
-		if !slices.Contains(roster.BulkActions, body.Action) {
-			return users.Errorf(users.KindInvalid, "invalid_action", "action must be one of %s.", strings.Join(roster.BulkActions, ", "))
-		}
-		if len(body.MemberIDs) == 0 || len(body.MemberIDs) > users.MaxBulkMembers {
-			return users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must list 1 to %d members.", users.MaxBulkMembers)
-		}
-		seen := map[string]bool{}
-		for _, id := range body.MemberIDs {
-			if !validID(id) || seen[id] {
-				return users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must be distinct member ids; %q is not.", id)
-			}
-			seen[id] = true
-		}
-		var role users.Role
-		switch {
-		case body.Action == roster.ActionChangeRole && body.Role == nil:
-			return users.Errorf(users.KindInvalid, "invalid_role", "change_role needs role.")
-		case body.Action == roster.ActionChangeRole:
-			var err error
-			if role, err = users.ParseRole(*body.Role); err != nil {
+		giveBack := func(int) {}
+		if body.Action == roster.ActionResendInvite {
+			if giveBack, err = d.takeInvitations(r.Context(), a.Team.ID, len(body.MemberIDs)); err != nil {
 				return err
 			}
-		case body.Role != nil:
-			return users.Errorf(users.KindInvalid, "invalid_role", "role goes only with change_role.")
 		}
-		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), body.Action, body.MemberIDs, role)
+		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), body.Action, body.MemberIDs, body.Role)
+		done := 0
+		for _, res := range results {
+			if res.Result == "done" {
+				done++
+			}
+		}
+		giveBack(len(body.MemberIDs) - done)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -225,11 +197,16 @@ func bulk(d Deps) http.HandlerFunc {
 func teamJob(kind string) func(Deps) http.HandlerFunc {
 	return func(d Deps) http.HandlerFunc {
 		return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
-			if err := emptyBody(w, r); err != nil {
+			if err := readEmptyBody(w, r); err != nil {
+				return err
+			}
+			giveBack, err := d.takeTeamJob(r.Context(), a.Team.ID)
+			if err != nil {
 				return err
 			}
 			job, err := d.Jobs.Start(r.Context(), a.Team, kind, a.Caller.Email)
 			if err != nil {
+				giveBack()
 				return err
 			}
 			writeJSON(w, http.StatusAccepted, map[string]any{"jobId": job.ID, "state": job.State, "members": job.Expected})
@@ -240,14 +217,11 @@ func teamJob(kind string) func(Deps) http.HandlerFunc {
 
 func accept(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Token string `json:"token"`
-		}
-		err := decodeJSON(w, r, &body)
+		token, err := readAccept(w, r)
 		var m users.Member
 		if err == nil {
 			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorInvitee}, requestOf(r.Context()))
-			m, err = d.Roster.Accept(ctx, body.Token)
+			m, err = d.Roster.Accept(ctx, token)
 		}
 		if err != nil {
 			writeError(r.Context(), d.Log, w, err)
@@ -274,42 +248,15 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 			now := d.Now()
 			a := users.Activity{At: now, SignIn: signIn}
 			if signIn {
-				var body struct {
-					AppVersion string `json:"appVersion"`
-					Device     string `json:"device"`
-				}
-				if r.ContentLength != 0 { // the app may send no body at all
-					if err := decodeJSON(w, r, &body); err != nil {
-						return err
-					}
-				}
-				if len(body.AppVersion) > 64 || len(body.Device) > 128 {
-					return users.Errorf(users.KindInvalid, "invalid_field", "appVersion is at most 64 characters and device at most 128.")
-				}
-				a.AppVersion, a.Device = body.AppVersion, body.Device
-			} else {
-				var body struct {
-					CallID          string     `json:"callId"`
-					StartedAt       *time.Time `json:"startedAt"`
-					DurationSeconds *int       `json:"durationSeconds"`
-				}
-				if err := decodeJSON(w, r, &body); err != nil {
+				if a.AppVersion, a.Device, err = readSignIn(w, r); err != nil {
 					return err
 				}
-				if body.StartedAt == nil || body.DurationSeconds == nil {
-					return users.Errorf(users.KindInvalid, "missing_field", "startedAt and durationSeconds are required.")
+			} else {
+				call, err := readCall(w, r, now)
+				if err != nil {
+					return err
 				}
-				if *body.DurationSeconds < 0 || *body.DurationSeconds > 24*3600 {
-					return users.Errorf(users.KindInvalid, "invalid_duration", "durationSeconds must be from 0 to 86400.")
-				}
-				end := body.StartedAt.Add(time.Duration(*body.DurationSeconds) * time.Second)
-				if end.After(now.Add(5*time.Minute)) || body.StartedAt.Before(now.AddDate(-1, 0, 0)) {
-					return users.Errorf(users.KindInvalid, "invalid_started_at", "startedAt must be within the last year and the call must have ended.")
-				}
-				if len(body.CallID) > 128 || !users.PrintableASCII(body.CallID) {
-					return users.Errorf(users.KindInvalid, "invalid_call_id", "callId is at most 128 visible characters.")
-				}
-				a.At, a.Seconds, a.CallID = end, *body.DurationSeconds, body.CallID
+				a.At, a.Seconds, a.CallID = call.End, call.Seconds, call.CallID
 			}
 			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorMember, Email: c.Email}, requestOf(r.Context()))
 			ms, err := d.Roster.RecordActivity(ctx, roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)

@@ -165,3 +165,68 @@ func httpapiCalls(t *testing.T, path string) []string {
 	})
 	return names
 }
+
+// Each route takes the query parameters the document declares for it, and
+// only those (the others are refused): the route table's Query and the
+// document's parameters "in: query" are the same set.
+func TestQueryParametersAgree(t *testing.T) {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "api", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type param struct {
+		Ref  string `yaml:"$ref"`
+		Name string `yaml:"name"`
+		In   string `yaml:"in"`
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Route      string  `yaml:"x-route"`
+			Parameters []param `yaml:"parameters"`
+		} `yaml:"paths"`
+		Components struct {
+			Parameters map[string]param `yaml:"parameters"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string][]string{} // route pattern → each operation's query parameters, joined
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			pattern := strings.ToUpper(method) + " " + path
+			if op.Route != "" {
+				m, p, _ := strings.Cut(op.Route, " ")
+				pattern = samtemplate.Route{Method: m, Path: p}.Pattern()
+			}
+			var names []string
+			for _, p := range op.Parameters {
+				if p.Ref != "" {
+					p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				}
+				if p.In == "query" {
+					names = append(names, p.Name)
+				}
+			}
+			slices.Sort(names)
+			declared[pattern] = append(declared[pattern], strings.Join(names, ","))
+		}
+	}
+	for _, e := range httpapi.Endpoints {
+		want := strings.Fields(e.Query)
+		slices.Sort(want)
+		ops, ok := declared[e.Pattern]
+		if !ok {
+			t.Errorf("%s: no operation in the document", e.Pattern)
+		}
+		for _, got := range ops {
+			if got != strings.Join(want, ",") {
+				t.Errorf("%s takes query parameters [%s]; the document declares [%s]", e.Pattern, strings.Join(want, ","), got)
+			}
+		}
+	}
+}

@@ -199,9 +199,16 @@ func scimDiscovery(d Deps) http.HandlerFunc {
 		doc, err := scim.Discover(r.Method, r.PathValue("proxy"), scimBaseURL(r))
 		if err != nil {
 			if err.Status == http.StatusMethodNotAllowed {
-				w.Header().Set("Allow", "GET")
+				w.Header().Set("Allow", scim.Allow(r.PathValue("proxy")))
 			}
 			writeSCIMError(w, err)
+			return
+		}
+		// RFC 7644 §4: the query parameters of a search are ignored here,
+		// but a filter is refused, so that no client takes its conditions
+		// for true.
+		if r.URL.Query().Has("filter") {
+			writeSCIMError(w, scim.Errorf(http.StatusForbidden, "", "The discovery documents cannot be filtered: leave out filter."))
 			return
 		}
 		writeSCIM(w, http.StatusOK, doc)
@@ -212,8 +219,16 @@ func scimDiscovery(d Deps) http.HandlerFunc {
 // and GET /Users/{userId}.
 func scimReadUsers(d Deps) http.HandlerFunc {
 	return d.scimHandler(func(w http.ResponseWriter, r *http.Request, a scimAccess) error {
-		q := r.URL.Query()
-		attrs, excluded := q.Get("attributes"), q.Get("excludedAttributes")
+		q, err := scimQuery(r, "filter", "startIndex", "count", "attributes", "excludedAttributes")
+		if err != nil {
+			return err
+		}
+		attrs, excluded := q["attributes"], q["excludedAttributes"]
+		// Paths that are not attribute paths are refused first, whatever
+		// the answer would be (a 304 included).
+		if _, err := scim.Project(scim.User{}, attrs, excluded); err != nil {
+			return err
+		}
 		if id := r.PathValue("userId"); id != "" {
 			m, err := d.scimMember(r.Context(), a, id)
 			if err != nil {
@@ -231,13 +246,13 @@ func scimReadUsers(d Deps) http.HandlerFunc {
 			writeSCIM(w, http.StatusOK, out)
 			return nil
 		}
-		start, count, err := scim.Paging(q.Get("startIndex"), q.Get("count"))
+		start, count, err := scim.Paging(q["startIndex"], q["count"])
 		if err != nil {
 			return err
 		}
 		var matches []users.Member
 		total := 0
-		if f := q.Get("filter"); f != "" {
+		if f := q["filter"]; f != "" {
 			if matches, err = d.scimFind(r.Context(), a, f); err != nil {
 				return err
 			}
@@ -341,9 +356,39 @@ func (d Deps) scimFind(ctx context.Context, a scimAccess, filter string) ([]user
 	return out, nil
 }
 
+// scimQuery reads the query parameters named, each given at most once
+// and never empty (SCIM's 400 invalidValue otherwise); the route table
+// has refused any other.
+func scimQuery(r *http.Request, names ...string) (map[string]string, error) {
+	q := r.URL.Query()
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		switch vs := q[name]; {
+		case len(vs) > 1:
+			return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "Parameter %s may be given once.", name)
+		case len(vs) == 1 && vs[0] == "":
+			return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "Parameter %s is empty; leave it out instead.", name)
+		case len(vs) == 1:
+			out[name] = vs[0]
+		}
+	}
+	return out, nil
+}
+
 // scimWriteUsers serves POST /Users, PUT, PATCH and DELETE /Users/{userId}.
+// The User in the answer is projected by attributes or excludedAttributes
+// (RFC 7644 §3.9).
 func scimWriteUsers(d Deps) http.HandlerFunc {
 	return d.scimHandler(func(w http.ResponseWriter, r *http.Request, a scimAccess) error {
+		q, err := scimQuery(r, "attributes", "excludedAttributes")
+		if err != nil {
+			return err
+		}
+		project := func(res scim.User) (any, error) { return scim.Project(res, q["attributes"], q["excludedAttributes"]) }
+		// Paths that are not attribute paths are refused before anything changes.
+		if _, err := project(scim.User{}); err != nil {
+			return err
+		}
 		if r.Method == http.MethodPost {
 			doc, err := readSCIMBody(w, r)
 			if err != nil {
@@ -362,32 +407,39 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 				return err
 			}
 			res := scim.Render(m, a.Base)
+			out, err := project(res)
+			if err != nil {
+				return err
+			}
 			w.Header().Set("Location", res.Meta.Location)
 			w.Header().Set("ETag", res.Meta.Version)
-			writeSCIM(w, http.StatusCreated, res)
+			writeSCIM(w, http.StatusCreated, out)
 			return nil
 		}
 		id := r.PathValue("userId")
 		if !validID(id) {
 			return scim.NotFound(id)
 		}
+		// If-Match is the last check of a change (RFC 9110 §13.2.1): a
+		// request that would be refused without it is refused as such,
+		// and one that would be served is 412 when the user has changed.
 		ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
-		checkVersion := func(m users.Member) error {
-			if ifMatch != "" && !scim.MatchesETag(ifMatch, m) {
-				return scim.Errorf(http.StatusPreconditionFailed, "", "The user has changed since that version (now %s); read it again.", scim.ETag(m))
+		checkVersion := func(change users.Rule) users.Rule {
+			return func(m *users.Member) (users.Change, error) {
+				before := *m
+				ch, err := change(m)
+				served := err == nil || errors.Is(err, users.ErrUnchanged)
+				if served && ifMatch != "" && !scim.MatchesETag(ifMatch, before) {
+					return users.Change{}, scim.Errorf(http.StatusPreconditionFailed, "", "The user has changed since that version (now %s); read it again.", scim.ETag(before))
+				}
+				return ch, err
 			}
-			return nil
 		}
 		var rule users.Rule
 		notices := d.Roster.IdPNotices(roster.TeamOf(a.Team))
 		switch r.Method {
 		case http.MethodDelete:
-			rule = func(m *users.Member) (users.Change, error) {
-				if err := checkVersion(*m); err != nil {
-					return users.Change{}, err
-				}
-				return users.Remove(users.Membership{}, notices)(m)
-			}
+			rule = checkVersion(users.Remove(users.Membership{}, notices))
 		case http.MethodPut, http.MethodPatch:
 			doc, err := readSCIMBody(w, r)
 			if err != nil {
@@ -400,10 +452,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 				}
 			}
 			now := d.Now().UTC()
-			rule = func(m *users.Member) (users.Change, error) {
-				if err := checkVersion(*m); err != nil {
-					return users.Change{}, err
-				}
+			rule = checkVersion(func(m *users.Member) (users.Change, error) {
 				current := scim.StateOf(*m)
 				var st scim.State
 				var err error
@@ -423,7 +472,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 					return users.Change{}, err
 				}
 				return users.UpdateFromIdP(u, now, d.Roster.Retention(), notices)(m)
-			}
+			})
 		}
 		m, _, err := d.Roster.Apply(r.Context(), a.Team.ID, id, rule)
 		if errors.Is(err, users.ErrMemberNotFound) {
@@ -437,8 +486,12 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 			return nil
 		}
 		res := scim.Render(m, a.Base)
+		out, err := project(res)
+		if err != nil {
+			return err
+		}
 		w.Header().Set("ETag", res.Meta.Version)
-		writeSCIM(w, http.StatusOK, res)
+		writeSCIM(w, http.StatusOK, out)
 		return nil
 	})
 }

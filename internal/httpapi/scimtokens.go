@@ -78,11 +78,12 @@ func revokeSCIMToken(d Deps) http.HandlerFunc {
 }
 
 // scimBaseURL is the SCIM service's address as the caller reached this
-// API: its host, https unless the request says otherwise (the local stack
-// is plain http).
+// API: its host, https unless the request says http (the local stack is
+// plain http). X-Forwarded-Proto comes from the client as much as from
+// API Gateway: it can choose between the two schemes and nothing else.
 func scimBaseURL(r *http.Request) string {
 	scheme := "https"
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
 		scheme = p
 	} else if h := r.Host; strings.HasPrefix(h, "127.0.0.1") || strings.HasPrefix(h, "localhost") {
 		scheme = "http"

@@ -47,7 +47,7 @@ type Config struct {
 	ConfigurationSet string        // SES_CONFIGURATION_SET: publishes bounces and complaints
 	AcceptURL        string        // ACCEPT_URL: the portal page that accepts invitations
 	DownloadURL      string        // DOWNLOAD_URL: the desktop app's download page
-	Policy           users.Policy  // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS
+	Policy           users.Policy  // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS, the limits (limits.go)
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
 	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
@@ -105,6 +105,9 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("EMAIL_COOLDOWN_SECONDS must be from 0 to 86400")
 		}
 		c.Policy.Cooldown = time.Duration(s) * time.Second
+	}
+	if err := limitsFromEnv(&c.Policy.Limits); err != nil {
+		return c, err
 	}
 	if v := os.Getenv("SIGN_IN_RETENTION_DAYS"); v != "" {
 		days, err := strconv.Atoi(v)

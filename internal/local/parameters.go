@@ -41,6 +41,15 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"MailSenderName":     func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailSenderName = v },
 	"LogoUrl":            func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.LogoURL = v },
 	"AccentColor":        func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AccentColor = v },
+	"InvitationsPerTeamPerDay": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.InvitationsPerDay = atoi(v)
+	},
+	"TeamJobsPerTeamPerHour": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.TeamJobsPerHour = atoi(v)
+	},
+	"AcceptsPerAddressPerMinute": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.AcceptsPerMinute = atoi(v)
+	},
 	"LogLevel": func(v string, _ *lambdaapp.Config, level *slog.LevelVar) {
 		if level != nil {
 			_ = level.UnmarshalText([]byte(v))
@@ -71,7 +80,8 @@ var notLocal = map[string]string{
 // function would refuse to start with is refused here too.
 func checkLocal(name, v string) error {
 	switch name {
-	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays":
+	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays",
+		"InvitationsPerTeamPerDay", "TeamJobsPerTeamPerHour", "AcceptsPerAddressPerMinute":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)
 		}

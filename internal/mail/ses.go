@@ -110,7 +110,7 @@ func (s SES) Send(ctx context.Context, m Message) (string, error) {
 		if err != nil {
 			return "", classify(err)
 		}
-		return aws.ToString(out.MessageId), nil
+		return messageID(out)
 	}
 	out, err := s.Client.SendEmail(ctx, s.options(&sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(from),
@@ -127,6 +127,17 @@ func (s SES) Send(ctx context.Context, m Message) (string, error) {
 	if err != nil {
 		return "", classify(err)
 	}
+	return messageID(out)
+}
+
+// messageID reads SES's answer defensively: a success without a message
+// id is not what SES answers, so it is no proof that SES took the message
+// (a proxy, a truncated answer): its outcome is unknown, and the email is
+// never sent again on the strength of it.
+func messageID(out *sesv2.SendEmailOutput) (string, error) {
+	if out == nil || aws.ToString(out.MessageId) == "" {
+		return "", errors.Join(ErrUnknown, errors.New("SES answered without a message id"))
+	}
 	return aws.ToString(out.MessageId), nil
 }
 
@@ -136,9 +147,16 @@ func classify(err error) error {
 	if errors.As(err, &tooMany) || errors.As(err, &limit) {
 		return errors.Join(ErrTransient, err)
 	}
+	// A status read from SES decides; the SDK also reports a request that
+	// got no answer (a timeout after it went out, a dropped connection) as
+	// a response error of status 0, which decides nothing.
 	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) {
+	if errors.As(err, &resp) && resp.HTTPStatusCode() != 0 {
 		switch code := resp.HTTPStatusCode(); {
+		case code < 300:
+			// SES said it took the message, and its answer could not be
+			// read: it may well be on its way.
+			return errors.Join(ErrUnknown, err)
 		case code == http.StatusTooManyRequests || code >= 500:
 			return errors.Join(ErrTransient, err)
 		default:

@@ -38,7 +38,7 @@ func Day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 func ParsePeriod(from, to string, now time.Time) (Period, error) {
 	parse := func(name, v string) (time.Time, error) {
 		for _, layout := range []string{"2006-01-02", time.RFC3339} {
-			if t, err := time.Parse(layout, v); err == nil {
+			if t, err := time.Parse(layout, strings.ToUpper(v)); err == nil { // RFC 3339 allows "t" and "z"
 				return t.UTC().Truncate(24 * time.Hour), nil
 			}
 		}

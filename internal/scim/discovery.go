@@ -116,6 +116,19 @@ func ServiceProviderConfig(base string) any {
 	}
 }
 
+// Allow is the Allow header of a 405 for a path under /scim/v2: the
+// methods the service takes there.
+func Allow(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(segs) == 1 && segs[0] == "Users":
+		return "GET, POST"
+	case len(segs) == 2 && segs[0] == "Users":
+		return "GET, PUT, PATCH, DELETE"
+	}
+	return "GET"
+}
+
 // Discover answers a request for a discovery document: the path after
 // /scim/v2/ and the method. Anything that is no document is SCIM's 404,
 // or 405 for a method other than GET on a document.

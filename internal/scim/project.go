@@ -8,8 +8,18 @@ import (
 // Project applies the attributes and excludedAttributes query parameters
 // (RFC 7644 §3.4.2.5, comma-separated paths) to a resource: id and
 // schemas are always returned. Names are matched without regard to case
-// and may carry the User schema's URN.
+// and may carry the User schema's URN; an extension's attribute is a path
+// nothing here has. Both lists are checked, though attributes wins when
+// both are given, so a wrong path is never let through unseen.
 func Project(resource any, attributes, excluded string) (any, error) {
+	want, err := projectionPaths(attributes)
+	if err != nil {
+		return nil, err
+	}
+	drop, err := projectionPaths(excluded)
+	if err != nil {
+		return nil, err
+	}
 	if attributes == "" && excluded == "" {
 		return resource, nil
 	}
@@ -21,26 +31,7 @@ func Project(resource any, attributes, excluded string) (any, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, err
 	}
-	paths := func(list string) ([][]string, error) {
-		var out [][]string
-		for _, a := range strings.Split(list, ",") {
-			a = strings.TrimSpace(a)
-			if a == "" {
-				continue
-			}
-			p, err := attrPath(a)
-			if err != nil {
-				return nil, invalidValue("%q is not an attribute path.", a)
-			}
-			out = append(out, p)
-		}
-		return out, nil
-	}
 	if attributes != "" {
-		want, err := paths(attributes)
-		if err != nil {
-			return nil, err
-		}
 		out := map[string]any{}
 		for k, v := range doc {
 			switch {
@@ -68,10 +59,6 @@ func Project(resource any, attributes, excluded string) (any, error) {
 		}
 		return out, nil
 	}
-	drop, err := paths(excluded)
-	if err != nil {
-		return nil, err
-	}
 	for _, p := range drop {
 		k := keyOf(doc, p[0])
 		if strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") {
@@ -93,6 +80,40 @@ func Project(resource any, attributes, excluded string) (any, error) {
 		}
 	}
 	return doc, nil
+}
+
+// projectionPaths reads a comma-separated list of attribute paths: each,
+// spaces trimmed, is name or name.sub (a name is a letter or "$", then
+// letters, digits, "-", "_" or "$"), optionally after a schema URN and a
+// colon ("urn:" in any case, up to the last colon); empty items are
+// skipped. api/openapi.yaml states the same as a pattern.
+func projectionPaths(list string) ([][]string, error) {
+	var out [][]string
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		name, schema := a, ""
+		if strings.HasPrefix(strings.ToLower(a), "urn:") {
+			i := strings.LastIndex(a, ":")
+			name, schema = a[i+1:], a[:i]
+		}
+		parts := strings.Split(name, ".")
+		ok := len(parts) <= 2
+		for _, part := range parts {
+			ok = ok && validName(part)
+		}
+		switch {
+		case !ok:
+			return nil, invalidValue("%q is not an attribute path.", a)
+		case schema == "" || strings.EqualFold(schema, SchemaUser):
+			out = append(out, parts)
+		default:
+			out = append(out, []string{schema, name}) // an extension's: nothing here has it
+		}
+	}
+	return out, nil
 }
 
 func keepSubs(v any, subs []string) any {

@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -286,6 +287,18 @@ func TestProjection(t *testing.T) {
 	if _, err := Project(u, "a.b.c", ""); scimType(err) != TypeInvalidValue {
 		t.Fatalf("a bad path: %v", err)
 	}
+	// The User's URN names its attributes; another schema's are paths
+	// nothing here has; every path is checked, in both lists.
+	out, err = Project(u, "URN:ietf:params:scim:schemas:core:2.0:User:userName, urn:x:y:manager.value,,", "")
+	b, _ = json.Marshal(out)
+	if err != nil || string(b) != `{"id":"m_ann","schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Ann.Lee"}` {
+		t.Fatalf("URN paths: %s %v", b, err)
+	}
+	for _, bad := range [][2]string{{"urn:x:a.b.c", ""}, {"urn:", ""}, {"0", ""}, {"user name", ""}, {"userName", "1x"}, {"", "urn:x:"}} {
+		if _, err := Project(u, bad[0], bad[1]); scimType(err) != TypeInvalidValue {
+			t.Errorf("attributes %q, excludedAttributes %q: %v", bad[0], bad[1], err)
+		}
+	}
 }
 
 func TestDiscovery(t *testing.T) {
@@ -319,6 +332,13 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, status, tc.status)
 		}
 	}
+	// A 405 lists what the path takes (the Users functions serve those
+	// methods; the catch-all answers the others).
+	for path, want := range map[string]string{"Users": "GET, POST", "Users/m_x": "GET, PUT, PATCH, DELETE", "Schemas": "GET", "ServiceProviderConfig": "GET"} {
+		if got := Allow(path); got != want {
+			t.Errorf("Allow(%q) = %q, want %q", path, got, want)
+		}
+	}
 	// The schema says what user.go keeps, and the configuration what the
 	// service does.
 	b, _ := json.Marshal(Schemas("https://x/scim/v2"))
@@ -346,6 +366,10 @@ func TestPaging(t *testing.T) {
 		{"7", "9999", 7, MaxCount, false},
 		{"x", "", 0, 0, true},
 		{"", "1.5", 0, 0, true},
+		// Integers past an int are still integers (the document says integer).
+		{"99999999999999999999", "-99999999999999999999", math.MaxInt, 0, false},
+		{"-99999999999999999999", "99999999999999999999", 1, MaxCount, false},
+		{"1e3", "", 0, 0, true},
 	} {
 		s, n, err := Paging(tc.start, tc.count)
 		if (err != nil) != tc.bad || (!tc.bad && (s != tc.s || n != tc.n)) {

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -580,22 +582,41 @@ const (
 )
 
 // Paging reads startIndex (1-based; below 1 is 1) and count (0 to
-// MaxCount, default DefaultCount; a negative count is 0).
+// MaxCount, default DefaultCount; a negative count is 0). A whole number
+// too large for an int is as far as an int goes, so every integer is
+// taken as RFC 7644 §3.4.2.4 says.
 func Paging(startIndex, count string) (start, n int, err error) {
 	start, n = 1, DefaultCount
 	if startIndex != "" {
-		if start, err = strconv.Atoi(startIndex); err != nil {
+		if start, err = wholeNumber(startIndex); err != nil {
 			return 0, 0, invalidValue("startIndex must be a whole number.")
 		}
 		start = max(start, 1)
 	}
 	if count != "" {
-		if n, err = strconv.Atoi(count); err != nil {
+		if n, err = wholeNumber(count); err != nil {
 			return 0, 0, invalidValue("count must be a whole number.")
 		}
 		n = min(max(n, 0), MaxCount)
 	}
 	return start, n, nil
+}
+
+func wholeNumber(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	// ParseInt reports a range error as soon as the digits overflow, before
+	// it reads the rest: only digits after the sign are a number.
+	digits := strings.TrimLeft(s, "+-")
+	if errors.Is(err, strconv.ErrRange) && len(s)-len(digits) <= 1 && strings.Trim(digits, "0123456789") == "" {
+		if strings.HasPrefix(s, "-") {
+			return math.MinInt, nil
+		}
+		return math.MaxInt, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // ListResponse is a page of resources.

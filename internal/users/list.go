@@ -103,21 +103,19 @@ func ParseListQuery(params map[string][]string) (ListQuery, error) {
 		default:
 			return q, Errorf(KindInvalid, "invalid_query", "Unknown parameter %q.", key)
 		}
-	}
-	if v := first(params["q"]); v != "" {
-		if !utf8.ValidString(v) {
-			return q, Errorf(KindInvalid, "invalid_query", "Parameter q must be UTF-8 text.")
-		}
-		v = strings.ToLower(strings.TrimSpace(v))
-		if len(v) > MaxQueryLength {
-			return q, Errorf(KindInvalid, "invalid_query", "Parameter q is longer than %d characters.", MaxQueryLength)
-		}
-		for _, r := range v {
-			if r < 0x21 || r == 0x7f {
-				return q, Errorf(KindInvalid, "invalid_query", "Parameter q may not contain spaces or control characters.")
+		// An empty value is refused like any other wrong one, rather than
+		// read as "the default": leave the parameter out instead.
+		for _, v := range vals {
+			if v == "" {
+				return q, Errorf(KindInvalid, "invalid_query", "Parameter %q is empty; leave it out instead.", key)
 			}
 		}
-		q.Q = v
+	}
+	if v, ok := params["q"]; ok {
+		if err := CheckSearch(v[0]); err != nil {
+			return q, err
+		}
+		q.Q = strings.ToLower(v[0])
 	}
 	var err error
 	if q.Statuses, err = parseEnum(params["status"], "status", Statuses); err != nil {
@@ -159,6 +157,39 @@ func ParseListQuery(params map[string][]string) (ListQuery, error) {
 	}
 	q.Cursor = first(params["cursor"])
 	return q, nil
+}
+
+// CheckSearch checks q: 1 to 254 characters of UTF-8 text with no
+// whitespace and no control character (the pattern api/openapi.yaml
+// gives q, SearchPattern).
+func CheckSearch(v string) error {
+	if !utf8.ValidString(v) {
+		return Errorf(KindInvalid, "invalid_query", "Parameter q must be UTF-8 text.")
+	}
+	if n := utf8.RuneCountInString(v); n == 0 || n > MaxQueryLength {
+		return Errorf(KindInvalid, "invalid_query", "Parameter q must be 1 to %d characters.", MaxQueryLength)
+	}
+	for _, r := range v {
+		if notInSearch(r) {
+			return Errorf(KindInvalid, "invalid_query", "Parameter q may not contain spaces or control characters.")
+		}
+	}
+	return nil
+}
+
+// SearchPattern is CheckSearch as the ECMA-262 regular expression of the
+// document: the characters refused are the controls (C0, DEL, C1) and
+// every character that JavaScript's \s or Go's unicode.IsSpace calls
+// white space.
+const SearchPattern = `^[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]{1,254}$`
+
+func notInSearch(r rune) bool {
+	switch {
+	case r <= 0x20, r >= 0x7f && r <= 0xa0, r == 0x1680, r >= 0x2000 && r <= 0x200a,
+		r == 0x2028, r == 0x2029, r == 0x202f, r == 0x205f, r == 0x3000, r == 0xfeff:
+		return true
+	}
+	return false
 }
 
 func first(v []string) string {

@@ -8,10 +8,11 @@ type Policy struct {
 	Cooldown         time.Duration // between two invitation or instruction emails to one member
 	ActivityCoalesce time.Duration // app activity closer than this to the last recorded one is not written again
 	Retention        time.Duration // without app activity this long, a member is "signed in with app" (SignInRetentionDays)
+	Limits           Limits        // per team and per source address (limits.go)
 }
 
 // DefaultPolicy is the spec's defaults.
-var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute, Retention: DefaultRetention}
+var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute, Retention: DefaultRetention, Limits: DefaultLimits}
 
 // Limits of the write side.
 const (

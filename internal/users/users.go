@@ -296,12 +296,14 @@ type Membership struct {
 // CheckAdmin decides whether a member may use the team endpoints.
 func CheckAdmin(t Team, m Membership) error {
 	switch m.Status {
-	case StatusInvitationSent:
-		// Invited but not joined: not yet a member.
-		return ErrTeamNotFound
+	case StatusPendingAppLogin, StatusActive, StatusSignedInWithApp:
 	case StatusDeactivated:
 		// They know the team; they are told why the door is shut.
 		return ErrMemberDeactivated
+	default:
+		// Invited but not joined: not yet a member. A status this code does
+		// not know (an item written by something else) fails closed too.
+		return ErrTeamNotFound
 	}
 	if m.Role != RoleAdmin {
 		return ErrNotAdmin

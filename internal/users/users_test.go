@@ -2,6 +2,7 @@ package users
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,7 +93,7 @@ func TestNormalizeEmail(t *testing.T) {
 
 func TestParseListQuery(t *testing.T) {
 	q, err := ParseListQuery(map[string][]string{
-		"q": {" ACME "}, "status": {"active", "invitation_sent,active"}, "role": {"admin"},
+		"q": {"ACME"}, "status": {"active", "invitation_sent,active"}, "role": {"admin"},
 		"sort": {"lastActive"}, "order": {"desc"}, "limit": {"100"},
 	})
 	if err != nil {
@@ -105,6 +106,11 @@ func TestParseListQuery(t *testing.T) {
 		{"limit": {"0"}}, {"limit": {"101"}}, {"limit": {"ten"}}, {"limit": {"99999999999999999999"}},
 		{"status": {"gone"}}, {"lastCall": {"yesterday"}}, {"role": {"owner"}},
 		{"sort": {"name"}}, {"order": {"up"}}, {"color": {"red"}}, {"q": {"a", "b"}}, {"q": {"a b"}},
+		// Empty values are refused like wrong ones, whichever the parameter.
+		{"q": {""}}, {"sort": {""}}, {"order": {""}}, {"limit": {""}}, {"cursor": {""}}, {"status": {""}}, {"role": {"admin", ""}},
+		// q: no white space or control character anywhere, at most 254 characters.
+		{"q": {" acme"}}, {"q": {"acme\t"}}, {"q": {"a\u00a0b"}}, {"q": {"a\u3000b"}}, {"q": {"a\u0085"}}, {"q": {"\xff"}},
+		{"q": {strings.Repeat("é", 255)}},
 	}
 	for _, params := range bad {
 		if _, err := ParseListQuery(params); err == nil {

@@ -58,7 +58,10 @@ func TestParameterOverridesSetTheLocalStack(t *testing.T) {
 	// Requests go to this stack's gateway, not the shared one.
 	at := func(path string, body any) response {
 		t.Helper()
-		b, _ := json.Marshal(body)
+		var b []byte
+		if body != nil {
+			b, _ = json.Marshal(body)
+		}
 		return sendTo(t, gw.URL, "POST", path, tok, map[string]string{"Content-Type": "application/json"}, b)
 	}
 	var res inviteResults

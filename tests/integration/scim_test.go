@@ -625,3 +625,75 @@ func TestScim2TesterFindsNoErrorOrCritical(t *testing.T) {
 		t.Fatalf("scim2 test found %v (%d checks passed):\n%s", bad, counts["SUCCESS"], out)
 	}
 }
+
+// The query parameters and the preconditions of SCIM requests: what a
+// route does not take is SCIM's 400 (never problem+json), sorting is
+// refused as unsupported, a discovery document cannot be filtered; a
+// request that would be refused anyway is refused as such whatever its
+// If-Match or If-None-Match (RFC 9110 §13.2.1), and a stale If-Match on
+// one that would be served is 412 with nothing changed.
+func TestSCIMQueriesAndPreconditions(t *testing.T) {
+	team := newTeam(t, "pro", 5, "owner@scimq.example")
+	admin := token(t, "owner@scimq.example", local.TokenOptions{})
+	tok := newSCIMToken(t, team, admin, "IdP")
+	u, _ := scimCreate(t, tok, map[string]any{"userName": "ann@scimq.example"})
+	for _, c := range []struct {
+		method, path string
+		status       int
+		scimType     string
+	}{
+		{"GET", "/Users?sortBy=userName", 400, ""},
+		{"GET", "/Users?sortOrder=descending", 400, ""},
+		{"GET", "/Users?count=5&count=6", 400, "invalidValue"},
+		{"GET", "/Users?filter=", 400, "invalidValue"},
+		{"GET", "/Users?foo=1", 400, ""},
+		{"GET", "/Users/" + u.ID + "?filter=" + url.QueryEscape(`userName eq "x"`), 400, ""},
+		{"DELETE", "/Users/" + u.ID + "?attributes=userName", 400, ""},
+		{"GET", "/Users?attributes=a.b.c", 400, "invalidValue"},
+		{"GET", "/Schemas?filter=" + url.QueryEscape(`id eq "x"`), 403, ""},
+		{"GET", "/ServiceProviderConfig?filter=x", 403, ""},
+		{"GET", "/ResourceTypes?foo=1", 400, ""},
+	} {
+		if got := scimCall(t, c.method, c.path, tok, nil).scimError(t, c.status); got != c.scimType {
+			t.Errorf("%s %s: scimType %q, want %q", c.method, c.path, got, c.scimType)
+		}
+	}
+	// The discovery documents ignore the search parameters.
+	if r := scimCall(t, "GET", "/Schemas?startIndex=2&count=0&sortBy=id&attributes=name", "", nil); r.Status != 200 {
+		t.Errorf("discovery with search parameters: %d %s", r.Status, r.Body)
+	}
+	// The answer of a change is projected too.
+	r := scimCall(t, "PATCH", "/Users/"+u.ID+"?attributes=displayName", tok,
+		patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Ann"}))
+	if r.Status != 200 || strings.Contains(string(r.Body), "userName") || !strings.Contains(string(r.Body), `"displayName":"Ann"`) {
+		t.Errorf("a projected PATCH: %d %s", r.Status, r.Body)
+	}
+	// A 405 says what the path takes.
+	if r := scimCall(t, "PUT", "/Users", tok, map[string]any{}); r.Status != 405 || r.Header.Get("Allow") != "GET, POST" {
+		t.Errorf("PUT /Users: %d, Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+
+	stale := `W/"0000000000000000"`
+	before := scimUserOf(t, scimCall(t, "GET", "/Users/"+u.ID, tok, nil))
+	// Refused anyway: the refusal, not 412 or 304.
+	if got := scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{"displayName": "no userName"}, "If-Match", stale).scimError(t, 400); got != "invalidValue" {
+		t.Errorf("a PUT without userName, stale If-Match: %q", got)
+	}
+	if got := scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "remove"}), "If-Match", stale).scimError(t, 400); got != "noTarget" {
+		t.Errorf("a PATCH without a target, stale If-Match: %q", got)
+	}
+	if got := scimCall(t, "GET", "/Users/"+u.ID+"?attributes=0", tok, nil, "If-None-Match", "*").scimError(t, 400); got != "invalidValue" {
+		t.Errorf("a bad projection with If-None-Match: %q", got)
+	}
+	// Would be served: 412, nothing changed; with the current ETag, served.
+	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Stale"}), "If-Match", stale).scimError(t, 412)
+	scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{"userName": "ann@scimq.example"}, "If-Match", stale).scimError(t, 412)
+	scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil, "If-Match", stale).scimError(t, 412)
+	now := scimUserOf(t, scimCall(t, "GET", "/Users/"+u.ID, tok, nil))
+	if now.Meta.Version != before.Meta.Version {
+		t.Fatalf("refused requests changed the user: %+v → %+v", before, now)
+	}
+	if r := scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil, "If-Match", now.Meta.Version); r.Status != 204 {
+		t.Fatalf("DELETE with the current ETag: %d %s", r.Status, r.Body)
+	}
+}
