@@ -825,7 +825,7 @@ func TestUsersPage(t *testing.T) {
 		b.waitFor("the refusal", `!document.getElementById('scim-error').hidden`)
 		b.typeInto("#scim-name", "Okta")
 		b.click("#scim-create")
-		b.waitFor("the token", `!document.getElementById('scim-created').hidden && document.querySelectorAll('#scim-tokens li[data-id]').length === 1`)
+		b.waitFor("the token", `!document.getElementById('scim-created').hidden && !document.getElementById('scim-tokens').hasAttribute('aria-busy') && document.querySelectorAll('#scim-tokens li[data-id]').length === 1`)
 		secret := eval[string](b, `document.getElementById('scim-token').value`)
 		if !strings.HasPrefix(secret, "scim."+team+".") || !strings.HasPrefix(b.text("#scim-tokens li"), "Okta") {
 			t.Errorf("token %q, list %q", secret, b.text("#scim-tokens"))
@@ -847,7 +847,7 @@ func TestUsersPage(t *testing.T) {
 		// Shown once: opened again, the page has only its name.
 		b.click("#settings-close")
 		b.click("#settings-open")
-		b.waitFor("the settings again", `document.getElementById('settings').open && document.querySelectorAll('#scim-tokens li[data-id]').length === 1`)
+		b.waitFor("the settings again", `document.getElementById('settings').open && !document.getElementById('scim-tokens').hasAttribute('aria-busy') && document.querySelectorAll('#scim-tokens li[data-id]').length === 1`)
 		if eval[bool](b, `!document.getElementById('scim-created').hidden || document.getElementById('settings').textContent.includes(`+strconv.Quote(secret)+`)`) {
 			t.Error("the token's secret is shown again")
 		}
