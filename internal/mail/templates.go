@@ -148,7 +148,23 @@ func (d *data) get(k string) string { return d.e.Data[k] }
 
 // newData holds the values every kind may name: team, product, to.
 func newData(e users.Email, token string, links Links, b Brand) *data {
-	return &data{e: e, token: token, links: links, words: words{v: Vars{"team": teamWords(e), "product": b.Product, "to": e.To}}}
+	team := teamWords(e)
+	account, opening := teamAccount(team)
+	return &data{e: e, token: token, links: links, words: words{v: Vars{"team": team, "teamAccount": account, "TeamAccount": opening,
+		"product": b.Product, "to": e.To}}}
+}
+
+// teamAccount names the member's account in the team: "the Acme Inc team
+// account", "the Sales Team account" (a name that says team already),
+// "your team account" (no name); and the same opening a sentence.
+func teamAccount(team string) (string, string) {
+	switch {
+	case team == "your team":
+		return "your team account", "Your team account"
+	case strings.HasSuffix(strings.ToLower(team), " team") || strings.EqualFold(team, "team"):
+		return "the " + team + " account", "The " + team + " account"
+	}
+	return "the " + team + " team account", "The " + team + " team account"
 }
 
 // Render makes the message for an outbox email; token is the opened
@@ -215,7 +231,7 @@ func invitationMail(d *data) content {
 		replyTo:   by,
 		heading:   d.s("Join {{team}} on {{product}}"),
 		subject:   d.s("{{by}} invited you to join {{team}} on {{product}}"),
-		preheader: d.s("Accept by {{expires}} to use {{product}} with the {{team}} team account."),
+		preheader: d.s("Accept by {{expires}} to use {{product}} with {{teamAccount}}."),
 		intro:     d.ps("**{{by}}** invited you to join **{{team}}** on {{product}} as {{role}}."),
 		details:   [][2]string{{"Your role", role.Label()}, {"Sign in with", d.e.To}, {"Link expires", d.v["expires"]}},
 		cta:       cta{label: "Accept the invitation", href: accept, written: accept},
@@ -242,7 +258,7 @@ func instructionsMail(d *data) content {
 		preheader: d.s("Download the app, sign in with {{to}}, and you're set."),
 		heading:   d.s("Set up {{product}} for {{team}}"),
 		intro: d.ps(
-			"Your **{{team}}** team account on {{product}} is ready. Three steps to start:",
+			"{{TeamAccount}} on {{product}} is ready. Three steps to start:",
 			"**1. Download and install** the {{product}} desktop app for [Windows]{{windows}} or [macOS]{{macos}}.",
 			"**2. Sign in** with **{{to}}**. If you haven't accepted your invitation yet, signing in accepts it.",
 			"**3. That's all.** {{team}}'s admins will see you as active.",
@@ -290,7 +306,7 @@ func roleChangedMail(d *data) content {
 			c.cta = cta{label: "Open the Users page", href: page, written: page}
 		}
 	} else {
-		c.intro = append(c.intro, d.p("You keep using {{product}} with the {{team}} team account; managing the team's members is for its admins. Questions? Reply to this email: it goes to {{contact}}."))
+		c.intro = append(c.intro, d.p("You keep using {{product}} with {{teamAccount}}; managing the team's members is for its admins. Questions? Reply to this email: it goes to {{contact}}."))
 	}
 	c.footer = d.footer("You received this email because your role in {{team}} changed: members are told whenever an admin changes their role.")
 	return c
@@ -303,7 +319,7 @@ func removedMail(d *data) content {
 	c.preheader = d.s("{{By}} removed {{to}} from the team on {{at}}.")
 	c.heading = d.s("You're no longer a member of {{team}}")
 	c.intro = d.ps("**{{By}}** removed {{to}} from **{{team}}** on {{at}}.",
-		"You can no longer use {{product}} with the {{team}} team account. If you think this is a mistake, reply to this email: it goes to {{contact}}.")
+		"You can no longer use {{product}} with {{teamAccount}}. If you think this is a mistake, reply to this email: it goes to {{contact}}.")
 	c.footer = d.footer("You received this email because you were removed from {{team}}. It is the last email you'll get about this team.")
 	return c
 }
@@ -329,7 +345,7 @@ func deactivatedMail(d *data) content {
 	c.preheader = d.s("{{By}} deactivated {{to}} on {{at}}.")
 	c.heading = "Your account was deactivated"
 	c.intro = d.ps("**{{By}}** deactivated {{to}} in **{{team}}** on {{at}}.",
-		"You can no longer sign in to {{product}} with the {{team}} team account. If you think this is a mistake, reply to this email: it goes to the team's contact, {{contact}}.")
+		"You can no longer sign in to {{product}} with {{teamAccount}}. If you think this is a mistake, reply to this email: it goes to the team's contact, {{contact}}.")
 	c.footer = d.footer("You received this email because your account in {{team}} was deactivated.")
 	return c
 }

@@ -67,3 +67,31 @@ func TestButtonTextReadsOnTheAccent(t *testing.T) {
 		}
 	}
 }
+
+// The member's account in the team reads right whatever the team's name:
+// no "the Sales Team team account", no "the your team team account".
+func TestTheTeamAccountReadsAsEnglish(t *testing.T) {
+	links := Links{DownloadURL: "https://example.com/download"}
+	for name, want := range map[string]string{
+		"Acme Inc":   "with the Acme Inc team account",
+		"Sales Team": "with the Sales Team account",
+		"":           "with your team account",
+	} {
+		for _, kind := range []string{users.EmailInvitation, users.EmailRoleChanged, users.EmailRemoved, users.EmailDeactivated} {
+			e := users.Email{ID: "e_1", Kind: kind, To: "ann@example.com", TeamID: "t_1",
+				Data: map[string]string{"teamName": name, "role": "user", "fromRole": "admin", "invitedBy": "bo@example.com",
+					"by": "bo@example.com", "expiresAt": "2026-12-07T10:00:00Z", "at": "2026-11-30T10:00:00Z", "sealedToken": "x"}}
+			m, err := Render(e, "tok", links, DefaultBrand)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.ToLower(m.Text + m.HTML)
+			if strings.Contains(text, "team team") || strings.Contains(text, "your team team") {
+				t.Errorf("%s for %q says %q", kind, name, "team team")
+			}
+			if kind == users.EmailRemoved && !strings.Contains(m.Text, want) {
+				t.Errorf("%s for %q: no %q in\n%s", kind, name, want, m.Text)
+			}
+		}
+	}
+}
