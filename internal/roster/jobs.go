@@ -62,7 +62,7 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 	}
 	for {
 		from := job.Position
-		members, next, err := j.Store.ListMembers(ctx, job.TeamID, jobQuery(job.Kind, j.PageSize), job.Position)
+		members, next, err := j.Store.ListMembers(ctx, users.Team{ID: job.TeamID}, jobQuery(job.Kind, j.PageSize), job.Position)
 		if err != nil {
 			return err
 		}
