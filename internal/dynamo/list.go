@@ -2,7 +2,7 @@ package dynamo
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
