@@ -62,6 +62,8 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 	}
 	for {
 		from := job.Position
+		// The job has the team's id, not its counts: every partition it
+		// selects is read (two, for either button).
 		members, next, err := j.Store.ListMembers(ctx, users.Team{ID: job.TeamID}, jobQuery(job.Kind, j.PageSize), job.Position)
 		if err != nil {
 			return err
