@@ -131,7 +131,11 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 			return nil, after, err
 		}
 		tx.put("member", s.table, items[0], "version = :v", version)
-		tx.put("membership", s.table, items[1], "", nil)
+		// The membership holds the role and status: most changes (activity,
+		// a bucket step) leave it as it is, and rewriting it costs writes.
+		if newMembershipRecord(m) != newMembershipRecord(before.domain()) {
+			tx.put("membership", s.table, items[1], "", nil)
+		}
 	}
 	facets := map[users.Facet]int{}
 	facets[users.FacetOf(before.domain())]--
