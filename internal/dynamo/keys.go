@@ -42,21 +42,33 @@ const (
 	attrDueSK  = "dueSK"
 )
 
-// DueShards spreads the nightly work queue over this many index
-// partitions, so writes from a million teams never crowd one key; the
+// DefaultDueShards is how many index partitions the nightly work queue is
+// spread over when the stack does not say (template parameter DueShards,
+// DUE_SHARDS; Store.WithDueShards). Every write that moves an item's next
+// change writes to its shard, so the count bounds the queue's write rate:
+// the capacity model in docs/benchmarks.md (bench/capacity) chose it. The
 // nightly run reads each shard once.
-const DueShards = 16
+const DefaultDueShards = 16
+
+// MaxDueShards bounds the shard count (DUE#00 … DUE#999).
+const MaxDueShards = 1000
 
 // dueKeys place an item in the ByDue work queue at the instant it next
-// changes by time alone; zero removes it from the queue.
-func dueKeys(at time.Time, pk, sk string) (string, string) {
+// changes by time alone, in one of shards partitions by a hash of its key;
+// a zero instant removes it from the queue. An item's shard follows the
+// count in force when it is written: after a change of count, an item
+// moves to its new shard on its next write (see Store.WithDueShards).
+func dueKeys(at time.Time, pk, sk string, shards int) (string, string) {
 	if at.IsZero() {
 		return "", ""
 	}
 	h := fnv.New32a()
 	h.Write([]byte(pk + "|" + sk))
-	return fmt.Sprintf("DUE#%02d", h.Sum32()%DueShards), fmtTime(at) + "#" + pk + "#" + sk
+	return duePK(int(h.Sum32() % uint32(max(shards, 1)))), fmtTime(at) + "#" + pk + "#" + sk
 }
+
+// duePK is the partition key of one shard of the work queue.
+func duePK(shard int) string { return fmt.Sprintf("DUE#%02d", shard) }
 
 func teamPK(teamID string) string     { return "TEAM#" + teamID }
 func memberSK(memberID string) string { return "MEMBER#" + memberID }
@@ -158,3 +170,28 @@ const (
 	skJob     = "JOB"
 	skBilling = "BILLING"
 )
+
+// WithDueShards returns a store that writes the nightly work queue over n
+// shards (1 … MaxDueShards; other values keep the current count).
+//
+// Changing the count on a table that has a queue: every entry is written
+// to the shard of the count in force at its write, so a member's entry
+// moves to its new shard the next time the member is written (any change,
+// an app's activity included), and a sign-in's stays where it is until it
+// is archived. Raising the count is therefore safe as it is (a run reads
+// every shard below the new count, the old ones among them). Lowering it
+// leaves entries in shards the run no longer reads: the run must read the
+// old count's shards too until every entry written before has come due
+// (the nightly job's DueShardsBefore, DUE_SHARDS_BEFORE), that is for the
+// sign-in retention period.
+func (s *Store) WithDueShards(n int) *Store {
+	c := s.WithClock(s.now)
+	c.archive = s.archive
+	if n >= 1 && n <= MaxDueShards {
+		c.dueShards = n
+	}
+	return c
+}
+
+// DueShards is the number of shards the store writes the work queue over.
+func (s *Store) DueShards() int { return s.dueShards }

@@ -363,7 +363,7 @@ func (r signInRecord) domain() users.SignIn {
 func (s *Store) RecordSignIn(ctx context.Context, in users.SignIn) error {
 	rec := signInRecord{PK: signInPK(in.TeamID, in.MemberID), SK: fmtTime(in.At), Type: "signin", TeamID: in.TeamID, MemberID: in.MemberID,
 		At: fmtTime(in.At), AppVersion: in.AppVersion, Device: in.Device}
-	rec.DuePK, rec.DueSK = dueKeys(in.At.Add(s.retention), rec.PK, rec.SK)
+	rec.DuePK, rec.DueSK = dueKeys(in.At.Add(s.retention), rec.PK, rec.SK, s.dueShards)
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
 		return err

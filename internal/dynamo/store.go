@@ -30,6 +30,7 @@ type Store struct {
 	archive   string // the archive table of old sign-ins
 	now       func() time.Time
 	retention time.Duration
+	dueShards int // the nightly work queue's shards (WithDueShards)
 
 	itemsRead atomic.Int64
 }
@@ -37,18 +38,18 @@ type Store struct {
 // New returns a store on the named table. Build the client with
 // ClientOptions, so that it retries the way the store expects.
 func New(db DB, table string) *Store {
-	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention}
+	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention, dueShards: DefaultDueShards}
 }
 
 // WithClock returns a store that takes "now" from clock: the nightly job
 // runs "as of" an instant, and tests travel in time with it.
 func (s *Store) WithClock(clock func() time.Time) *Store {
-	return &Store{db: s.db, table: s.table, archive: s.archive, now: clock, retention: s.retention}
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: clock, retention: s.retention, dueShards: s.dueShards}
 }
 
 // WithRetention returns a store that archives after d instead of 90 days.
 func (s *Store) WithRetention(d time.Duration) *Store {
-	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: d}
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: d, dueShards: s.dueShards}
 }
 
 // ItemsRead is how many items the store has read (DynamoDB's ScannedCount
@@ -256,7 +257,7 @@ func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.M
 // memberRecordOf is the record of a member with every index key set.
 func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	r := newMemberRecord(m)
-	r.setIndexKeys(s.retention)
+	r.setIndexKeys(s.retention, s.dueShards)
 	return r
 }
 

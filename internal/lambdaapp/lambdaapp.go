@@ -45,6 +45,8 @@ type Config struct {
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
 	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
+	DueShards        int           // DUE_SHARDS: the nightly work queue's shards (dynamo.WithDueShards)
+	DueShardsBefore  int           // DUE_SHARDS_BEFORE: a larger count used before, still read by the nightly job (0: none)
 }
 
 // ConfigFromEnv parses and checks the environment.
@@ -61,6 +63,7 @@ func ConfigFromEnv() (Config, error) {
 		SendRate:         14,
 		ArchiveTable:     os.Getenv("ARCHIVE_TABLE_NAME"),
 		Retention:        users.DefaultRetention,
+		DueShards:        dynamo.DefaultDueShards,
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -85,6 +88,19 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("SIGN_IN_RETENTION_DAYS must be a whole number from 31 to 3650")
 		}
 		c.Retention = time.Duration(days) * 24 * time.Hour
+	}
+	for _, e := range []struct {
+		name string
+		min  int
+		to   *int
+	}{{"DUE_SHARDS", 1, &c.DueShards}, {"DUE_SHARDS_BEFORE", 0, &c.DueShardsBefore}} {
+		if v := os.Getenv(e.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < e.min || n > dynamo.MaxDueShards {
+				return c, fmt.Errorf("%s must be a whole number from %d to %d", e.name, e.min, dynamo.MaxDueShards)
+			}
+			*e.to = n
+		}
 	}
 	if v := os.Getenv("SES_MAX_SEND_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -143,7 +159,7 @@ func Load(ctx context.Context) (*App, error) {
 	}
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
-	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable)
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).WithDueShards(c.DueShards)
 	return &App{Config: c, AWS: awsCfg, Store: store, Log: log}, nil
 }
 
@@ -209,9 +225,12 @@ func ReportEmail(ctx context.Context, src report.Source, e users.Email) (mail.Me
 }
 
 // NewNightly builds the nightly job as of at; the local stack uses it too.
+// It reads every shard of the work queue the stack writes, and those of a
+// larger count used before (DueShardsBefore), whose entries may still be
+// there.
 func NewNightly(store *dynamo.Store, c Config, at time.Time) nightly.Job {
-	return nightly.Job{Store: store.WithRetention(c.Retention).WithClock(func() time.Time { return at }), Shards: dynamo.DueShards,
-		PageSize: 100, Workers: 8, Reserve: 30 * time.Second}
+	s := store.WithRetention(c.Retention).WithDueShards(c.DueShards).WithClock(func() time.Time { return at })
+	return nightly.Job{Store: s, Shards: max(s.DueShards(), c.DueShardsBefore), PageSize: 100, Workers: 8, Reserve: 30 * time.Second}
 }
 
 // Deps are the HTTP handlers' dependencies.

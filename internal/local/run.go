@@ -89,6 +89,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)), MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
 		Links:  mail.Links{AcceptURL: portalURL + "/invitations/accept", DownloadURL: portalURL + "/download"},
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
+		DueShards: dynamo.DefaultDueShards,
 	}
 	if o.Policy != nil {
 		cfg.Policy = *o.Policy
@@ -124,7 +125,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithDueShards(cfg.DueShards)
 	deps := lambdaapp.NewDeps(store, cfg, o.Log)
 	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})
 	if err != nil {
