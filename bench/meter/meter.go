@@ -62,7 +62,8 @@ type Units struct {
 	WriteUnits    float64 // table write request units, transactions doubled
 	IndexWrites   int     // index entries put or deleted
 	IndexUnits    float64 // index write request units
-	ByIndex       map[string]float64
+	ByIndex       map[string]float64 // index write units, by index
+	ByTable       map[string]float64 // table write units, by table
 	Transactions  int
 	Cancelled     int // transactions cancelled (not charged here)
 	FailedChecks  int // single-item writes whose condition failed (charged)
@@ -81,11 +82,16 @@ func (u Units) Sub(v Units) Units {
 		IndexWrites: u.IndexWrites - v.IndexWrites, IndexUnits: u.IndexUnits - v.IndexUnits,
 		Transactions: u.Transactions - v.Transactions, Cancelled: u.Cancelled - v.Cancelled,
 		FailedChecks: u.FailedChecks - v.FailedChecks, Mismatches: u.Mismatches - v.Mismatches,
-		ReturnedBytes: u.ReturnedBytes - v.ReturnedBytes, ByIndex: map[string]float64{},
+		ReturnedBytes: u.ReturnedBytes - v.ReturnedBytes, ByIndex: map[string]float64{}, ByTable: map[string]float64{},
 	}
 	for k, x := range u.ByIndex {
 		if y := x - v.ByIndex[k]; y != 0 {
 			d.ByIndex[k] = y
+		}
+	}
+	for k, x := range u.ByTable {
+		if y := x - v.ByTable[k]; y != 0 {
+			d.ByTable[k] = y
 		}
 	}
 	return d
@@ -96,6 +102,10 @@ func (u Units) clone() Units {
 	c.ByIndex = make(map[string]float64, len(u.ByIndex))
 	for k, v := range u.ByIndex {
 		c.ByIndex[k] = v
+	}
+	c.ByTable = make(map[string]float64, len(u.ByTable))
+	for k, v := range u.ByTable {
+		c.ByTable[k] = v
 	}
 	return c
 }
@@ -113,7 +123,7 @@ type Meter struct {
 // New meters requests to the DynamoDB at endpoint; raw must be a client of
 // the same endpoint without the meter.
 func New(raw *dynamodb.Client) *Meter {
-	return &Meter{raw: raw, schemas: map[string]*schema{}, returned: map[string]int{}, total: Units{ByIndex: map[string]float64{}}}
+	return &Meter{raw: raw, schemas: map[string]*schema{}, returned: map[string]int{}, total: Units{ByIndex: map[string]float64{}, ByTable: map[string]float64{}}}
 }
 
 // Instrument adds the meter to a client's options:
@@ -166,6 +176,9 @@ func (m *Meter) add(u Units) {
 	for k, v := range u.ByIndex {
 		t.ByIndex[k] += v
 	}
+	for k, v := range u.ByTable {
+		t.ByTable[k] += v
+	}
 }
 
 func (m *Meter) noteReturned(table string, items []map[string]types.AttributeValue) int {
@@ -181,6 +194,22 @@ func (m *Meter) noteReturned(table string, items []map[string]types.AttributeVal
 		}
 	}
 	return n
+}
+
+// Entries sizes the index entries item has in table's indexes, by index
+// (an index it is not in is absent): what storing it costs beside the item.
+func (m *Meter) Entries(table string, item map[string]types.AttributeValue) map[string]int {
+	sc := m.schemaOf(context.Background(), table)
+	out := map[string]int{}
+	if sc == nil {
+		return out
+	}
+	for _, ix := range sc.indexes {
+		if e := sc.entry(ix, item); e != nil {
+			out[ix.name] = dynamo.ItemSize(e)
+		}
+	}
+	return out
 }
 
 // schema is what the meter needs of a table: its keys and its indexes.
@@ -264,12 +293,13 @@ func (sc *schema) entry(ix index, item map[string]types.AttributeValue) map[stri
 
 // writeCost is what replacing before by after costs on the table and its
 // indexes (nil: no item).
-func (sc *schema) writeCost(before, after map[string]types.AttributeValue, transactional bool) Units {
-	u := Units{ItemsWritten: 1, ByIndex: map[string]float64{}}
+func (sc *schema) writeCost(table string, before, after map[string]types.AttributeValue, transactional bool) Units {
+	u := Units{ItemsWritten: 1, ByIndex: map[string]float64{}, ByTable: map[string]float64{}}
 	u.WriteUnits = dynamo.WriteUnits(max(size(before), size(after)))
 	if transactional {
 		u.WriteUnits *= 2
 	}
+	u.ByTable[table] = u.WriteUnits
 	for _, ix := range sc.indexes {
 		b, a := sc.entry(ix, before), sc.entry(ix, after)
 		var n int
@@ -311,6 +341,12 @@ func (u *Units) plus(v Units) {
 	}
 	for k, x := range v.ByIndex {
 		u.ByIndex[k] += x
+	}
+	if u.ByTable == nil {
+		u.ByTable = map[string]float64{}
+	}
+	for k, x := range v.ByTable {
+		u.ByTable[k] += x
 	}
 }
 
@@ -435,6 +471,7 @@ func (m *Meter) writes(ctx context.Context, in middleware.InitializeInput, next 
 			sz = max(size(ts[0].put), size(before[0]))
 		}
 		u.WriteUnits = dynamo.WriteUnits(sz)
+		u.ByTable = map[string]float64{ts[0].table: u.WriteUnits}
 		m.add(u)
 		return out, md, err
 	case err != nil:
@@ -478,7 +515,7 @@ func (m *Meter) writes(ctx context.Context, in middleware.InitializeInput, next 
 		if sc == nil {
 			continue
 		}
-		u.plus(sc.writeCost(before[i], after, transactional))
+		u.plus(sc.writeCost(t.table, before[i], after, transactional))
 	}
 	m.add(u)
 	return out, md, err

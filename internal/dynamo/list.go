@@ -100,6 +100,13 @@ type stream struct {
 	start map[string]types.AttributeValue
 	done  bool
 	chunk int32
+
+	// What is known of the rest of the range (mergeCounted): the last key
+	// read, and a key up to which the stream is known to hold nothing more.
+	lastKey string
+	read    bool
+	cover   string
+	covered bool
 }
 
 func sortKeyFunc(f users.SortField) (index, attr string, key func(memberRecord) string) {
@@ -255,11 +262,26 @@ func (s *Store) mergeLoop(ctx context.Context, streams []*stream, q users.ListQu
 
 // refill fetches the next chunk of every stream whose buffer is empty, in
 // parallel: the first round costs one round trip, not one per partition.
+//
+// A stream known to hold nothing before the next member of the others
+// (mergeCounted read it up to a bound) is not read yet: it cannot be next.
 func (s *Store) refill(ctx context.Context, streams []*stream) error {
+	var head *string
+	for _, st := range streams {
+		if len(st.buf) > 0 {
+			k := st.sortKey(st.buf[0])
+			if head == nil || st.before(k, *head) {
+				head = &k
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(streams))
 	for i, st := range streams {
 		if len(st.buf) > 0 || st.done {
+			continue
+		}
+		if reach, ok := st.reach(); ok && head != nil && !st.before(reach, *head) {
 			continue
 		}
 		wg.Add(1)
@@ -272,6 +294,7 @@ func (s *Store) refill(ctx context.Context, streams []*stream) error {
 			}
 			st.buf, st.start, st.done = recs, next, next == nil
 			st.chunk = min(st.chunk*2, 101)
+			st.noteRead(recs)
 		}()
 	}
 	wg.Wait()

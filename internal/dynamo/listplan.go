@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -14,33 +16,33 @@ import (
 // reads are planned from the counts instead of grown partition by
 // partition. The page needs the first L = limit+1 members (one more than
 // it shows, to know whether there is a next page) of the merge of the
-// selected partitions.
+// selected partitions, and every partition must be read to just past the
+// page, or be known to hold nothing before its end.
 //
-//  1. First round: each partition reads its expected share of those L
-//     members and planSlack standard deviations more (a partition holding
-//     a fraction p of the members gives L·p of them on average,
-//     ±√(L·p·(1−p)), when its facet says nothing of the sort order, as
-//     for email), never more than it holds; a partition expected to give
-//     fewer than planMinShare members reads nothing yet. Sorted by last
-//     activity the facets do say something: a bucket's members are more
-//     recent than the next bucket's (users.ActivityRank), so the shares go
-//     to the buckets in the page's order, the first filling the page.
-//  2. The L-th key read so far bounds the page: no member after it can be
-//     on it. The members before every partition's unread rest are
-//     decided; the page is short of L by some number. Every partition not
-//     yet read up to the bound reads on, up to the bound only, its share
-//     of that shortfall (by size, with planSlack standard deviations and
-//     one more).
-//  3. If that was not enough to cover the bound, the partitions still
-//     short of it read everything up to it (a tighter bound, now).
+// The pilot. When a facet says nothing of the member's place in the sort
+// order (email, invitation date; for last activity, within one bucket:
+// users.ActivityRank orders the buckets), a partition holding a fraction p
+// of the members holds about the same fraction of any stretch of the
+// order. So the largest partition reads its share of the page, L·p
+// members, and the key it stops at is where the page is expected to end.
+// Every other partition then reads exactly its members up to that key, a
+// query bounded by it, nothing beyond. If together they fall short of L,
+// the pilot reads its share of the shortfall and the others follow up to
+// its new last key; a round or two more at most. Each round is one set of
+// parallel queries.
 //
-// Then every member up to the bound is in hand and the merge is exact,
-// whatever the counts said: they only decide what is read first. Queries
-// of one round run in parallel, so a page costs two round trips, rarely
-// three.
+// When the first bucket of the order cannot fill the page, or the pilot
+// runs out, the page is planned as a whole (planRounds): every partition
+// reads its expected share at once, the L-th key read bounds the page,
+// and the partitions short of it read up to it.
+//
+// Either way, the merge that follows has every member up to the page's
+// end in hand, whatever the counts said: they decide what is read first,
+// never what the page is.
 const (
-	planSlack    = 0.5
-	planMinShare = 0.5
+	planSlack    = 0.5 // standard deviations of a share read ahead (planRounds)
+	planMinShare = 0.5 // a smaller expected share is not read before a bound (planRounds)
+	pilotRounds  = 4   // extensions of the pilot before planning as a whole
 )
 
 // mergeCounted merges whole facet partitions (streams[i] reads facets[i])
@@ -50,64 +52,135 @@ func (s *Store) mergeCounted(ctx context.Context, streams []*stream, facets []us
 	weights := make([]float64, len(streams))
 	for i, f := range facets {
 		weights[i] = float64(max(counts[f], 0))
-	}
-	first := firstReads(weights, tiers(facets, q), float64(L))
-	var round []*stream
-	for i, st := range streams {
-		if st.lo > st.hi {
-			st.done = true
-			continue
-		}
-		if first[i] > 0 {
-			st.chunk = int32(min(first[i], counts[facets[i]]+1))
-			round = append(round, st)
+		if streams[i].lo > streams[i].hi {
+			streams[i].done = true
 		}
 	}
-	if err := s.fetch(ctx, round); err != nil {
+	tier := tiers(facets, q)
+	if err := s.pilot(ctx, streams, weights, tier, q, L); err != nil {
 		return nil, "", err
 	}
-	for pass := 0; pass < 2; pass++ {
-		known := decided(streams, q)
-		if known >= L {
-			break
-		}
-		bound, ok := pageBound(streams, q, L)
-		if !ok {
-			break // fewer than L read: the merge goes on as merge does
-		}
-		round = round[:0]
-		behind := 0.0
-		for _, st := range streams {
-			st.narrow(bound)
-			if st.done || (len(st.buf) > 0 && !st.before(st.last(), bound)) {
-				continue
-			}
-			round = append(round, st)
-		}
-		for i, st := range streams {
-			if slices.Contains(round, st) {
-				behind += weights[i]
-			}
-		}
-		short := float64(L - known)
-		for i, st := range streams {
-			if !slices.Contains(round, st) {
-				continue
-			}
-			st.chunk = int32(L)
-			if pass == 0 && behind > 0 {
-				n := short * weights[i] / behind
-				st.chunk = int32(min(float64(L), math.Ceil(n+planSlack*math.Sqrt(n))+1))
-			}
-		}
-		if err := s.fetch(ctx, round); err != nil {
+	if decided(streams, q) < L {
+		if err := s.planRounds(ctx, streams, weights, tier, q, L); err != nil {
 			return nil, "", err
 		}
 	}
 	for _, st := range streams {
-		st.chunk = max(st.chunk, 2) // what is left, the merge reads as merge would
+		st.chunk = max(st.chunk, 2) // whatever is left, the merge reads as merge would
 	}
 	return s.mergeLoop(ctx, streams, q, limit)
+}
+
+// pilot plans by the largest partition of the page's first tier (see the
+// comment above); it does nothing when that tier holds fewer than L.
+func (s *Store) pilot(ctx context.Context, streams []*stream, weights []float64, tier []int, q users.ListQuery, L int) error {
+	first, size := math.MaxInt, 0.0
+	for i, st := range streams {
+		if !st.done && weights[i] > 0 {
+			first = min(first, tier[i])
+		}
+	}
+	var p *stream
+	pw := 0.0
+	for i, st := range streams {
+		if st.done || tier[i] != first {
+			continue
+		}
+		size += weights[i]
+		if weights[i] > pw {
+			p, pw = st, weights[i]
+		}
+	}
+	if p == nil || size < float64(L) {
+		return nil
+	}
+	share := pw / size
+	p.chunk = int32(min(math.Ceil(float64(L)*share), pw+1))
+	if err := s.fetch(ctx, []*stream{p}); err != nil {
+		return err
+	}
+	for round := 0; round < pilotRounds && !p.done && p.read; round++ {
+		bound := p.lastKey
+		var others []*stream
+		for _, st := range streams {
+			if st == p || st.done {
+				continue
+			}
+			if reach, ok := st.reach(); !ok || st.before(reach, bound) {
+				st.chunk = int32(L)
+				others = append(others, st)
+			}
+		}
+		if err := s.fetchUpTo(ctx, others, bound); err != nil {
+			return err
+		}
+		known := decided(streams, q)
+		if known >= L {
+			return nil
+		}
+		p.chunk = int32(math.Ceil(float64(L-known) * share))
+		if err := s.fetch(ctx, []*stream{p}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planRounds plans the page as a whole: a first round of every
+// partition's expected share, then up to two rounds bounded by the L-th
+// key read so far, the first of them sharing out the shortfall by size.
+func (s *Store) planRounds(ctx context.Context, streams []*stream, weights []float64, tier []int, q users.ListQuery, L int) error {
+	first := firstReads(weights, tier, float64(L))
+	var round []*stream
+	for i, st := range streams {
+		if st.done || first[i] == 0 {
+			continue
+		}
+		if _, ok := st.reach(); ok {
+			continue // read already
+		}
+		st.chunk = int32(min(first[i], int(weights[i])+1))
+		round = append(round, st)
+	}
+	if err := s.fetch(ctx, round); err != nil {
+		return err
+	}
+	for pass := 0; pass < 2; pass++ {
+		known := decided(streams, q)
+		if known >= L {
+			return nil
+		}
+		bound, ok := pageBound(streams, q, L)
+		if !ok {
+			return nil // fewer than L read: the merge goes on as merge does
+		}
+		round = round[:0]
+		behind := 0.0
+		var idx []int
+		for i, st := range streams {
+			if st.done {
+				continue
+			}
+			if reach, ok := st.reach(); ok && !st.before(reach, bound) {
+				continue // read past the bound, or known empty up to it
+			}
+			round = append(round, st)
+			idx = append(idx, i)
+			behind += weights[i]
+		}
+		short := float64(L - known)
+		for j, st := range round {
+			st.chunk = int32(L)
+			if pass == 0 && behind > 0 {
+				n := short * weights[idx[j]] / behind
+				st.chunk = int32(min(float64(L), math.Ceil(n+planSlack*math.Sqrt(n))+1))
+			}
+		}
+		if err := s.fetchUpTo(ctx, round, bound); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tiers gives each facet its place in the page's order of facets: all 0
@@ -128,9 +201,9 @@ func tiers(facets []users.Facet, q users.ListQuery) []int {
 	return t
 }
 
-// firstReads plans the first round: how many members each partition
-// reads (0: none yet). The page's L members are expected to come from the
-// tiers in order, each tier's share spread over its partitions by size.
+// firstReads plans a first round: how many members each partition reads
+// (0: none yet). The page's L members are expected to come from the tiers
+// in order, each tier's share spread over its partitions by size.
 func firstReads(weights []float64, tier []int, L float64) []int {
 	order := make([]int, 0, len(weights))
 	for i := range weights {
@@ -164,18 +237,28 @@ func firstReads(weights []float64, tier []int, L float64) []int {
 	return out
 }
 
+// reach is how far the stream is known: to the last key it read, or to a
+// bound it was read up to and found nothing more before.
+func (st *stream) reach() (string, bool) {
+	k, ok := st.lastKey, st.read
+	if st.covered && (!ok || st.before(k, st.cover)) {
+		k, ok = st.cover, true
+	}
+	return k, ok
+}
+
 // decided counts the members read so far that the page may show and that
-// lie before every partition's unread rest: their places are final.
+// lie before every partition's unknown rest: their places are final.
 func decided(streams []*stream, q users.ListQuery) int {
 	var edge *string
 	for _, st := range streams {
 		if st.done {
 			continue
 		}
-		if len(st.buf) == 0 {
+		k, ok := st.reach()
+		if !ok {
 			return 0
 		}
-		k := st.last()
 		if edge == nil || st.before(k, *edge) {
 			edge = &k
 		}
@@ -222,22 +305,6 @@ func pageBound(streams []*stream, q users.ListQuery, L int) (string, bool) {
 	return keys[L-1], true
 }
 
-// last is the key of the last member the stream has read (its buffer must
-// not be empty).
-func (st *stream) last() string { return st.sortKey(st.buf[len(st.buf)-1]) }
-
-// narrow ends the stream's range at bound (in the stream's order).
-func (st *stream) narrow(bound string) {
-	if st.desc {
-		st.lo = max(st.lo, bound)
-	} else {
-		st.hi = min(st.hi, bound)
-	}
-	if st.lo > st.hi {
-		st.done = true
-	}
-}
-
 // before reports whether key a comes before key b in the stream's order.
 func (st *stream) before(a, b string) bool {
 	if st.desc {
@@ -246,25 +313,67 @@ func (st *stream) before(a, b string) bool {
 	return a < b
 }
 
-// fetch reads the next chunk of each stream, in parallel, after what its
-// buffer already holds.
+// noteRead remembers the last key of what a query returned.
+func (st *stream) noteRead(recs []memberRecord) {
+	if len(recs) > 0 {
+		st.lastKey, st.read = st.sortKey(recs[len(recs)-1]), true
+	}
+}
+
+// after is the ExclusiveStartKey that resumes the stream after r.
+func (st *stream) after(r memberRecord) map[string]types.AttributeValue {
+	sk := map[string]string{attrEmailSK: r.EmailSK, attrActiveSK: r.ActiveSK, attrInvitedSK: r.InvitedSK, attrDomainSK: r.DomainSK}[st.skAttr]
+	return map[string]types.AttributeValue{st.pkAttr: str(st.pk), st.skAttr: str(sk), attrPK: str(r.PK), attrSK: str(r.SK)}
+}
+
+// fetch reads the next chunk of each stream, in parallel, after what it
+// has read.
 func (s *Store) fetch(ctx context.Context, streams []*stream) error {
+	return s.fetchUpTo(ctx, streams, "")
+}
+
+// fetchUpTo reads the next chunk of each stream, in parallel, after what
+// it has read and, when bound is set, up to bound only: a stream that
+// finds nothing more before bound is known empty up to it.
+func (s *Store) fetchUpTo(ctx context.Context, streams []*stream, bound string) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(streams))
 	for i, st := range streams {
 		if st.done {
 			continue
 		}
+		lo, hi, whole := st.lo, st.hi, true
+		if bound != "" {
+			if st.desc && bound > lo {
+				lo, whole = bound, false
+			} else if !st.desc && bound < hi {
+				hi, whole = bound, false
+			}
+		}
+		if lo > hi {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			recs, next, err := s.query(ctx, st.index, st.pkAttr, st.pk, st.skAttr, st.skPrefix+st.lo, st.skPrefix+st.hi, st.desc, st.chunk, st.start)
+			recs, next, err := s.query(ctx, st.index, st.pkAttr, st.pk, st.skAttr, st.skPrefix+lo, st.skPrefix+hi, st.desc, st.chunk, st.start)
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			st.buf = append(st.buf, recs...)
-			st.start, st.done = next, next == nil
+			st.noteRead(recs)
+			switch {
+			case next != nil:
+				st.start = next
+			case whole:
+				st.done = true
+			default: // nothing more up to the bound; the rest begins after it
+				st.cover, st.covered = bound, true
+				if len(recs) > 0 {
+					st.start = st.after(recs[len(recs)-1])
+				}
+			}
 		}()
 	}
 	wg.Wait()
