@@ -31,7 +31,7 @@ help:
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
 	@echo "make run FAULT_RATE=0.1 [FAULT_INDEX_LAG_MS=500]   the local stack failing as AWS fails"
 	@echo "make faults   the faults injected so far, as one JSON line (FAULT_RATE=… changes the rate first)"
-	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost"
+	@echo "make bench    benchmarks: read and write costs beside naive designs, the nightly job, capacity at internet scale, a month's bill"
 	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
 
 ## Installation ------------------------------------------------------------
@@ -114,8 +114,10 @@ test: lint functions
 screenshots: deps
 	go test -count=1 -run TestUsersPage ./tests/browser -args -screenshots=$(CURDIR)/docs/screenshots
 
+# One package at a time (they time things on a shared machine), the cost
+# benchmarks last: they end with the monthly bill.
 bench: deps
-	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...
+	go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 150m $$(go list ./bench/... | grep -v '/bench/cost$$') ./bench/cost
 
 ## Lambda artifacts --------------------------------------------------------
 

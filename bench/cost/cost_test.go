@@ -27,6 +27,15 @@ func BenchmarkWrites(b *testing.B) { writes(b) }
 
 func BenchmarkLambda(b *testing.B) { lambdas(b) }
 
+// BenchmarkCapacity needs no local stack: a day of a million teams,
+// replayed through the store's code and key functions. With
+// BenchmarkLambda before it, it adds the functions' concurrency.
+func BenchmarkCapacity(b *testing.B) {
+	for b.Loop() {
+		capacity(b)
+	}
+}
+
 func BenchmarkMonthlyBill(b *testing.B) {
 	for b.Loop() {
 		bill(b)

@@ -35,6 +35,9 @@ var env struct {
 	meter *meter.Meter
 	log   *slog.Logger
 	start time.Time
+	once  sync.Once
+	stop  func()
+	err   error
 }
 
 // results collects what the bill is made of, as the benchmarks measure it.
@@ -52,22 +55,35 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run()) // `go test ./...` without -bench: nothing to set up
 	}
 	env.start = time.Now()
-	env.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	stack, _, stop, err := benchkit.Start(local.StackOptions{Log: env.log}, 1, time.Now())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env.stack = stack
-	env.raw = local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
-	env.meter = meter.New(env.raw)
-	env.db = dynamodb.NewFromConfig(local.AWSConfig(), dynamo.ClientOptions, func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(stack.Services.DynamoDBEndpoint)
-	}, env.meter.Instrument)
 	code := m.Run()
-	stop()
+	if env.stop != nil {
+		env.stop()
+	}
 	fmt.Fprintf(os.Stderr, "bench/cost took %s\n", time.Since(env.start).Round(time.Second))
 	os.Exit(code)
+}
+
+// useStack starts the stack the first time a benchmark needs it (the
+// capacity model does not).
+func useStack(b *testing.B) {
+	b.Helper()
+	env.once.Do(func() {
+		env.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		stack, _, stop, err := benchkit.Start(local.StackOptions{Log: env.log}, 1, time.Now())
+		if err != nil {
+			env.err = err
+			return
+		}
+		env.stack, env.stop = stack, stop
+		env.raw = local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
+		env.meter = meter.New(env.raw)
+		env.db = dynamodb.NewFromConfig(local.AWSConfig(), dynamo.ClientOptions, func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(stack.Services.DynamoDBEndpoint)
+		}, env.meter.Instrument)
+	})
+	if env.err != nil {
+		b.Fatal(env.err)
+	}
 }
 
 // table is one table of its own (no stream poller reads it, so nothing
@@ -81,6 +97,7 @@ type table struct {
 
 func newTable(b *testing.B, name string) *table {
 	b.Helper()
+	useStack(b)
 	ctx := context.Background()
 	for logical, t := range map[string]string{"Table": name, "ArchiveTable": name + "-archive"} {
 		if err := local.EnsureTable(ctx, env.raw, env.stack.Template, logical, t); err != nil {

@@ -56,12 +56,12 @@ import (
 // Units is what a set of requests cost.
 type Units struct {
 	Requests      int
-	ItemsRead     int     // items DynamoDB read: found by gets, evaluated by queries and scans
-	ReadUnits     float64 // read request units
-	ItemsWritten  int     // table items put, updated or deleted (a transaction's item once)
-	WriteUnits    float64 // table write request units, transactions doubled
-	IndexWrites   int     // index entries put or deleted
-	IndexUnits    float64 // index write request units
+	ItemsRead     int                // items DynamoDB read: found by gets, evaluated by queries and scans
+	ReadUnits     float64            // read request units
+	ItemsWritten  int                // table items put, updated or deleted (a transaction's item once)
+	WriteUnits    float64            // table write request units, transactions doubled
+	IndexWrites   int                // index entries put or deleted
+	IndexUnits    float64            // index write request units
 	ByIndex       map[string]float64 // index write units, by index
 	ByTable       map[string]float64 // table write units, by table
 	Transactions  int
@@ -295,33 +295,128 @@ func (sc *schema) entry(ix index, item map[string]types.AttributeValue) map[stri
 // indexes (nil: no item).
 func (sc *schema) writeCost(table string, before, after map[string]types.AttributeValue, transactional bool) Units {
 	u := Units{ItemsWritten: 1, ByIndex: map[string]float64{}, ByTable: map[string]float64{}}
-	u.WriteUnits = dynamo.WriteUnits(max(size(before), size(after)))
-	if transactional {
-		u.WriteUnits *= 2
+	for _, c := range sc.changes(before, after, transactional) {
+		if c.Index == "" {
+			u.WriteUnits += c.Units
+			u.ByTable[table] += c.Units
+			continue
+		}
+		u.IndexWrites++
+		u.IndexUnits += c.Units
+		u.ByIndex[c.Index] += c.Units
 	}
-	u.ByTable[table] = u.WriteUnits
+	return u
+}
+
+// Change is what one write does to one partition of the table (Index "")
+// or of an index: its partition key and the write units it takes there.
+type Change struct {
+	Index string
+	Key   string
+	Units float64
+}
+
+// changes lists a write's changes: the table item (the larger of before
+// and after, doubled in a transaction), then each index entry put,
+// deleted, moved (a delete and a put) or rewritten.
+func (sc *schema) changes(before, after map[string]types.AttributeValue, transactional bool) []Change {
+	item := before
+	if item == nil {
+		item = after
+	}
+	t := dynamo.WriteUnits(max(size(before), size(after)))
+	if transactional {
+		t *= 2
+	}
+	out := []Change{{Key: keyString(item[sc.pk]), Units: t}}
 	for _, ix := range sc.indexes {
 		b, a := sc.entry(ix, before), sc.entry(ix, after)
-		var n int
-		var units float64
+		put := func(e map[string]types.AttributeValue) {
+			out = append(out, Change{Index: ix.name, Key: keyString(e[ix.pk]), Units: dynamo.WriteUnits(dynamo.ItemSize(e))})
+		}
 		switch {
 		case b == nil && a == nil:
 		case b == nil:
-			n, units = 1, dynamo.WriteUnits(dynamo.ItemSize(a))
+			put(a)
 		case a == nil:
-			n, units = 1, dynamo.WriteUnits(dynamo.ItemSize(b))
+			put(b)
 		case !sameValue(b[ix.pk], a[ix.pk]) || (ix.sk != "" && !sameValue(b[ix.sk], a[ix.sk])):
-			n, units = 2, dynamo.WriteUnits(dynamo.ItemSize(b))+dynamo.WriteUnits(dynamo.ItemSize(a))
+			put(b)
+			put(a)
 		case !sameItem(b, a):
-			n, units = 1, dynamo.WriteUnits(dynamo.ItemSize(a))
-		}
-		u.IndexWrites += n
-		u.IndexUnits += units
-		if units > 0 {
-			u.ByIndex[ix.name] += units
+			put(a)
 		}
 	}
-	return u
+	return out
+}
+
+// Schema is a table's keys and indexes, to account for writes without a
+// server (the capacity model replays writes through it).
+type Schema struct{ sc *schema }
+
+// SchemaOf reads the keys and indexes of a CreateTable request (the
+// template's table: samtemplate.CreateTableInput).
+func SchemaOf(in *dynamodb.CreateTableInput) Schema {
+	sc := &schema{}
+	sc.pk, sc.sk = keyNames(in.KeySchema)
+	for _, g := range in.GlobalSecondaryIndexes {
+		ix := index{name: aws.ToString(g.IndexName), projection: types.ProjectionTypeAll, include: map[string]bool{}}
+		ix.pk, ix.sk = keyNames(g.KeySchema)
+		if g.Projection != nil {
+			ix.projection = g.Projection.ProjectionType
+			for _, a := range g.Projection.NonKeyAttributes {
+				ix.include[a] = true
+			}
+		}
+		sc.indexes = append(sc.indexes, ix)
+	}
+	return Schema{sc}
+}
+
+// Changes is what replacing before by after (nil: no item) writes, by
+// partition of the table and its indexes.
+func (s Schema) Changes(before, after map[string]types.AttributeValue, transactional bool) []Change {
+	return s.sc.changes(before, after, transactional)
+}
+
+// Key is the item's key in the table.
+func (s Schema) Key(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	return s.sc.key(item)
+}
+
+// PartitionOf is the value of the table's partition key in item.
+func (s Schema) PartitionOf(item map[string]types.AttributeValue) string {
+	return keyString(item[s.sc.pk])
+}
+
+// IndexKeys are the index partition keys an index query names.
+func (s Schema) IndexPK(indexName string) string {
+	for _, ix := range s.sc.indexes {
+		if ix.name == indexName {
+			return ix.pk
+		}
+	}
+	return ""
+}
+
+// Entry is item's entry in the named index (nil: not in it).
+func (s Schema) Entry(indexName string, item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	for _, ix := range s.sc.indexes {
+		if ix.name == indexName {
+			return s.sc.entry(ix, item)
+		}
+	}
+	return nil
+}
+
+// IndexSK is the sort key attribute of the named index.
+func (s Schema) IndexSK(indexName string) string {
+	for _, ix := range s.sc.indexes {
+		if ix.name == indexName {
+			return ix.sk
+		}
+	}
+	return ""
 }
 
 func size(item map[string]types.AttributeValue) int {

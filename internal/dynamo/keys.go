@@ -62,10 +62,31 @@ func dueKeys(at time.Time, pk, sk string, shards int) (string, string) {
 	if at.IsZero() {
 		return "", ""
 	}
+	return duePK(dueShard(pk, sk, shards)), fmtTime(at) + "#" + pk + "#" + sk
+}
+
+// dueShard is the shard of an item's key: a hash, so that the queue's
+// writes spread evenly whatever the keys.
+func dueShard(pk, sk string, shards int) int {
 	h := fnv.New32a()
 	h.Write([]byte(pk + "|" + sk))
-	return duePK(int(h.Sum32() % uint32(max(shards, 1)))), fmtTime(at) + "#" + pk + "#" + sk
+	return int(h.Sum32() % uint32(max(shards, 1)))
 }
+
+// Keys as the capacity model needs them (bench/cost replays a day of
+// activity through them): a member's and a sign-in's key, and the work
+// queue's shard of a key.
+
+// MemberKey is the table key of a member.
+func MemberKey(teamID, memberID string) (pk, sk string) { return teamPK(teamID), memberSK(memberID) }
+
+// SignInKey is the table key of a sign-in.
+func SignInKey(teamID, memberID string, at time.Time) (pk, sk string) {
+	return signInPK(teamID, memberID), fmtTime(at)
+}
+
+// DueShardOf is the work-queue shard an item of that key is written to.
+func DueShardOf(pk, sk string, shards int) int { return dueShard(pk, sk, shards) }
 
 // duePK is the partition key of one shard of the work queue.
 func duePK(shard int) string { return fmt.Sprintf("DUE#%02d", shard) }
