@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/provisioning"
@@ -203,8 +206,31 @@ func footprints(b *testing.B) map[string]footprint {
 		b.Fatal(err)
 	}
 	out["archive"] = collect()
+	// What a member stores in the twelfth month, for the table's size:
+	// the member and its membership, 90 days of sign-ins, a year of usage
+	// days (each with its index entries and 100 bytes of overhead apiece).
+	stored := func(pk, sk string) float64 {
+		it := db.items[itemKey("t", map[string]types.AttributeValue{"PK": str(pk), "SK": str(sk)})]
+		if it == nil {
+			b.Fatalf("no item %s %s", pk, sk)
+		}
+		n := float64(dynamo.ItemSize(it)) + 100
+		for _, g := range in.GlobalSecondaryIndexes {
+			if e := db.schema.Entry(aws.ToString(g.IndexName), it); e != nil {
+				n += float64(dynamo.ItemSize(e)) + 100
+			}
+		}
+		return n
+	}
+	spk, ssk := dynamo.SignInKey(team.TeamID, m.ID, now)
+	memberBytes = stored(memberPK, memberSK) + stored("USER#"+m.Email, "TEAM#"+team.TeamID) +
+		90*stored(spk, ssk) + 365*stored("USAGE#"+team.TeamID+"#"+m.ID, now.Add(time.Hour).Format("2006-01-02"))
 	return out
 }
+
+// memberBytes is what one member stores in the main table in the
+// twelfth month of the profile (footprints measures it).
+var memberBytes float64
 
 func roleNames(f map[string]footprint) []string {
 	var out []string
@@ -518,7 +544,7 @@ func capacity(b *testing.B) {
 		}
 		fmt.Fprintf(&out, "  %-8s %s\n", op, strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&out, "\n| partition key | keys | busiest key, write units/s: day's average | at its busiest minute | read units/s: average | busiest minute | keys over the limit |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&out, "\n| partition key | keys | busiest key, write units/s: day's average | at its busiest minute | read units/s: average | busiest minute | keys over the limit | a team this large reaches a limit |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	names := map[string]string{
 		"team": "team partition `TEAM#<team>` (team item and members)", "domain": "`ByDomain` partition (the team)",
 		"facet:ByEmail": "facet `<team>#<status>#<bucket>#<role>` in `ByEmail`", "facet:ByLastActive": "facet in `ByLastActive`",
@@ -530,13 +556,19 @@ func capacity(b *testing.B) {
 		if h == nil {
 			continue
 		}
-		fmt.Fprintf(&out, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %d |\n", names[r], commas(int64(h.keys)), h.avgW, h.peakW, h.avgR, h.peakR, h.over)
+		limitTeam := "—"
+		if r != "member" && h.peakW+h.peakR > 0 {
+			// The busiest key is the largest team's: its rate grows with the team.
+			f := max(h.peakW/1000, h.peakR/3000)
+			limitTeam = commas(int64(float64(slices.Max(res.sizes)) / f))
+		}
+		fmt.Fprintf(&out, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %d | %s |\n", names[r], commas(int64(h.keys)), h.avgW, h.peakW, h.avgR, h.peakR, h.over, limitTeam)
 		b.ReportMetric(h.peakW, r+"-peak-wru/s")
 	}
 	chosen := 0
 	for _, n := range c.shardCounts {
 		d := res.due[n]
-		fmt.Fprintf(&out, "| work queue `DUE#` over %d shards | %d | %.0f | %.0f | | | %s |\n", n, n, d[0], d[1], overOf(d[1], n))
+		fmt.Fprintf(&out, "| work queue `DUE#` over %d shards | %d | %.0f | %.0f | | | %s | |\n", n, n, d[0], d[1], overOf(d[1], n))
 		if chosen == 0 && d[1] <= 500 {
 			chosen = n
 		}
@@ -549,9 +581,12 @@ func capacity(b *testing.B) {
 	}
 	fmt.Fprintf(&out, "\nwhole table and indexes: %s write units/s on average, %s at the busiest minute; %s read units/s, %s at the busiest minute\n",
 		commas(int64(tw/86400)), commas(int64(pw)), commas(int64(tr/86400)), commas(int64(pr)))
-	parts := int(math.Ceil(max(pw/1000, pr/3000)))
-	fmt.Fprintf(&out, "stream: at least %s partitions for that throughput (a shard each); %s stream records/s at the busiest minute, %.0f per shard\n",
-		commas(int64(parts)), commas(int64(pw)), pw/float64(max(parts, 1)))
+	size := memberBytes * float64(c.members)
+	parts := int(math.Ceil(max(pw/1000, pr/3000, size/(10<<30))))
+	fmt.Fprintf(&out, "table in the twelfth month: %.1f TB (%s bytes a member), so at least %s partitions (10 GB, 1,000 write and 3,000 read units a second each)\n",
+		size/1e12, commas(int64(memberBytes)), commas(int64(parts)))
+	fmt.Fprintf(&out, "stream: a shard per partition, %s records/s at the busiest minute, %.0f per shard\n",
+		commas(int64(pw)), pw/float64(max(parts, 1)))
 	fmt.Fprintf(&out, "nightly: %s sign-ins archived in a %s window: %s items/s\n", commas(int64(res.nightly)), c.nightlyWin, commas(int64(res.nightly/c.nightlyWin.Seconds())))
 	results.Lock()
 	lam := results.lambdas
