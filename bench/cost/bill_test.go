@@ -3,10 +3,11 @@ package cost
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -286,33 +287,18 @@ func bill(b *testing.B) {
 	b.ReportMetric(total[1], "usd/month-100000")
 
 	// The inputs, for the docs: units per operation and per function.
-	names := make([]string, 0, len(results.ops))
-	for k := range results.ops {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	fmt.Println("\nbill inputs: units per operation (rru, table wru, index wru)")
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(results.ops)) {
 		u := results.ops[k]
 		fmt.Printf("  %-28s %6.2f %6.2f %6.2f\n", k, u.ReadUnits, u.WriteUnits, u.IndexUnits)
 	}
 	fmt.Println("bill inputs: functions (billed ms, log bytes, MB)")
-	fns := make([]string, 0, len(results.lambdas))
-	for k := range results.lambdas {
-		fns = append(fns, k)
-	}
-	sort.Strings(fns)
-	for _, k := range fns {
+	for _, k := range slices.Sorted(maps.Keys(results.lambdas)) {
 		s := results.lambdas[k]
 		fmt.Printf("  %-18s %8.1f %8.0f %5d\n", k, s.BilledMs, s.LogBytes, s.MemoryMB)
 	}
 	fmt.Println("bill inputs: stored bytes (item, index entries)")
-	kinds := make([]string, 0, len(results.sizes))
-	for k := range results.sizes {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range slices.Sorted(maps.Keys(results.sizes)) {
 		fmt.Printf("  %-18s %5d %v\n", k, results.sizes[k].Bytes, results.sizes[k].Index)
 	}
 }

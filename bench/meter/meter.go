@@ -239,15 +239,7 @@ func (m *Meter) schemaOf(ctx context.Context, table string) *schema {
 	sc = &schema{}
 	sc.pk, sc.sk = keyNames(out.Table.KeySchema)
 	for _, g := range out.Table.GlobalSecondaryIndexes {
-		ix := index{name: aws.ToString(g.IndexName), projection: types.ProjectionTypeAll, include: map[string]bool{}}
-		ix.pk, ix.sk = keyNames(g.KeySchema)
-		if g.Projection != nil {
-			ix.projection = g.Projection.ProjectionType
-			for _, a := range g.Projection.NonKeyAttributes {
-				ix.include[a] = true
-			}
-		}
-		sc.indexes = append(sc.indexes, ix)
+		sc.indexes = append(sc.indexes, newIndex(g.IndexName, g.KeySchema, g.Projection))
 	}
 	m.mu.Lock()
 	m.schemas[table] = sc
@@ -360,17 +352,23 @@ func SchemaOf(in *dynamodb.CreateTableInput) Schema {
 	sc := &schema{}
 	sc.pk, sc.sk = keyNames(in.KeySchema)
 	for _, g := range in.GlobalSecondaryIndexes {
-		ix := index{name: aws.ToString(g.IndexName), projection: types.ProjectionTypeAll, include: map[string]bool{}}
-		ix.pk, ix.sk = keyNames(g.KeySchema)
-		if g.Projection != nil {
-			ix.projection = g.Projection.ProjectionType
-			for _, a := range g.Projection.NonKeyAttributes {
-				ix.include[a] = true
-			}
-		}
-		sc.indexes = append(sc.indexes, ix)
+		sc.indexes = append(sc.indexes, newIndex(g.IndexName, g.KeySchema, g.Projection))
 	}
 	return Schema{sc}
+}
+
+// newIndex reads an index's definition (as CreateTable takes it or
+// DescribeTable gives it).
+func newIndex(name *string, keys []types.KeySchemaElement, p *types.Projection) index {
+	ix := index{name: aws.ToString(name), projection: types.ProjectionTypeAll, include: map[string]bool{}}
+	ix.pk, ix.sk = keyNames(keys)
+	if p != nil {
+		ix.projection = p.ProjectionType
+		for _, a := range p.NonKeyAttributes {
+			ix.include[a] = true
+		}
+	}
+	return ix
 }
 
 // Changes is what replacing before by after (nil: no item) writes, by
