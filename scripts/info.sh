@@ -12,7 +12,7 @@ cat <<TXT
 
   The Users API is running on the local stack.
 
-  Users page     $api/?team=$team   (sign in as $admin)
+  Users page     $api/   (sign in as $admin)
   API            $api
   Mail viewer    $(j 'd["mailViewerUrl"]')
   DynamoDB       $(j 'd["dynamodbEndpoint"]')  (table $(j 'd["tableName"]'))

@@ -18,7 +18,7 @@ import (
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -124,7 +124,7 @@ func curve(b *testing.B, n int) {
 		var u meter.Units
 		var res struct{ changed int64 }
 		for b.Loop() {
-			job := lambdaapp.NewNightly(t.store, env.stack.Config, at.Add(24*time.Hour))
+			job := nightly.New(t.store, env.stack.Config.Retention, at.Add(24*time.Hour))
 			u = measure(b, func() {
 				r, err := job.Run(ctx)
 				if err != nil || !r.Done || r.Failed > 0 {

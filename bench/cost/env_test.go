@@ -21,8 +21,9 @@ import (
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/secret"
 )
 
 // env is what every benchmark of the package shares: one quiet local
@@ -106,7 +107,7 @@ func newTable(b *testing.B, name string) *table {
 	}
 	store := dynamo.New(env.db, name).WithArchive(name + "-archive").WithDueShards(env.stack.Config.DueShards)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gw, err := local.NewGateway(env.stack.Template, lambdaapp.NewDeps(store, env.stack.Config, quiet), env.stack.Keys, quiet)
+	gw, err := local.NewGateway(env.stack.Template, httpapi.NewDeps(store, secret.NewKeyring(env.stack.Config.Secret), env.stack.Config.Policy, quiet, nil), env.stack.Keys, quiet)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,8 +18,10 @@ import (
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/mail"
+	nightlyjob "github.com/teamusers/usersapi/internal/nightly"
+	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -129,7 +131,7 @@ func writes(b *testing.B) {
 	})
 	// The invitation email, delivered by the outbox deliverer.
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deliverer := lambdaapp.NewDeliverer(t.store, lambdaapp.NewSES(local.AWSConfig(), env.stack.Config.SESEndpoint), env.stack.Config, quiet)
+	deliverer := mail.NewDeliverer(t.store, mail.NewSESClient(local.AWSConfig(), env.stack.Config.SESEndpoint), env.stack.MailSettings(), secret.NewKeyring(env.stack.Config.Secret), quiet, nil)
 	run("deliver_email", 1, func() {
 		m, err := raw.GetMember(ctx, team, invited)
 		if err != nil || m.LastEmail == nil {
@@ -207,7 +209,7 @@ func writes(b *testing.B) {
 	}
 	nightly := func(name string, at time.Time, want func(changed, archived int64) bool) {
 		run(name, steps, func() {
-			res, err := lambdaapp.NewNightly(t.store, env.stack.Config, at).Run(ctx)
+			res, err := nightlyjob.New(t.store, env.stack.Config.Retention, at).Run(ctx)
 			if err != nil || !res.Done || !want(res.MembersChanged, res.SignInsArchived) {
 				b.Fatalf("%+v %v", res, err)
 			}

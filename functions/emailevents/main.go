@@ -7,9 +7,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/mail"
 )
 
 func main() {
 	app := lambdaapp.MustLoad()
-	lambda.Start(lambdaapp.NewEmailEvents(app.Store, app.Log).Handle)
+	lambda.Start(mail.NewEvents(app.Store, app.Log, app.Metrics).Handle)
 }

@@ -8,5 +8,6 @@ import (
 
 func main() {
 	app := lambdaapp.MustLoad()
-	lambdaapp.StartHTTP(httpapi.Lookup("GetMeFunction").Handler(app.Deps()))
+	deps := httpapi.NewDeps(app.Store, nil, app.Config.Policy, app.Log, app.Metrics)
+	lambdaapp.StartHTTP(httpapi.GetMe(deps))
 }

@@ -1,6 +1,8 @@
 // Command nightly is the NightlyFunction Lambda, run by EventBridge
 // Scheduler: wiring only. A run that nears its timeout hands the rest to a
-// fresh invocation of itself with the same instant.
+// fresh invocation of itself with the same instant; the run that reaches
+// the end of the queue records NightlyRunsCompleted (its absence for a day
+// raises an alarm) and the run's duration.
 package main
 
 import (
@@ -10,11 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/teamusers/usersapi/internal/awsapi"
 	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/nightly"
 )
 
@@ -25,21 +26,28 @@ type Event struct {
 
 func main() {
 	app := lambdaapp.MustLoad()
-	invoker := awslambda.NewFromConfig(app.AWS)
+	invoker := awsapi.New(app.AWS, "lambda", os.Getenv("LAMBDA_ENDPOINT"))
 	self := os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	m := app.Metrics
 	lambda.Start(func(ctx context.Context, ev Event) (nightly.Result, error) {
 		at := time.Now().UTC()
 		if ev.At != nil {
 			at = *ev.At
 		}
-		res, err := lambdaapp.NewNightly(app.Store, app.Config, at).Run(ctx)
-		if err != nil || res.Done {
+		res, err := nightly.New(app.Store, app.Config.Retention, at).WithShardsBefore(app.Config.DueShardsBefore).Run(ctx)
+		m.Count(metrics.NightlyMembersChanged, int(res.MembersChanged))
+		m.Count(metrics.NightlySignInsArchived, int(res.SignInsArchived))
+		if err != nil {
 			return res, err
 		}
+		if res.Done {
+			m.Count(metrics.NightlyRunsCompleted, 1)
+			m.Duration(metrics.NightlyRunDuration, time.Since(at))
+			app.Log.InfoContext(ctx, "nightly run finished", "at", at, "membersChanged", res.MembersChanged, "signInsArchived", res.SignInsArchived)
+			return res, nil
+		}
 		payload, _ := json.Marshal(Event{At: &at})
-		_, err = invoker.Invoke(context.WithoutCancel(ctx), &awslambda.InvokeInput{
-			FunctionName: aws.String(self), InvocationType: types.InvocationTypeEvent, Payload: payload,
-		})
+		err = invoker.InvokeAsync(context.WithoutCancel(ctx), self, payload)
 		app.Log.InfoContext(ctx, "nightly handed on", "at", at, "membersChanged", res.MembersChanged, "signInsArchived", res.SignInsArchived)
 		return res, err
 	})

@@ -8,5 +8,6 @@ import (
 
 func main() {
 	app := lambdaapp.MustLoad()
-	lambdaapp.StartHTTP(httpapi.Lookup("RecordSignInFunction").Handler(app.Deps()))
+	deps := httpapi.NewDeps(app.Store, nil, app.Config.Policy, app.Log, app.Metrics)
+	lambdaapp.StartHTTP(httpapi.RecordSignIn(deps))
 }

@@ -3,12 +3,20 @@
 package main
 
 import (
+	"time"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/secrets"
 )
 
 func main() {
 	app := lambdaapp.MustLoad()
-	lambda.Start(app.Deps().Jobs.HandleStream)
+	// Resending invitations seals new tokens: it reads the application secret.
+	svc := roster.Service{Store: app.Store, Tokens: secrets.MustLoad(app).Sealer("invitation-token"), Policy: app.Config.Policy, Now: time.Now}
+	jobs := roster.NewJobs(svc, app.Store, app.Log)
+	jobs.Metrics = app.Metrics
+	lambda.Start(jobs.HandleStream)
 }

@@ -50,12 +50,7 @@ func (s *Store) CreateJob(ctx context.Context, j users.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(notExists)})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return nil // our own put, applied by an attempt whose answer was lost: job ids are random
-	}
-	if err != nil {
+	if err := s.putNew(ctx, item); err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
 	return nil

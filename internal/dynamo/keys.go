@@ -177,45 +177,40 @@ const (
 //	idempotency       IDEM#<scope>#<key>         IDEM                     first answer to a POST, 24 h
 //	team job          JOB#<jobId>                JOB                      a team-wide resend, run from the stream
 //	billing account   BILLING#<accountId>        BILLING                  the team billing made for it
+//	external id       EXTID#<teamId>#<externalId> EXTID                   the member an identity provider's id names (one per id per team)
+//	user name         SCIMUSER#<teamId>#<userName, lower-case> SCIMUSER   the member an identity provider's user name names (likewise)
+//	SCIM token        SCIMTOKEN#<teamId>         <tokenId>                a team's SCIM tokens: name and the secret's SHA-256, never the secret
 func invitePK(hash string) string             { return "INVITE#" + hash }
 func emailPK(id string) string                { return "EMAIL#" + id }
 func usagePK(teamID, memberID string) string  { return "USAGE#" + teamID + "#" + memberID }
 func signInPK(teamID, memberID string) string { return "SIGNIN#" + teamID + "#" + memberID }
 func idemPK(scope, key string) string         { return "IDEM#" + scope + "#" + key }
 func jobPK(id string) string                  { return "JOB#" + id }
+func externalIDPK(teamID, externalID string) string {
+	return "EXTID#" + teamID + "#" + externalID
+}
+func userNamePK(teamID, userName string) string { return "SCIMUSER#" + teamID + "#" + userName }
+func scimTokenPK(teamID string) string          { return "SCIMTOKEN#" + teamID }
+
+// auditPK is a team's audit log, sorted by auditSK (time, then entry id);
+// auditTargetPK is one member's, in the sparse ByAuditTarget index.
+//
+//	audit entry       AUDIT#<teamId>             <time>#<entryId>         kept AuditRetentionDays (TTL)
+func auditPK(teamID string) string                 { return "AUDIT#" + teamID }
+func auditSK(at time.Time, id string) string       { return fmtTime(at) + "#" + id }
+func auditTargetPK(teamID, memberID string) string { return teamID + "#" + memberID }
+
+const indexByAuditTarget = "ByAuditTarget"
 
 // billingPK guards "one team per billing account" (billing's retries).
 func billingPK(account string) string { return "BILLING#" + account }
 
 const (
-	skInvite  = "INVITE"
-	skEmail   = "EMAIL"
-	skIdem    = "IDEM"
-	skJob     = "JOB"
-	skBilling = "BILLING"
+	skInvite     = "INVITE"
+	skEmail      = "EMAIL"
+	skIdem       = "IDEM"
+	skJob        = "JOB"
+	skBilling    = "BILLING"
+	skExternalID = "EXTID"
+	skUserName   = "SCIMUSER"
 )
-
-// WithDueShards returns a store that writes the nightly work queue over n
-// shards (1 … MaxDueShards; other values keep the current count).
-//
-// Changing the count on a table that has a queue: every entry is written
-// to the shard of the count in force at its write, so a member's entry
-// moves to its new shard the next time the member is written (any change,
-// an app's activity included), and a sign-in's stays where it is until it
-// is archived. Raising the count is therefore safe as it is (a run reads
-// every shard below the new count, the old ones among them). Lowering it
-// leaves entries in shards the run no longer reads: the run must read the
-// old count's shards too until every entry written before has come due
-// (the nightly job's DueShardsBefore, DUE_SHARDS_BEFORE), that is for the
-// sign-in retention period.
-func (s *Store) WithDueShards(n int) *Store {
-	c := s.WithClock(s.now)
-	c.archive = s.archive
-	if n >= 1 && n <= MaxDueShards {
-		c.dueShards = n
-	}
-	return c
-}
-
-// DueShards is the number of shards the store writes the work queue over.
-func (s *Store) DueShards() int { return s.dueShards }

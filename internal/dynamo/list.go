@@ -32,7 +32,7 @@ const MaxSearchDomains = 50
 // How it stays proportional to the page, not the team:
 //   - without a search, each (status, bucket, role) combination the filters
 //     select is its own index partition, already sorted by the requested
-//     column; the page is a k-way merge of at most 14 sorted streams;
+//     column; the page is a k-way merge of at most 16 sorted streams;
 //   - with a search sorted by email, the streams are the email-prefix ranges
 //     of those partitions plus, for a domain prefix, one range per matching
 //     domain of the ByDomain index (sorted by email within a domain);

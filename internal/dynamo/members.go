@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,7 +80,7 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 		if err != nil {
 			return before.domain(), false, err
 		}
-		tx, after, err := s.memberTxn(before, m, ch)
+		tx, after, err := s.memberTxn(ctx, before, m, ch)
 		if err != nil {
 			return users.Member{}, false, err
 		}
@@ -97,6 +98,12 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 			return users.Member{}, false, users.ErrConflict
 		case f["counters"]:
 			return users.Member{}, false, errSeatLimit
+		case f["membership"]:
+			return users.Member{}, false, alreadyMember(after.Email)
+		case f["external-id"]:
+			return users.Member{}, false, errExternalIDTaken
+		case f["user-name"]:
+			return users.Member{}, false, errUserNameTaken
 		case len(f) > 0:
 			return users.Member{}, false, fmt.Errorf("write member %s: conditions failed on %v", memberID, f)
 		}
@@ -109,16 +116,56 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 
 var errSeatLimit = users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
 
+// errExternalIDTaken and errUserNameTaken: another member of the team has
+// this identity provider id, or user name.
+var (
+	errExternalIDTaken = users.Errorf(users.KindConflict, "external_id_taken", "Another member of the team has this externalId.")
+	errUserNameTaken   = users.Errorf(users.KindConflict, "user_name_taken", "Another member of the team has this userName.")
+)
+
+// guard is an identity provider's key for a member that must be unique in
+// the team: a guard item per value, written and deleted in the member's
+// transactions (keys in keys.go).
+type guard struct {
+	name string // the transaction item's name
+	pk   func(teamID, value string) string
+	sk   string
+	key  func(users.Member) string // the value a member holds ("" for none)
+	err  error
+}
+
+var guards = []guard{
+	{name: "external-id", pk: externalIDPK, sk: skExternalID, key: func(m users.Member) string { return m.ExternalID }, err: errExternalIDTaken},
+	// userName is compared without regard to case (RFC 7643: caseExact false).
+	{name: "user-name", pk: userNamePK, sk: skUserName, key: func(m users.Member) string { return strings.ToLower(m.UserName) }, err: errUserNameTaken},
+}
+
+func guardItem(g guard, m users.Member) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(g.pk(m.TeamID, g.key(m))), attrSK: str(g.sk),
+		"type": str(g.name), "teamId": str(m.TeamID), "memberId": str(m.ID)}
+}
+
+func failedGuard(f failed, suffix string) (guard, bool) {
+	for _, g := range guards {
+		if f[g.name+suffix] {
+			return g, true
+		}
+	}
+	return guard{}, false
+}
+
 func alreadyMember(email string) error {
 	return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", email)
 }
 
-// memberTxn is the transaction that takes a member from before to m.
-func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) (*txn, memberRecord, error) {
+// memberTxn is the transaction that takes a member from before to m, with
+// its audit entry when the rule named the change.
+func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Member, ch users.Change) (*txn, memberRecord, error) {
 	tx := &txn{}
 	version := map[string]types.AttributeValue{":v": num(before.Version)}
 	from, to := users.Status(before.Status), m.Status
 	var after memberRecord
+	m.UpdatedAt = s.now()
 	if ch.Remove {
 		to = ""
 		tx.delete("member", s.table, key(before.PK, before.SK), "version = :v", version)
@@ -131,9 +178,16 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 			return nil, after, err
 		}
 		tx.put("member", s.table, items[0], "version = :v", version)
-		// The membership holds the role and status: most changes (activity,
-		// a bucket step) leave it as it is, and rewriting it costs writes.
-		if newMembershipRecord(m) != newMembershipRecord(before.domain()) {
+		switch {
+		case m.Email != before.Email:
+			// A new address (an identity provider's rename): the new
+			// membership is the one-email-one-member guard, the old goes.
+			tx.put("membership", s.table, items[1], notExists, nil)
+			tx.delete("membership-old", s.table, key(userPK(before.Email), membershipSK(before.TeamID)), "", nil)
+		case newMembershipRecord(m) != newMembershipRecord(before.domain()):
+			// The membership holds the role and status: most changes
+			// (activity, a bucket step) leave it as it is, and rewriting
+			// it costs writes.
 			tx.put("membership", s.table, items[1], "", nil)
 		}
 	}
@@ -146,8 +200,9 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 		tx.add("counters", it)
 	}
 	// The old token: spent by joining (kept, marked accepted, so a second
-	// use of the link is told so), or replaced or dropped (deleted).
-	spent := !ch.Remove && from == users.StatusInvitationSent && to != users.StatusInvitationSent
+	// use of the link is told so), or replaced or voided (deleted: a
+	// deactivated invitee's link is "not valid").
+	spent := !ch.Remove && from == users.StatusInvitationSent && (to == users.StatusPendingAppLogin || to == users.StatusActive)
 	switch {
 	case before.TokenHash == "" || (!ch.Remove && before.TokenHash == m.TokenHash):
 	case spent:
@@ -168,6 +223,19 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 		}
 		tx.put("token-new", s.table, it, notExists, nil)
 	}
+	// The identity provider's id and user name for the member: a guard
+	// item each per team, in the same transaction, so two members never
+	// share one.
+	b := before.domain()
+	for _, g := range guards {
+		old, now := g.key(b), g.key(m)
+		if old != "" && (ch.Remove || old != now) {
+			tx.delete(g.name+"-old", s.table, key(g.pk(b.TeamID, old), g.sk), "", nil)
+		}
+		if !ch.Remove && now != "" && now != old {
+			tx.put(g.name, s.table, guardItem(g, m), notExists, nil)
+		}
+	}
 	if ch.Email != nil {
 		it, err := s.outboxItem(*ch.Email, s.now())
 		if err != nil {
@@ -175,13 +243,41 @@ func (s *Store) memberTxn(before memberRecord, m users.Member, ch users.Change) 
 		}
 		tx.put("email", s.table, it, notExists, nil)
 	}
+	if ch.Action != "" {
+		e := users.NewAuditEntry(ctx, before.TeamID, ch.Action, s.now())
+		e.TargetID, e.TargetEmail, e.Detail = before.MemberID, before.Email, ch.Detail
+		if err := s.addAudit(tx, "audit", e); err != nil {
+			return nil, after, err
+		}
+	}
 	return tx, after, nil
 }
 
-// invitesPerTxn is how many new members share one transaction: four items
-// each (member, membership, token, email) and the team's counters make 97,
-// within DynamoDB's 100.
-const invitesPerTxn = 24
+// invitesPerTxn is how many new members share one transaction: five items
+// each (member, membership, token, email, audit entry) and the team's
+// counters make 96, within DynamoDB's 100. A member with an identity
+// provider's id brings a sixth (its guard item); batches count items.
+const invitesPerTxn = 19
+
+// itemsOf is how many items adding nm writes.
+func itemsOf(nm users.NewMember) int {
+	n := 2 // member, membership
+	if nm.Member.TokenHash != "" {
+		n++
+	}
+	if nm.Email != nil {
+		n++
+	}
+	if nm.Action != "" || nm.Member.Status == users.StatusInvitationSent {
+		n++
+	}
+	for _, g := range guards {
+		if g.key(nm.Member) != "" {
+			n++
+		}
+	}
+	return n
+}
 
 // AddMembers adds members to a team in the order given, as many to a
 // transaction as fit, each with its membership (the one-email-one-member
@@ -204,26 +300,47 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 		if err != nil {
 			return nil, err
 		}
+		// As many as fit: the seats they take (a member added deactivated
+		// takes none), DynamoDB's 100 items, invitesPerTxn members.
 		free := team.Seats - team.Counters.Assigned
-		if free <= 0 {
-			// No seat for anyone left; say which of them are members already.
-			emails := make([]string, len(pending))
-			for j, i := range pending {
+		size, items, seats := 0, 1, 0 // 1: the team's counters
+		for size < min(len(pending), invitesPerTxn) {
+			nm := adds[pending[size]]
+			need := users.CounterDelta("", nm.Member.Status).Assigned
+			if seats+need > free || items+itemsOf(nm) > MaxTransactItems {
+				break
+			}
+			size, items, seats = size+1, items+itemsOf(nm), seats+need
+		}
+		if size == 0 {
+			// No seat for the next one, nor for anyone after it who needs
+			// one; say which of them are members already.
+			var needy, rest []int
+			for _, i := range pending {
+				if users.CounterDelta("", adds[i].Member.Status).Assigned > 0 {
+					needy = append(needy, i)
+				} else {
+					rest = append(rest, i)
+				}
+			}
+			emails := make([]string, len(needy))
+			for j, i := range needy {
 				emails[j] = adds[i].Member.Email
 			}
 			known, err := s.MemberIDsByEmail(ctx, teamID, emails)
 			if err != nil {
 				return nil, err
 			}
-			for _, i := range pending {
+			for _, i := range needy {
 				results[i] = errSeatLimit
 				if _, ok := known[adds[i].Member.Email]; ok {
 					results[i] = alreadyMember(adds[i].Member.Email)
 				}
 			}
-			break
+			pending = rest
+			continue
 		}
-		batch := pending[:min(len(pending), free, invitesPerTxn)]
+		batch := pending[:size]
 		tx := &txn{}
 		var total users.Counters
 		facets := map[users.Facet]int{}
@@ -231,6 +348,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 			m := adds[i].Member
 			m.TeamID = teamID
 			m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now)
+			m.UpdatedAt = now
 			if m.TokenHash != "" {
 				it, err := s.inviteItem(m)
 				if err != nil {
@@ -250,6 +368,25 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 					return nil, err
 				}
 				tx.put("email:"+strconv.Itoa(i), s.table, it, notExists, nil)
+			}
+			action, detail := adds[i].Action, adds[i].Detail
+			if action == "" && m.Status == users.StatusInvitationSent {
+				action = users.AuditInvite
+			}
+			if detail == nil {
+				detail = map[string]string{"role": string(m.Role)}
+			}
+			if action != "" {
+				e := users.NewAuditEntry(ctx, teamID, action, now)
+				e.TargetID, e.TargetEmail, e.Detail = m.ID, m.Email, detail
+				if err := s.addAudit(tx, "audit:"+strconv.Itoa(i), e); err != nil {
+					return nil, err
+				}
+			}
+			for _, g := range guards {
+				if g.key(m) != "" {
+					tx.put(g.name+":"+strconv.Itoa(i), s.table, guardItem(g, m), notExists, nil)
+				}
 			}
 			d := users.CounterDelta("", m.Status)
 			total = users.Counters{Assigned: total.Assigned + d.Assigned, PendingInvitations: total.PendingInvitations + d.PendingInvitations, NeverUsedApp: total.NeverUsedApp + d.NeverUsedApp}
@@ -272,6 +409,10 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 			n := strconv.Itoa(i)
 			if f["membership:"+n] || f["member:"+n] {
 				results[i] = alreadyMember(adds[i].Member.Email)
+				continue
+			}
+			if g, ok := failedGuard(f, ":"+n); ok {
+				results[i] = g.err
 				continue
 			}
 			still = append(still, i)

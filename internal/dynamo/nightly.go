@@ -23,9 +23,9 @@ import (
 
 // WithArchive names the archive table of old sign-ins.
 func (s *Store) WithArchive(table string) *Store {
-	c := *s.WithClock(s.now)
+	c := s.clone()
 	c.archive = table
-	return &c
+	return c
 }
 
 type dueRecord struct {

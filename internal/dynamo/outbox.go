@@ -196,19 +196,23 @@ func (s *Store) FinishEmail(ctx context.Context, e users.OutboxEmail, state, mes
 }
 
 // QueueEmail writes an email that no member change causes (the usage
-// report an admin asks for). Writing the same email again is harmless.
-func (s *Store) QueueEmail(ctx context.Context, e users.Email) error {
+// report an admin asks for), with its audit entry, in one transaction.
+func (s *Store) QueueEmail(ctx context.Context, e users.Email, audit users.AuditEntry) error {
 	item, err := s.outboxItem(e, s.now())
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(notExists)})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return nil // our own put, applied by an attempt whose answer was lost: the id is ours alone
+	tx := &txn{}
+	tx.put("email", s.table, item, notExists, nil)
+	if err := s.addAudit(tx, "audit", audit); err != nil {
+		return err
 	}
+	f, err := s.commit(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("queue email: %w", err)
+	}
+	if len(f) > 0 {
+		return fmt.Errorf("queue email %s: conditions failed on %v", e.ID, f)
 	}
 	return nil
 }

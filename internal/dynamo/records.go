@@ -110,6 +110,12 @@ type memberRecord struct {
 	LastEmail           *emailRecord `dynamodbav:"lastEmail,omitempty"`
 	TokenHash           string       `dynamodbav:"tokenHash,omitempty"`
 	InstructionsSentAt  string       `dynamodbav:"instructionsSentAt,omitempty"`
+	DeactivatedAt       string       `dynamodbav:"deactivatedAt,omitempty"`
+	ExternalID          string       `dynamodbav:"externalId,omitempty"`
+	UserName            string       `dynamodbav:"userName,omitempty"`
+	IdPData             string       `dynamodbav:"idpData,omitempty"`
+	ProvisionedBy       string       `dynamodbav:"provisionedBy,omitempty"`
+	UpdatedAt           string       `dynamodbav:"updatedAt,omitempty"`
 	Version             int          `dynamodbav:"version"`
 
 	FacetPK   string `dynamodbav:"facetPK"`
@@ -130,6 +136,8 @@ func newMemberRecord(m users.Member) memberRecord {
 		InvitationExpired: m.InvitationExpired, AcceptedAt: fmtTime(m.AcceptedAt),
 		FirstSignInAt: fmtTime(m.FirstSignInAt), LastSignInAt: fmtTime(m.LastSignInAt),
 		InstructionsSentAt: fmtTime(m.InstructionsSentAt), TokenHash: m.TokenHash,
+		DeactivatedAt: fmtTime(m.DeactivatedAt), ExternalID: m.ExternalID, UserName: m.UserName, IdPData: m.IdPData,
+		ProvisionedBy: m.ProvisionedBy, UpdatedAt: fmtTime(m.UpdatedAt), Version: m.Version,
 	}
 	if m.LastEmail != nil {
 		r.LastEmail = &emailRecord{ID: m.LastEmail.ID, Kind: m.LastEmail.Kind, State: m.LastEmail.State, At: fmtTime(m.LastEmail.At), Reason: m.LastEmail.Reason}
@@ -156,6 +164,8 @@ func (r memberRecord) domain() users.Member {
 		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
 		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
 		InstructionsSentAt: parseTime(r.InstructionsSentAt), TokenHash: r.TokenHash,
+		DeactivatedAt: parseTime(r.DeactivatedAt), ExternalID: r.ExternalID, UserName: r.UserName, IdPData: r.IdPData,
+		ProvisionedBy: r.ProvisionedBy, UpdatedAt: parseTime(r.UpdatedAt), Version: r.Version,
 	}
 	if r.LastEmail != nil {
 		m.LastEmail = &users.EmailState{ID: r.LastEmail.ID, Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}

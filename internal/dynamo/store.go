@@ -32,6 +32,8 @@ type Store struct {
 	retention time.Duration
 	dueShards int // the nightly work queue's shards (WithDueShards)
 
+	auditRetention time.Duration
+
 	itemsRead atomic.Int64
 }
 
@@ -44,12 +46,45 @@ func New(db DB, table string) *Store {
 // WithClock returns a store that takes "now" from clock: the nightly job
 // runs "as of" an instant, and tests travel in time with it.
 func (s *Store) WithClock(clock func() time.Time) *Store {
-	return &Store{db: s.db, table: s.table, archive: s.archive, now: clock, retention: s.retention, dueShards: s.dueShards}
+	c := s.clone()
+	c.now = clock
+	return c
 }
 
 // WithRetention returns a store that archives after d instead of 90 days.
 func (s *Store) WithRetention(d time.Duration) *Store {
-	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: d, dueShards: s.dueShards}
+	c := s.clone()
+	c.retention = d
+	return c
+}
+
+// WithDueShards returns a store that writes the nightly work queue over n
+// shards (1 … MaxDueShards; other values keep the current count).
+//
+// Changing the count on a table that has a queue: every entry is written
+// to the shard of the count in force at its write, so a member's entry
+// moves to its new shard the next time the member is written (any change,
+// an app's activity included), and a sign-in's stays where it is until it
+// is archived. Raising the count is therefore safe as it is (a run reads
+// every shard below the new count, the old ones among them). Lowering it
+// leaves entries in shards the run no longer reads: the run must read the
+// old count's shards too until every entry written before has come due
+// (the nightly job's DueShardsBefore, DUE_SHARDS_BEFORE), that is for the
+// sign-in retention period.
+func (s *Store) WithDueShards(n int) *Store {
+	c := s.clone()
+	if n >= 1 && n <= MaxDueShards {
+		c.dueShards = n
+	}
+	return c
+}
+
+// DueShards is the number of shards the store writes the work queue over.
+func (s *Store) DueShards() int { return s.dueShards }
+
+// clone is a store with the same settings (and a counter of its own).
+func (s *Store) clone() *Store {
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: s.retention, auditRetention: s.auditRetention, dueShards: s.dueShards}
 }
 
 // ItemsRead is how many items the store has read (DynamoDB's ScannedCount
@@ -160,6 +195,12 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 	tx.put("team", s.table, ti, notExists, nil)
 	tx.put("member", s.table, items[0], notExists, nil)
 	tx.put("membership", s.table, items[1], notExists, nil)
+	e := users.NewAuditEntry(ctx, t.ID, users.AuditCreateTeam, s.now())
+	e.TargetID, e.TargetEmail = owner.ID, owner.Email
+	e.Detail = map[string]string{"name": t.Name, "plan": string(t.Plan), "seats": strconv.Itoa(t.Seats)}
+	if err := s.addAudit(tx, "audit", e); err != nil {
+		return err
+	}
 	if billingAccount != "" {
 		tx.put("billing", s.table, map[string]types.AttributeValue{
 			attrPK: str(billingPK(billingAccount)), attrSK: str(skBilling), "type": str("billing"), "teamId": str(t.ID),
@@ -190,6 +231,18 @@ func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member
 // notExists is the condition of every item a write creates.
 const notExists = "attribute_not_exists(PK)"
 
+// putNew writes an item whose key is new (a random id of ours). The item
+// already being there can only be our own put, applied by an attempt whose
+// answer was lost and sent again by the SDK: that is success.
+func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(notExists)})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	return err
+}
+
 // UpdateTeam changes a team's name, plan or seat count. Seats may not drop
 // below the seats already assigned: billing must free seats first.
 func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error) {
@@ -215,24 +268,39 @@ func (s *Store) UpdateTeam(ctx context.Context, teamID string, c users.TeamChang
 		names["#assigned"] = "assigned"
 		vals[":seats"] = &types.AttributeValueMemberN{Value: strconv.Itoa(*seats)}
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	// The change and its audit entry, in one transaction.
+	tx := &txn{}
+	tx.add("team", types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key(teamPK(teamID), skTeam),
 		UpdateExpression: &set, ConditionExpression: &cond,
 		ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		if ccf.Item == nil {
-			return users.Team{}, users.ErrTeamNotFound
-		}
-		return users.Team{}, users.Errorf(users.KindConflict, "seats_below_assigned", "The team has more assigned seats than %d; remove members first.", *seats)
+	}})
+	e := users.NewAuditEntry(ctx, teamID, users.AuditUpdateTeam, s.now())
+	e.Detail = map[string]string{}
+	if c.Name != nil {
+		e.Detail["name"] = *c.Name
 	}
+	if plan != nil {
+		e.Detail["plan"] = string(*plan)
+	}
+	if seats != nil {
+		e.Detail["seats"] = strconv.Itoa(*seats)
+	}
+	if err := s.addAudit(tx, "audit", e); err != nil {
+		return users.Team{}, err
+	}
+	f, err := s.commit(ctx, tx)
 	if err != nil {
 		return users.Team{}, fmt.Errorf("update team %s: %w", teamID, err)
 	}
-	return teamFromItem(out.Attributes)
+	t, err := s.GetTeam(ctx, teamID)
+	if err != nil {
+		return users.Team{}, err
+	}
+	if f["team"] {
+		return users.Team{}, users.Errorf(users.KindConflict, "seats_below_assigned", "The team has more assigned seats than %d; remove members first.", *seats)
+	}
+	return t, nil
 }
 
 // GetMember reads one member of a team.

@@ -61,7 +61,7 @@ func TestAChangeThatLeavesTheMembershipDoesNotRewriteIt(t *testing.T) {
 	before := s.memberRecordOf(m)
 	after := m
 	after.LastActiveAt = now
-	tx, _, err := s.memberTxn(before, after, users.Change{})
+	tx, _, err := s.memberTxn(context.Background(), before, after, users.Change{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestAChangeThatLeavesTheMembershipDoesNotRewriteIt(t *testing.T) {
 		t.Fatalf("activity wrote %v", tx.names)
 	}
 	after.Role = users.RoleAdmin
-	tx, _, _ = s.memberTxn(before, after, users.Change{})
+	tx, _, _ = s.memberTxn(context.Background(), before, after, users.Change{})
 	if !contains(tx.names, "membership") || !contains(tx.names, "counters") {
 		t.Fatalf("a role change wrote %v", tx.names)
 	}

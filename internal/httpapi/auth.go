@@ -80,3 +80,13 @@ func validID(s string) bool {
 	}
 	return true
 }
+
+// requestOf is the request as the audit log names it: API Gateway's
+// request id and the caller's address.
+func requestOf(ctx context.Context) users.AuditRequest {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(ctx)
+	if !ok {
+		return users.AuditRequest{}
+	}
+	return users.AuditRequest{ID: rc.RequestID, SourceIP: rc.HTTP.SourceIP}
+}

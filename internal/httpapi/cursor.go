@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,20 +9,23 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
 // Cursors is the codec of list cursors: the position (the sort key of the
 // last row served) with the team and a digest of the query it belongs to,
-// signed with HMAC-SHA256. A cursor that was altered, or that is replayed
-// against another team, sort or filter, is refused with 400 invalid_cursor;
-// it can never move a reader into another team's rows.
+// signed with HMAC-SHA256 under a key derived from the application secret.
+// A cursor that was altered, or that is replayed against another team, sort
+// or filter, is refused with 400 invalid_cursor; it can never move a reader
+// into another team's rows. A cursor names the secret's version it was
+// signed with, so cursors in readers' hands survive a rotation.
 type Cursors struct {
-	secret []byte
+	keys *secret.Keyring
 }
 
-// NewCursors returns a codec signing with secret.
-func NewCursors(secret []byte) *Cursors { return &Cursors{secret: secret} }
+// NewCursors returns a codec signing with the ring's current key.
+func NewCursors(keys *secret.Keyring) *Cursors { return &Cursors{keys: keys} }
 
 type cursorBody struct {
 	Team  string `json:"t"`
@@ -48,23 +52,44 @@ func toStrings[T ~string](vals []T) []string {
 	return out
 }
 
-func (c *Cursors) mac(payload string) string {
-	h := hmac.New(sha256.New, c.secret)
+func mac(key secret.Key, payload string) string {
+	h := hmac.New(sha256.New, secret.Derive(key.Secret, "list-cursor"))
 	h.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }
 
-// Encode makes the cursor for the page after pos.
+// Encode makes the cursor for the page after pos:
+// "<payload>.<signature>.<key id>".
 func (c *Cursors) Encode(teamID string, q users.ListQuery, pos string) string {
 	b, _ := json.Marshal(cursorBody{Team: teamID, Query: queryDigest(q), Pos: pos})
 	payload := base64.RawURLEncoding.EncodeToString(b)
-	return payload + "." + c.mac(payload)
+	key := c.keys.Current()
+	return payload + "." + mac(key, payload) + "." + key.ID
 }
 
 // Decode checks a cursor and returns its position.
 func (c *Cursors) Decode(teamID string, q users.ListQuery, cursor string) (string, error) {
-	payload, sig, ok := strings.Cut(cursor, ".")
-	if !ok || len(cursor) > 2048 || !hmac.Equal([]byte(sig), []byte(c.mac(payload))) {
+	if len(cursor) > 2048 {
+		return "", users.ErrInvalidCursor
+	}
+	parts := strings.Split(cursor, ".")
+	var keys []secret.Key
+	switch len(parts) {
+	case 2: // signed before keys had versions: any version held may have signed it
+		keys = c.keys.Keys()
+	case 3:
+		if key, ok := c.keys.Find(context.Background(), parts[2]); ok {
+			keys = []secret.Key{key}
+		}
+	}
+	payload, signed := parts[0], false
+	for _, key := range keys {
+		if hmac.Equal([]byte(parts[1]), []byte(mac(key, payload))) {
+			signed = true
+			break
+		}
+	}
+	if !signed {
 		return "", users.ErrInvalidCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)

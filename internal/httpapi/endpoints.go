@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/report"
 	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/users"
@@ -19,13 +20,15 @@ type Store interface {
 	ListMembers(ctx context.Context, team users.Team, q users.ListQuery, after string) ([]users.Member, string, error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
+	AuditLog(ctx context.Context, teamID string, q users.AuditQuery) ([]users.AuditEntry, string, error)
 }
 
 // Reports is what the CSV tools need of the table.
 type Reports interface {
 	report.Source
 	MemberIDsByEmail(ctx context.Context, teamID string, emails []string) (map[string]string, error)
-	QueueEmail(ctx context.Context, e users.Email) error
+	QueueEmail(ctx context.Context, e users.Email, audit users.AuditEntry) error
+	RecordAudit(ctx context.Context, e users.AuditEntry) error
 }
 
 // Deps is everything a handler is built from, once per cold start.
@@ -38,39 +41,68 @@ type Deps struct {
 	Cursors *Cursors
 	Log     *slog.Logger
 	Now     func() time.Time
+	Metrics *metrics.Emitter // business metrics; nil: none
+	SCIM    SCIMStore        // the SCIM service and the team's SCIM tokens
 }
 
 // Endpoint is one route of the HTTP API and the function that serves it.
-// The template's HttpApi events, this table and the OpenAPI document must
-// name the same routes; a test proves it.
+// The table is data only: each function's main names its own handler
+// constructor (handlers.go), so a function links its handler and no
+// other. The template's HttpApi events, this table, the mains and the
+// OpenAPI document must agree; TestRoutesAgree proves it.
+//
+// A function serves one route, except the SCIM service's few functions,
+// which serve a handful each (a row per route): the SCIM protocol is one
+// resource type behind several paths, and its catch-all answers every
+// other path under /scim/v2 with SCIM's own errors.
 type Endpoint struct {
 	Function string // logical id of the function in template.yaml
-	Pattern  string // net/http pattern: "METHOD /path/{param}"
+	Pattern  string // net/http pattern: "METHOD /path/{param}"; no method: any ("ANY" in the template)
 	Public   bool   // no JWT authorizer on this route
-	build    func(Deps) http.HandlerFunc
+	SCIM     bool   // an identity provider's route: a SCIM token (checked by the function), SCIM errors
 }
 
 // Endpoints is the route table.
 var Endpoints = []Endpoint{
-	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary", build: getSummary},
-	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members", build: listMembers},
-	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}", build: getMember},
-	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations", build: invite},
-	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend", build: teamJob(users.JobResendInvites)},
-	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}", build: getJob},
-	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions", build: teamJob(users.JobSendInstructions)},
-	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk", build: bulk},
-	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}", build: changeRole},
-	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}", build: removeMember},
-	{Function: "ResendInviteFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite", build: resendInvite},
-	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions", build: sendInstructions},
-	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true, build: accept},
-	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins", build: func(d Deps) http.HandlerFunc { return appActivity(d, true) }},
-	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection", build: csvSelection},
-	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report", build: usageReport},
-	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email", build: emailUsageReport},
-	{Function: "GetMeFunction", Pattern: "GET /v1/me", build: getMe},
-	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls", build: func(d Deps) http.HandlerFunc { return appActivity(d, false) }},
+	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary"},
+	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members"},
+	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}"},
+	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations"},
+	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend"},
+	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}"},
+	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions"},
+	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk"},
+	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}"},
+	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}"},
+	{Function: "ResendInviteFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite"},
+	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions"},
+	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true},
+	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins"},
+	{Function: "CsvSelectionFunction", Pattern: "POST /v1/teams/{teamId}/members/csv-selection"},
+	{Function: "UsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report"},
+	{Function: "EmailUsageReportFunction", Pattern: "POST /v1/teams/{teamId}/usage-report/email"},
+	{Function: "GetMeFunction", Pattern: "GET /v1/me"},
+	{Function: "RecordCallFunction", Pattern: "POST /v1/me/calls"},
+	{Function: "AuditLogFunction", Pattern: "GET /v1/teams/{teamId}/audit-log"},
+	{Function: "DeactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/deactivate"},
+	{Function: "ReactivateMemberFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/reactivate"},
+
+	// SCIM tokens, for the team's admins.
+	{Function: "CreateScimTokenFunction", Pattern: "POST /v1/teams/{teamId}/scim-tokens"},
+	{Function: "ListScimTokensFunction", Pattern: "GET /v1/teams/{teamId}/scim-tokens"},
+	{Function: "RevokeScimTokenFunction", Pattern: "DELETE /v1/teams/{teamId}/scim-tokens/{tokenId}"},
+
+	// The SCIM service (RFC 7644), for identity providers: no JWT; the
+	// functions check the team's SCIM token themselves (scim.go).
+	{Function: "ScimReadUsersFunction", Pattern: "GET /scim/v2/Users", Public: true, SCIM: true},
+	{Function: "ScimReadUsersFunction", Pattern: "GET /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "POST /scim/v2/Users", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "PUT /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "PATCH /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	{Function: "ScimWriteUsersFunction", Pattern: "DELETE /scim/v2/Users/{userId}", Public: true, SCIM: true},
+	// Everything else under /scim/v2: the discovery documents, and SCIM's
+	// 404 and 405 for the rest. Static: it reads no table.
+	{Function: "ScimDiscoveryFunction", Pattern: "/scim/v2/{proxy...}", Public: true, SCIM: true},
 }
 
 // Lookup finds the endpoint served by a function; it panics on an unknown
@@ -83,7 +115,7 @@ func Lookup(function string) Endpoint {
 	return e
 }
 
-// Find is the endpoint served by a function, if any.
+// Find is the (first) endpoint served by a function, if any.
 func Find(function string) (Endpoint, bool) {
 	for _, e := range Endpoints {
 		if e.Function == function {
@@ -93,10 +125,32 @@ func Find(function string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
-// Handler builds the endpoint's handler: its own route on a mux (so path
-// values work exactly as in the gateway) and a problem+json 404/405 for
-// anything else.
-func (e Endpoint) Handler(d Deps) http.Handler {
+// FindRoute is the endpoint of one route of a function, if it serves it.
+func FindRoute(function, pattern string) (Endpoint, bool) {
+	for _, e := range Endpoints {
+		if e.Function == function && e.Pattern == pattern {
+			return e, true
+		}
+	}
+	return Endpoint{}, false
+}
+
+// RoutesOf lists every endpoint a function serves.
+func RoutesOf(function string) []Endpoint {
+	var out []Endpoint
+	for _, e := range Endpoints {
+		if e.Function == function {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// serve builds a function's handler: its own route on a mux (so path
+// values work exactly as in the gateway), idempotency for POSTs, and a
+// problem+json 404/405 for anything else.
+func serve(d Deps, function string, build func(Deps) http.HandlerFunc) http.Handler {
+	e := Lookup(function)
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -104,12 +158,22 @@ func (e Endpoint) Handler(d Deps) http.Handler {
 		d.Log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	h := e.build(d)
-	if strings.HasPrefix(e.Pattern, "POST ") {
-		h = d.idempotent(h)
+	h := build(d)
+	for _, e := range RoutesOf(function) {
+		// An identity provider sends no Idempotency-Key: a retried
+		// creation meets the member it made (409 uniqueness) and the
+		// provider links to it.
+		if strings.HasPrefix(e.Pattern, "POST ") && !e.SCIM {
+			mux.HandleFunc(e.Pattern, d.idempotent(h))
+		} else {
+			mux.HandleFunc(e.Pattern, h)
+		}
 	}
-	mux.HandleFunc(e.Pattern, h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if e.SCIM {
+			writeSCIMError(w, scimNotFound("No such SCIM endpoint."))
+			return
+		}
 		WriteProblem(w, http.StatusNotFound, "route_not_found", "No such route.")
 	})
 	return withAnswerReserve(mux)

@@ -77,6 +77,10 @@ type memberInfoJSON struct {
 	FirstSignInAt       *string        `json:"firstSignInAt"`
 	LastSignInAt        *string        `json:"lastSignInAt"`
 	LastEmail           *lastEmailJSON `json:"lastEmail"`
+	DeactivatedAt       *string        `json:"deactivatedAt"`
+	// What an identity provider keeps on the member (SCIM), when one does.
+	ProvisionedBy string `json:"provisionedBy,omitempty"` // the SCIM token's name
+	ExternalID    string `json:"externalId,omitempty"`
 }
 
 // timeJSON renders an instant as RFC 3339 UTC, or null when unset.
@@ -173,6 +177,7 @@ func infoJSON(m users.Member, now time.Time) memberInfoJSON {
 		InvitedAt:     timeJSON(m.InvitedAt), InvitedBy: m.InvitedBy,
 		InvitationSentAt: timeJSON(m.InvitationSentAt), InvitationExpiresAt: timeJSON(m.InvitationExpiresAt),
 		AcceptedAt: timeJSON(m.AcceptedAt), FirstSignInAt: timeJSON(m.FirstSignInAt), LastSignInAt: timeJSON(m.LastSignInAt),
+		DeactivatedAt: timeJSON(m.DeactivatedAt), ProvisionedBy: m.ProvisionedBy, ExternalID: m.ExternalID,
 	}
 	if e := m.LastEmail; e != nil {
 		out.LastEmail = &lastEmailJSON{Kind: e.Kind, State: e.State, At: timeJSON(e.At), Reason: e.Reason}

@@ -38,6 +38,7 @@ var statusOf = map[users.Kind]int{
 	users.KindGone:         http.StatusGone,
 	users.KindRateLimited:  http.StatusTooManyRequests,
 	users.KindUnavailable:  http.StatusServiceUnavailable,
+	users.KindPrecondition: http.StatusPreconditionFailed,
 }
 
 // writeError turns any error into a problem response. Domain errors carry
@@ -56,7 +57,7 @@ func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, er
 		log.WarnContext(ctx, "dependency unavailable", "error", fmt.Sprint(e.Err))
 	}
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
 	}
 	if e.Kind == users.KindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer`)
@@ -83,4 +84,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// retryAfter is a Retry-After header's whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }

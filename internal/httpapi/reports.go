@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/teamusers/usersapi/internal/report"
 	"github.com/teamusers/usersapi/internal/selection"
@@ -193,8 +194,10 @@ func usageReport(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		// Teams have no name yet (issue #9, item 1): the file is named after the id.
 		name := report.FileName(a.Team.Name, a.Team.ID, p)
+		if err := d.Reports.RecordAudit(r.Context(), reportAudit(r, a, users.AuditDownloadReport, rows, p, d.Now())); err != nil {
+			return err
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", report.ContentDisposition(name))
 		w.Header().Set("Cache-Control", "no-store")
@@ -206,6 +209,16 @@ func usageReport(d Deps) http.HandlerFunc {
 		_, _ = w.Write(report.CSV(rows))
 		return nil
 	})
+}
+
+// reportAudit is the audit entry of a report: which period, how many members.
+func reportAudit(r *http.Request, a teamAccess, action string, rows []report.Row, p report.Period, now time.Time) users.AuditEntry {
+	e := users.NewAuditEntry(r.Context(), a.Team.ID, action, now)
+	e.Detail = map[string]string{"from": report.Day(p.From), "to": report.Day(p.To)}
+	if rows != nil {
+		e.Detail["members"] = strconv.Itoa(len(rows))
+	}
+	return e
 }
 
 // emailUsageReport is the "Send a usage email" button: the report goes to
@@ -232,7 +245,7 @@ func emailUsageReport(d Deps) http.HandlerFunc {
 		}
 		e := users.Email{ID: users.NewID("e"), Kind: users.EmailUsageReport, To: a.Caller.Email, TeamID: a.Team.ID,
 			Data: map[string]string{"teamName": a.Team.Name, "memberIds": strings.Join(body.MemberIDs, ","), "from": report.Day(p.From), "to": report.Day(p.To)}}
-		if err := d.Reports.QueueEmail(r.Context(), e); err != nil {
+		if err := d.Reports.QueueEmail(r.Context(), e, reportAudit(r, a, users.AuditEmailReport, nil, p, d.Now())); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusAccepted, map[string]any{"emailId": e.ID, "recipient": e.To, "from": report.Day(p.From), "to": report.Day(p.To), "leftOut": leftOut})

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/roster"
@@ -13,6 +15,8 @@ func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a team
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := d.authorizeAdmin(r)
 		if err == nil {
+			actor := users.Actor{Kind: users.ActorAdmin, Email: a.Caller.Email, Role: a.Membership.Role}
+			r = r.WithContext(users.WithAudit(r.Context(), actor, requestOf(r.Context())))
 			err = fn(w, r, a)
 		}
 		if err != nil {
@@ -52,6 +56,7 @@ func invite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		d.countInvitations(results)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -126,6 +131,54 @@ func removeMember(d Deps) http.HandlerFunc {
 	})
 }
 
+// deactivateMember and reactivateMember answer with the member information;
+// asking for the state the member is already in changes nothing and
+// answers the same.
+func deactivateMember(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err == nil {
+			err = emptyBody(w, r)
+		}
+		if err != nil {
+			return err
+		}
+		m, _, err := d.Roster.Deactivate(r.Context(), a.Membership, a.Team.ID, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
+func reactivateMember(d Deps) http.HandlerFunc {
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
+		if err == nil {
+			err = emptyBody(w, r)
+		}
+		if err != nil {
+			return err
+		}
+		m, _, err := d.Roster.Reactivate(r.Context(), a.Team.ID, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
+		return nil
+	})
+}
+
+// emptyBody accepts no body, or an empty JSON object.
+func emptyBody(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength > 0 {
+		var empty struct{}
+		return decodeJSON(w, r, &empty)
+	}
+	return nil
+}
+
 func bulk(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		var body struct {
@@ -136,10 +189,8 @@ func bulk(d Deps) http.HandlerFunc {
 		if err := decodeJSON(w, r, &body); err != nil {
 			return err
 		}
-		switch body.Action {
-		case roster.ActionRemove, roster.ActionChangeRole, roster.ActionResendInvite, roster.ActionSendInstructions:
-		default:
-			return users.Errorf(users.KindInvalid, "invalid_action", "action must be remove, change_role, resend_invite or send_instructions.")
+		if !slices.Contains(roster.BulkActions, body.Action) {
+			return users.Errorf(users.KindInvalid, "invalid_action", "action must be one of %s.", strings.Join(roster.BulkActions, ", "))
 		}
 		if len(body.MemberIDs) == 0 || len(body.MemberIDs) > users.MaxBulkMembers {
 			return users.Errorf(users.KindInvalid, "invalid_member_ids", "memberIds must list 1 to %d members.", users.MaxBulkMembers)
@@ -174,11 +225,8 @@ func bulk(d Deps) http.HandlerFunc {
 func teamJob(kind string) func(Deps) http.HandlerFunc {
 	return func(d Deps) http.HandlerFunc {
 		return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
-			if r.ContentLength > 0 {
-				var empty struct{}
-				if err := decodeJSON(w, r, &empty); err != nil {
-					return err
-				}
+			if err := emptyBody(w, r); err != nil {
+				return err
 			}
 			job, err := d.Jobs.Start(r.Context(), a.Team, kind, a.Caller.Email)
 			if err != nil {
@@ -198,7 +246,8 @@ func accept(d Deps) http.HandlerFunc {
 		err := decodeJSON(w, r, &body)
 		var m users.Member
 		if err == nil {
-			m, err = d.Roster.Accept(r.Context(), body.Token)
+			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorInvitee}, requestOf(r.Context()))
+			m, err = d.Roster.Accept(ctx, body.Token)
 		}
 		if err != nil {
 			writeError(r.Context(), d.Log, w, err)
@@ -262,7 +311,8 @@ func appActivity(d Deps, signIn bool) http.HandlerFunc {
 				}
 				a.At, a.Seconds, a.CallID = end, *body.DurationSeconds, body.CallID
 			}
-			ms, err := d.Roster.RecordActivity(r.Context(), roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
+			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorMember, Email: c.Email}, requestOf(r.Context()))
+			ms, err := d.Roster.RecordActivity(ctx, roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
 			if err != nil {
 				return err
 			}

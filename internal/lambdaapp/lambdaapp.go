@@ -1,69 +1,77 @@
-// Package lambdaapp is the start-up of every function: configuration from
-// the environment, parsed and checked once; AWS clients built once per cold
-// start; and the adapter from API Gateway v2 events to net/http handlers.
-// The local stack builds its handlers with the same constructors.
+// Package lambdaapp is the start-up every function shares: configuration
+// from the environment, parsed and checked once; the AWS configuration and
+// the DynamoDB store built once per cold start; the application secret
+// (for the functions that need it, internal/secrets loads it); the logger,
+// the metrics writer; and the adapter from API
+// Gateway v2 events to net/http handlers.
+//
+// It imports no service package (no handlers, mail, nightly job or
+// reports): each function's main builds its own service from these parts,
+// so a bootstrap links only what its main reaches. Check with
+// `go list -deps ./functions/<name>`.
 package lambdaapp
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/httpapi"
-	"github.com/teamusers/usersapi/internal/mail"
-	"github.com/teamusers/usersapi/internal/nightly"
-	"github.com/teamusers/usersapi/internal/report"
-	"github.com/teamusers/usersapi/internal/roster"
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/logging"
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
 // Config is the functions' environment.
 type Config struct {
 	TableName        string        // TABLE_NAME
-	Secret           []byte        // APP_SECRET: signs cursors, seals tokens in the outbox; at least 32 bytes
+	SecretID         string        // APP_SECRET_ID: the Secrets Manager secret (ARN or name) that signs cursors and seals tokens
+	Secret           []byte        // APP_SECRET: the secret itself, for tests and the local stack only (at least 32 bytes)
 	DynamoDBEndpoint string        // DYNAMODB_ENDPOINT, only to point at a local server
 	SESEndpoint      string        // SES_ENDPOINT, likewise
+	SecretsEndpoint  string        // SECRETS_MANAGER_ENDPOINT, likewise
 	MailFrom         string        // MAIL_FROM
 	ConfigurationSet string        // SES_CONFIGURATION_SET: publishes bounces and complaints
-	Links            mail.Links    // ACCEPT_URL, DOWNLOAD_URL
+	AcceptURL        string        // ACCEPT_URL: the portal page that accepts invitations
+	DownloadURL      string        // DOWNLOAD_URL: the desktop app's download page
 	Policy           users.Policy  // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
 	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
 	DueShards        int           // DUE_SHARDS: the nightly work queue's shards (dynamo.WithDueShards)
 	DueShardsBefore  int           // DUE_SHARDS_BEFORE: a larger count used before, still read by the nightly job (0: none)
+	AuditRetention   time.Duration // AUDIT_RETENTION_DAYS, default 365
+	MetricsNamespace string        // METRICS_NAMESPACE: where the business metrics go (one per stack)
 }
 
 // ConfigFromEnv parses and checks the environment.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
 		TableName:        os.Getenv("TABLE_NAME"),
+		SecretID:         os.Getenv("APP_SECRET_ID"),
 		Secret:           []byte(os.Getenv("APP_SECRET")),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+		SecretsEndpoint:  os.Getenv("SECRETS_MANAGER_ENDPOINT"),
 		MailFrom:         envOr("MAIL_FROM", "no-reply@example.com"),
 		ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET"),
-		Links:            mail.Links{AcceptURL: envOr("ACCEPT_URL", "https://portal.example.com/invitations/accept"), DownloadURL: envOr("DOWNLOAD_URL", "https://example.com/download")},
+		AcceptURL:        envOr("ACCEPT_URL", "https://portal.example.com/invitations/accept"),
+		DownloadURL:      envOr("DOWNLOAD_URL", "https://example.com/download"),
 		Policy:           users.DefaultPolicy,
 		SendRate:         14,
 		ArchiveTable:     os.Getenv("ARCHIVE_TABLE_NAME"),
 		Retention:        users.DefaultRetention,
 		DueShards:        dynamo.DefaultDueShards,
+		MetricsNamespace: envOr("METRICS_NAMESPACE", "UsersApi"),
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -88,6 +96,14 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("SIGN_IN_RETENTION_DAYS must be a whole number from 31 to 3650")
 		}
 		c.Retention = time.Duration(days) * 24 * time.Hour
+		c.Policy.Retention = c.Retention
+	}
+	if v := os.Getenv("AUDIT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 30 || days > 3650 {
+			return c, fmt.Errorf("AUDIT_RETENTION_DAYS must be a whole number from 30 to 3650")
+		}
+		c.AuditRetention = time.Duration(days) * 24 * time.Hour
 	}
 	for _, e := range []struct {
 		name string
@@ -119,12 +135,34 @@ func envOr(name, def string) string {
 	return def
 }
 
+// AWSConfig is the SDK configuration from the environment the Lambda
+// service sets: the region (AWS_REGION) and the execution role's
+// credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN),
+// which stay valid for the life of the execution environment. It does
+// without the SDK's config package, whose default chain links the SSO, STS
+// and instance-metadata clients (about 1.9 MB) that a function never uses.
+func AWSConfig() (aws.Config, error) {
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	id, key := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || id == "" || key == "" {
+		return aws.Config{}, fmt.Errorf("AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (the Lambda service sets them)")
+	}
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, key, os.Getenv("AWS_SESSION_TOKEN")),
+	}, nil
+}
+
 // App is what a function is built from.
 type App struct {
-	Config Config
-	AWS    aws.Config
-	Store  *dynamo.Store
-	Log    *slog.Logger
+	Config  Config
+	AWS     aws.Config
+	Store   *dynamo.Store
+	Log     *slog.Logger
+	Metrics *metrics.Emitter
 }
 
 // NewDynamoDB builds a DynamoDB client with the store's retry policy,
@@ -137,104 +175,38 @@ func NewDynamoDB(cfg aws.Config, endpoint string) *dynamodb.Client {
 	})
 }
 
-// NewSES builds an SES v2 client that sends each request once, pointed at
-// endpoint when set.
-func NewSES(cfg aws.Config, endpoint string) *sesv2.Client {
-	return sesv2.NewFromConfig(cfg, mail.SESOptions, func(o *sesv2.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
-}
-
-// Load reads the configuration and builds the clients.
-func Load(ctx context.Context) (*App, error) {
+// Load reads the configuration and builds the store.
+func Load() (*App, error) {
+	log := logging.New(logging.Stdout)
+	slog.SetDefault(log)
 	c, err := ConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := AWSConfig()
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
-	log := lambdacontext.NewLogger()
-	slog.SetDefault(log)
-	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).WithDueShards(c.DueShards)
-	return &App{Config: c, AWS: awsCfg, Store: store, Log: log}, nil
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).
+		WithAuditRetention(c.AuditRetention).WithDueShards(c.DueShards)
+	return &App{Config: c, AWS: awsCfg, Store: store, Log: log, Metrics: metrics.New(logging.Stdout, c.MetricsNamespace)}, nil
 }
 
 // MustLoad is Load for main: a function that cannot start says why and exits.
 func MustLoad() *App {
-	app, err := Load(context.Background())
-	if err == nil && len(app.Config.Secret) < 32 {
-		err = fmt.Errorf("APP_SECRET must be at least 32 bytes")
-	}
+	app, err := Load()
 	if err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
+		Fail(err)
 	}
 	return app
 }
 
-// NewDeps builds the handlers' dependencies; the local stack uses it too.
-func NewDeps(store *dynamo.Store, c Config, log *slog.Logger) httpapi.Deps {
-	svc := &roster.Service{Store: store, Tokens: secret.NewSealer(c.Secret, "invitation-token"), Policy: c.Policy, Now: time.Now}
-	return httpapi.Deps{
-		Store: store, Roster: svc, Idem: store, Reports: store, Log: log, Now: time.Now,
-		Jobs:    NewJobs(store, svc, log),
-		Cursors: httpapi.NewCursors(secret.Derive(c.Secret, "list-cursor")),
-	}
+// Fail logs why a function cannot start and exits; Lambda reports the
+// failed init.
+func Fail(err error) {
+	slog.Error("cannot start", "error", err.Error())
+	os.Exit(1)
 }
-
-// NewJobs builds the team-job runner.
-func NewJobs(store *dynamo.Store, svc *roster.Service, log *slog.Logger) *roster.Jobs {
-	return &roster.Jobs{Service: *svc, JobStore: store, Log: log, PageSize: 100, Reserve: 20 * time.Second}
-}
-
-// NewDeliverer builds the outbox deliverer; the local stack uses it too.
-func NewDeliverer(store *dynamo.Store, ses *sesv2.Client, c Config, log *slog.Logger) *mail.Deliverer {
-	return &mail.Deliverer{
-		Outbox: store, Sender: mail.SES{Client: ses, From: c.MailFrom, ConfigurationSet: c.ConfigurationSet}, Links: c.Links,
-		Tokens: secret.NewSealer(c.Secret, "invitation-token"), Log: log,
-		Pacer: store.SendSlots("ses", c.SendRate), Lease: 2 * time.Minute, Retries: 4,
-		Reports: func(ctx context.Context, e users.Email) (mail.Message, error) {
-			return ReportEmail(ctx, store, e)
-		},
-	}
-}
-
-// NewEmailEvents builds the handler of SES's bounce and complaint events;
-// the local stack uses it too.
-func NewEmailEvents(store *dynamo.Store, log *slog.Logger) *mail.Events {
-	return &mail.Events{Store: store, Log: log}
-}
-
-// ReportEmail renders a queued usage-report email from current data.
-func ReportEmail(ctx context.Context, src report.Source, e users.Email) (mail.Message, error) {
-	p, err := report.ParsePeriod(e.Data["from"], e.Data["to"], time.Now())
-	if err != nil {
-		return mail.Message{}, err
-	}
-	rows, leftOut, err := report.Build(ctx, src, e.TeamID, strings.Split(e.Data["memberIds"], ","), p)
-	if err != nil {
-		return mail.Message{}, err
-	}
-	subject, text, html, csv := report.Email(e.Data["teamName"], rows, len(leftOut), p)
-	return mail.Message{To: e.To, Subject: subject, Text: text, HTML: html,
-		Attachments: []mail.Attachment{{Name: report.FileName(e.Data["teamName"], e.TeamID, p), ContentType: "text/csv; charset=utf-8", Data: csv}}}, nil
-}
-
-// NewNightly builds the nightly job as of at; the local stack uses it too.
-// It reads every shard of the work queue the stack writes, and those of a
-// larger count used before (DueShardsBefore), whose entries may still be
-// there.
-func NewNightly(store *dynamo.Store, c Config, at time.Time) nightly.Job {
-	s := store.WithRetention(c.Retention).WithDueShards(c.DueShards).WithClock(func() time.Time { return at })
-	return nightly.Job{Store: s, Shards: max(s.DueShards(), c.DueShardsBefore), PageSize: 100, Workers: 8, Reserve: 30 * time.Second}
-}
-
-// Deps are the HTTP handlers' dependencies.
-func (a *App) Deps() httpapi.Deps { return NewDeps(a.Store, a.Config, a.Log) }
 
 // StartHTTP serves an HTTP handler as a Lambda behind an HTTP API (payload
 // format 2.0). ProxyWithContext makes the invocation's deadline the

@@ -53,16 +53,23 @@ func NewGatewayWith(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, l
 	verifier := NewVerifier(keys, Issuer, Audience)
 	mux := http.NewServeMux()
 	served := map[string]bool{}
+	handlers := map[string]ProxyHandler{} // one handler per function, however many routes it serves
 	for _, route := range tmpl.Routes() {
-		ep, ok := httpapi.Find(route.Function)
+		ep, ok := httpapi.FindRoute(route.Function, route.Pattern())
+		newHandler, built := Handlers[route.Function]
+		if !ok || !built {
+			return nil, fmt.Errorf("template route %s names %s, which has no endpoint with that route in httpapi or no constructor in local.Handlers", route.Key(), route.Function)
+		}
+		if ep.Public != route.Public {
+			return nil, fmt.Errorf("function %s: template says %s is public: %v, httpapi says %v", route.Function, route.Key(), route.Public, ep.Public)
+		}
+		served[ep.Function+" "+ep.Pattern] = true
+		h, ok := handlers[route.Function]
 		if !ok {
-			return nil, fmt.Errorf("template route %s names %s, which has no endpoint in httpapi", route.Pattern(), route.Function)
+			h = httpadapter.NewV2(newHandler(deps)).ProxyWithContext
+			handlers[route.Function] = h
 		}
-		if ep.Pattern != route.Pattern() || ep.Public != route.Public {
-			return nil, fmt.Errorf("function %s: template says %s (public %v), httpapi says %s (public %v)", route.Function, route.Pattern(), route.Public, ep.Pattern, ep.Public)
-		}
-		served[ep.Function] = true
-		fn, limit := function(tmpl, route.Function, httpadapter.NewV2(ep.Handler(deps)).ProxyWithContext, scale)
+		fn, limit := function(tmpl, route.Function, h, scale)
 		mux.HandleFunc(route.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 			var claims map[string]string
 			if !route.Public {
@@ -85,8 +92,13 @@ func NewGatewayWith(tmpl *samtemplate.Template, deps httpapi.Deps, keys *Keys, l
 		})
 	}
 	for _, ep := range httpapi.Endpoints {
-		if !served[ep.Function] {
+		if !served[ep.Function+" "+ep.Pattern] {
 			return nil, fmt.Errorf("endpoint %s (%s) has no route in template.yaml", ep.Function, ep.Pattern)
+		}
+	}
+	for fn := range Handlers {
+		if _, ok := handlers[fn]; !ok {
+			return nil, fmt.Errorf("local.Handlers names %s, which serves no route in template.yaml", fn)
 		}
 	}
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +176,7 @@ func toEvent(r *http.Request, route samtemplate.Route, claims map[string]string)
 	path := map[string]string{}
 	for _, seg := range strings.Split(route.Path, "/") {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			name := seg[1 : len(seg)-1]
+			name := strings.TrimSuffix(seg[1:len(seg)-1], "+") // {proxy+}: the rest of the path
 			path[name] = r.PathValue(name)
 		}
 	}
@@ -174,10 +186,10 @@ func toEvent(r *http.Request, route samtemplate.Route, claims map[string]string)
 	}
 	now := time.Now()
 	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: route.Pattern(), RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
+		Version: "2.0", RouteKey: route.Key(), RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 		Cookies: cookies, Headers: headers, QueryStringParameters: query, PathParameters: path,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: route.Pattern(), AccountID: "000000000000", Stage: "$default", APIID: "local",
+			RouteKey: route.Key(), AccountID: "000000000000", Stage: "$default", APIID: "local",
 			DomainName: r.Host, DomainPrefix: "local", RequestID: users.NewID("req"),
 			Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{

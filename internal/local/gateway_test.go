@@ -19,6 +19,8 @@ import (
 
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -163,7 +165,8 @@ func TestGatewayPayloadLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := NewGateway(tmpl, httpapi.Deps{Log: quiet}, keys, quiet)
+	deps := httpapi.NewDeps(nil, secret.NewKeyring([]byte("0123456789abcdef0123456789abcdef")), users.DefaultPolicy, quiet, nil)
+	gw, err := NewGateway(tmpl, deps, keys, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,10 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	},
 	"SignInRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.Retention = time.Duration(atoi(v)) * 24 * time.Hour
+		c.Policy.Retention = c.Retention
+	},
+	"AuditRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.AuditRetention = time.Duration(atoi(v)) * 24 * time.Hour
 	},
 	"DueShards":       func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DueShards = atoi(v) },
 	"DueShardsBefore": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DueShardsBefore = atoi(v) },
@@ -31,9 +35,8 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 		c.SendRate, _ = strconv.ParseFloat(v, 64)
 	},
 	"MailFrom":    func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.MailFrom = v },
-	"AcceptUrl":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.Links.AcceptURL = v },
-	"DownloadUrl": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.Links.DownloadURL = v },
-	"AppSecret":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.Secret = []byte(v) },
+	"AcceptUrl":   func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.AcceptURL = v },
+	"DownloadUrl": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DownloadURL = v },
 	"LogLevel": func(v string, _ *lambdaapp.Config, level *slog.LevelVar) {
 		if level != nil {
 			_ = level.UnmarshalText([]byte(v))
@@ -43,11 +46,19 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 
 // notLocal are the parameters that mean nothing on this machine, and why.
 var notLocal = map[string]string{
-	"JwtIssuer":           "the local gateway's identity provider is fixed (issuer " + Issuer + ")",
-	"JwtAudience":         "the local gateway's identity provider is fixed (audience " + Audience + ")",
-	"PortalOrigin":        "CORS allows the portal's dev server, " + PortalOrigin,
-	"MailFromIdentityArn": "the local SES has no identities",
-	"NightlyTimeZone":     "there is no schedule locally: run `make nightly AT=…`",
+	"JwtIssuer":            "the local gateway's identity provider is fixed (issuer " + Issuer + ")",
+	"JwtAudience":          "the local gateway's identity provider is fixed (audience " + Audience + ")",
+	"PortalOrigin":         "CORS allows the portal's dev server, " + PortalOrigin,
+	"MailFromIdentityArn":  "the local SES has no identities",
+	"NightlyTimeZone":      "there is no schedule locally: run `make nightly AT=…`",
+	"AlarmTopicArn":        "there are no CloudWatch alarms locally",
+	"AlarmEmail":           "there are no CloudWatch alarms locally",
+	"ApiRateLimit":         "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"ApiBurstLimit":        "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"HeavyRouteRateLimit":  "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"HeavyRouteBurstLimit": "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"LogRetentionDays":     "local logs are files in .state/run, kept until make clean",
+	"SecretRotationDays":   "the local secret is made at start and not rotated on a schedule",
 }
 
 // checkLocal adds what the functions themselves require at start-up
@@ -56,7 +67,7 @@ var notLocal = map[string]string{
 // function would refuse to start with is refused here too.
 func checkLocal(name, v string) error {
 	switch name {
-	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "DueShards", "DueShardsBefore":
+	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays", "DueShards", "DueShardsBefore":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)
 		}

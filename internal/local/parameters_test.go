@@ -3,7 +3,6 @@ package local
 import (
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,13 +40,13 @@ func TestApplyParameters(t *testing.T) {
 	level := new(slog.LevelVar)
 	err := ApplyParameters(map[string]string{
 		"InvitationExpiryDays": "1", "EmailCooldownSeconds": "0", "SignInRetentionDays": "45", "SesMaxSendRate": "2.5",
-		"MailFrom": "a@b.example", "AcceptUrl": "http://x/accept", "DownloadUrl": "http://x/dl", "AppSecret": strings.Repeat("s", 32), "LogLevel": "DEBUG",
+		"MailFrom": "a@b.example", "AcceptUrl": "http://x/accept", "DownloadUrl": "http://x/dl", "LogLevel": "DEBUG",
 	}, &c, level)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Policy.InvitationTTL != 24*time.Hour || c.Policy.Cooldown != 0 || c.Retention != 45*24*time.Hour || c.SendRate != 2.5 ||
-		c.MailFrom != "a@b.example" || c.Links.AcceptURL != "http://x/accept" || c.Links.DownloadURL != "http://x/dl" || len(c.Secret) != 32 || level.Level() != slog.LevelDebug {
+		c.MailFrom != "a@b.example" || c.AcceptURL != "http://x/accept" || c.DownloadURL != "http://x/dl" || level.Level() != slog.LevelDebug {
 		t.Fatalf("config %+v, level %v", c, level.Level())
 	}
 	for params, msg := range map[string][2]string{

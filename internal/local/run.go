@@ -16,6 +16,7 @@ import (
 	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	appsecret "github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -83,11 +84,9 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	if portalURL == "" {
 		portalURL = DefaultPortalURL
 	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
 	cfg := lambdaapp.Config{
-		TableName: TableName, Secret: []byte(hex.EncodeToString(secret)), MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
-		Links:  mail.Links{AcceptURL: portalURL + "/invitations/accept", DownloadURL: portalURL + "/download"},
+		TableName: TableName, MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
+		AcceptURL: portalURL + "/invitations/accept", DownloadURL: portalURL + "/download",
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
 		DueShards: dynamo.DefaultDueShards,
 	}
@@ -111,6 +110,16 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	}
 	stopAll := func() { _ = proxy.Close(); svcs.Stop() }
 	cfg.DynamoDBEndpoint, cfg.SESEndpoint = svcs.DynamoDBEndpoint, proxy.URL
+	// The application secret lives in the Secrets Manager stand-in (moto
+	// serves it on the DynamoDB port), as it does in AWS.
+	random := make([]byte, 32)
+	_, _ = rand.Read(random)
+	secret, err := EnsureSecret(ctx, svcs.DynamoDBEndpoint, hex.EncodeToString(random))
+	if err != nil {
+		stopAll()
+		return nil, fmt.Errorf("local secret: %w", err)
+	}
+	cfg.Secret, cfg.SecretID, cfg.SecretsEndpoint = []byte(secret), SecretName, svcs.DynamoDBEndpoint
 	db := NewDynamoDB(svcs.DynamoDBEndpoint)
 	for logical, name := range map[string]string{"Table": TableName, "ArchiveTable": ArchiveTableName} {
 		if err := EnsureTable(ctx, db, tmpl, logical, name); err != nil {
@@ -125,15 +134,16 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithDueShards(cfg.DueShards)
-	deps := lambdaapp.NewDeps(store, cfg, o.Log)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithAuditRetention(cfg.AuditRetention).WithDueShards(cfg.DueShards)
+	keyring := appsecret.NewKeyring(cfg.Secret)
+	deps := httpapi.NewDeps(store, keyring, cfg.Policy, o.Log, nil)
 	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})
 	if err != nil {
 		stopAll()
 		return nil, err
 	}
-	deliverer := lambdaapp.NewDeliverer(store, lambdaapp.NewSES(AWSConfig(), cfg.SESEndpoint), cfg, o.Log)
-	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: lambdaapp.NewEmailEvents(store, o.Log).Handle, Log: o.Log,
+	deliverer := mail.NewDeliverer(store, mail.NewSESClient(AWSConfig(), cfg.SESEndpoint), mailSettings(cfg), keyring, o.Log, nil)
+	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: mail.NewEvents(store, o.Log, nil).Handle, Log: o.Log,
 		Delay: 200 * time.Millisecond, Backoff: 250 * time.Millisecond, Retries: 6}
 	deliverer.Sender = simulator
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
@@ -147,6 +157,13 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 	return &Stack{Services: svcs, Store: store, Keys: keys, Gateway: gw, Template: tmpl, Log: o.Log, Config: cfg, Deps: deps, Poller: poller,
 		Simulator: simulator, Parameters: params, SESProxy: proxy, stop: stop}, nil
 }
+
+func mailSettings(c lambdaapp.Config) mail.Settings {
+	return mail.Settings{From: c.MailFrom, ConfigurationSet: c.ConfigurationSet, Links: mail.Links{AcceptURL: c.AcceptURL, DownloadURL: c.DownloadURL}, SendRate: c.SendRate}
+}
+
+// MailSettings are the deliverer's settings on this stack.
+func (s *Stack) MailSettings() mail.Settings { return mailSettings(s.Config) }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
 func (s *Stack) Serve(ctx context.Context, port int) (string, func() error, error) {

@@ -22,8 +22,8 @@ type Demo struct {
 	CallerIDs []string `json:"callerIds"`
 }
 
-// Seed makes the demo: a pro team of 150 members in every status, bucket
-// and role (owner included), with a few weeks of calls before each active
+// Seed makes the demo: a pro team of 150 members in every status (three
+// deactivated), bucket and role (owner included), with a few weeks of calls before each active
 // member's last activity (so a usage report shows numbers); a second pro
 // team and a free team, to show that teams do not see each other.
 func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error) {
@@ -40,6 +40,18 @@ func Seed(ctx context.Context, store *dynamo.Store, now time.Time) (Demo, error)
 	for _, m := range members {
 		if err := store.AddMember(ctx, m); err != nil {
 			return demo, fmt.Errorf("seed %s: %w", m.Email, err)
+		}
+	}
+	// A few members deactivated (no seat, listed with status=deactivated):
+	// two who joined and never used the app, one archived long ago.
+	off := map[users.Status]int{users.StatusPendingAppLogin: 2, users.StatusSignedInWithApp: 1}
+	for _, m := range members {
+		if off[m.Status] == 0 || m.Email == demo.UserEmail {
+			continue
+		}
+		off[m.Status]--
+		if _, _, err := store.UpdateMember(ctx, t.TeamID, m.ID, users.Deactivate(users.Membership{}, now)); err != nil {
+			return demo, fmt.Errorf("seed: deactivate %s: %w", m.Email, err)
 		}
 	}
 	usage := DemoCalls(members)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -44,6 +46,30 @@ type Deliverer struct {
 	Retries int           // in-process retries of a transient failure
 	// Reports renders the emails that carry a report, from current data.
 	Reports func(ctx context.Context, e users.Email) (Message, error)
+	Metrics *metrics.Emitter // emails sent, failed, uncertain, retried by kind; nil: none
+}
+
+// Settings are the deliverer's configuration.
+type Settings struct {
+	From string // the verified sender
+	// ConfigurationSet names the SES configuration set whose event
+	// destination publishes bounces and complaints (empty: none).
+	ConfigurationSet string
+	Links            Links   // where the emails point
+	SendRate         float64 // the account's maximum send rate, emails a second, shared by every instance through the table
+}
+
+// NewDeliverer builds the outbox deliverer over the DynamoDB store and an
+// SES v2 client; DeliverEmailFunction and the local stack use it.
+func NewDeliverer(store *dynamo.Store, ses SESClient, s Settings, keys *secret.Keyring, log *slog.Logger, m *metrics.Emitter) *Deliverer {
+	return &Deliverer{
+		Outbox: store, Sender: SES{Client: ses, From: s.From, ConfigurationSet: s.ConfigurationSet}, Links: s.Links,
+		Tokens: keys.Sealer("invitation-token"), Log: log, Metrics: m,
+		Pacer: store.SendSlots("ses", s.SendRate), Lease: 2 * time.Minute, Retries: 4,
+		Reports: func(ctx context.Context, e users.Email) (Message, error) {
+			return ReportEmail(ctx, store, e)
+		},
+	}
 }
 
 // HandleStream is the stream handler: one result per record, failures
@@ -59,7 +85,7 @@ func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (
 			continue
 		}
 		if err := d.Deliver(ctx, strings.TrimPrefix(pk.String(), "EMAIL#")); err != nil {
-			d.Log.WarnContext(ctx, "delivery will be retried", "email", pk.String(), "error", err.Error())
+			d.Log.WarnContext(ctx, "delivery will be retried", "emailId", strings.TrimPrefix(pk.String(), "EMAIL#"), "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 		}
 	}
@@ -86,12 +112,21 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	if err != nil || !claimed {
 		return err
 	}
+	kind := metrics.Dim{Name: "Kind", Value: e.Kind}
 	release := func(cause error) error {
+		d.Metrics.Count(metrics.EmailsRetried, 1, kind)
 		return errors.Join(cause, d.Outbox.ReleaseEmail(context.WithoutCancel(ctx), e))
 	}
 	token := ""
 	if sealed := e.Data["sealedToken"]; sealed != "" {
-		if token, err = d.Tokens.Open(sealed); err != nil {
+		token, err = d.Tokens.OpenContext(ctx, sealed)
+		if errors.Is(err, secret.ErrUnknownKey) { // a newer version of the secret than this function holds yet
+			d.Log.WarnContext(ctx, "email waits: its token was sealed under a version of the secret not held yet", "emailId", id)
+			return release(err)
+		}
+		if err != nil {
+			d.Log.ErrorContext(ctx, "email failed: the invitation token could not be opened", "emailId", id, "kind", e.Kind, "memberId", e.MemberID)
+			d.Metrics.Count(metrics.EmailsFailed, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the invitation token could not be read")
 		}
 	}
@@ -105,6 +140,8 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 		msg, err = Render(e.Email, token, d.Links)
 	}
 	if err != nil {
+		d.Log.ErrorContext(ctx, "email failed: it could not be rendered", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "error", err.Error())
+		d.Metrics.Count(metrics.EmailsFailed, 1, kind)
 		return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the email could not be rendered")
 	}
 	msg.Tags = Tags(e.Email)
@@ -117,10 +154,12 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 		msgID, err := d.Sender.Send(ctx, msg)
 		switch {
 		case err == nil:
-			d.Log.InfoContext(ctx, "email sent", "email", id, "kind", e.Kind, "messageId", msgID)
+			d.Log.InfoContext(ctx, "email sent", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "messageId", msgID)
+			d.Metrics.Count(metrics.EmailsSent, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e, users.EmailSent, msgID, "")
 		case errors.Is(err, ErrPermanent):
-			d.Log.WarnContext(ctx, "email refused", "email", id, "error", err.Error())
+			d.Log.WarnContext(ctx, "email refused", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "error", err.Error())
+			d.Metrics.Count(metrics.EmailsFailed, 1, kind)
 			return d.Outbox.FinishEmail(ctx, e, users.EmailFailed, "", "the mail service refused the message")
 		case errors.Is(err, ErrTransient) && attempt < d.Retries:
 			if err := sleep(ctx, time.Duration(1<<attempt)*100*time.Millisecond); err != nil {
@@ -129,7 +168,8 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 		case errors.Is(err, ErrTransient):
 			return release(err)
 		default: // the request may have reached SES: never risk a second copy
-			d.Log.ErrorContext(ctx, "email outcome unknown", "email", id, "error", err.Error())
+			d.Log.ErrorContext(ctx, "email outcome unknown", "emailId", id, "kind", e.Kind, "memberId", e.MemberID, "teamId", e.TeamID, "error", err.Error())
+			d.Metrics.Count(metrics.EmailsUncertain, 1, kind)
 			return d.Outbox.FinishEmail(context.WithoutCancel(ctx), e, users.EmailUncertain, "", "the mail service did not confirm; resend if it did not arrive")
 		}
 	}

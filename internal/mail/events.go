@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -105,8 +106,15 @@ var settled = []string{users.EmailSent, users.EmailUncertain, users.EmailBounced
 // The EmailEventsFunction serves it behind EventBridge; locally the mailbox
 // simulator calls it with the same events.
 type Events struct {
-	Store EventStore
-	Log   *slog.Logger
+	Store   EventStore
+	Log     *slog.Logger
+	Metrics *metrics.Emitter // bounces and complaints by kind; nil: none
+}
+
+// NewEvents builds the handler of SES's bounce and complaint events;
+// EmailEventsFunction and the local stack use it.
+func NewEvents(store EventStore, log *slog.Logger, m *metrics.Emitter) *Events {
+	return &Events{Store: store, Log: log, Metrics: m}
 }
 
 // Handle takes one EventBridge event. An event for an email this stack did
@@ -134,6 +142,11 @@ func (h *Events) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
 		return err
 	case changed:
 		h.Log.InfoContext(ctx, "email "+state, "email", emailID, "member", memberID, "reason", reason)
+		if state == users.EmailBounced {
+			h.Metrics.Count(metrics.EmailsBounced, 1)
+		} else {
+			h.Metrics.Count(metrics.EmailsComplained, 1)
+		}
 		return nil
 	case current != nil && current.ID == emailID && !slices.Contains(settled, current.State):
 		return fmt.Errorf("%s for email %s (state %s): %w", state, emailID, current.State, ErrNotSettled)

@@ -34,9 +34,24 @@ func SESOptions(o *sesv2.Options) {
 	o.Retryer = aws.NopRetryer{}
 }
 
+// SESClient is what the sender needs of SES v2.
+type SESClient interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// NewSESClient builds an SES v2 client that sends each request once
+// (SESOptions), pointed at endpoint when set.
+func NewSESClient(cfg aws.Config, endpoint string) *sesv2.Client {
+	return sesv2.NewFromConfig(cfg, SESOptions, func(o *sesv2.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
 // SES sends through SES v2.
 type SES struct {
-	Client  *sesv2.Client
+	Client  SESClient
 	From    string
 	Timeout time.Duration // per send; 0: 10 s
 	// ConfigurationSet names the configuration set whose event destination

@@ -1,14 +1,12 @@
-// Package mail owns the emails: their templates (HTML and text, escaped),
-// the SES v2 sender, and the deliverer that sends outbox emails from the
-// table's stream, paced at the account's send rate, never twice.
+// Package mail owns the emails: their templates (HTML and text, escaped,
+// through the small renderer in render.go), the SES v2 sender, and the
+// deliverer that sends outbox emails from the table's stream, paced at the
+// account's send rate, never twice.
 package mail
 
 import (
-	"bytes"
 	"fmt"
-	htmltemplate "html/template"
 	"net/url"
-	texttemplate "text/template"
 
 	"github.com/teamusers/usersapi/internal/users"
 )
@@ -28,21 +26,16 @@ type Attachment struct {
 	Data              []byte
 }
 
-type view struct {
-	To, TeamName, InvitedBy, AcceptURL, DownloadURL, Role string
-	ExpiresAt                                             string
-}
-
 // subjectFor names the team (and, for an invitation, who invited).
-func subjectFor(kind string, v view) string {
-	team := v.TeamName
+func subjectFor(kind string, v Vars) string {
+	team := v["teamName"]
 	if team == "" {
 		team = "your team"
 	}
 	switch kind {
 	case users.EmailInvitation:
-		if v.InvitedBy != "" {
-			return v.InvitedBy + " invited you to join " + team
+		if v["invitedBy"] != "" {
+			return v["invitedBy"] + " invited you to join " + team
 		}
 		return "You are invited to join " + team
 	default:
@@ -50,40 +43,53 @@ func subjectFor(kind string, v view) string {
 	}
 }
 
+// The emails' parts, in the renderer's syntax (render.go). A choice in the
+// wording is made in Go: the invitation names the admin who invited when
+// it is known (two variants); the team's name, or "the team", and the
+// role's words are values.
 var (
-	subjects = map[string]string{
-		users.EmailInvitation:   "You are invited to join your team",
-		users.EmailInstructions: "Set up the desktop app with your team account",
-	}
-	htmlT = htmltemplate.Must(htmltemplate.New("").Parse(`
-{{define "invitation"}}<!doctype html><html><body style="font-family:sans-serif">
+	kinds            = map[string]bool{users.EmailInvitation: true, users.EmailInstructions: true}
+	invitationByHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join {{if .TeamName}}{{.TeamName}}{{else}}the team{{end}} as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.</p>
-<p><a href="{{.AcceptURL}}">Accept the invitation</a></p>
-<p>The invitation expires on {{.ExpiresAt}}.</p>
-</body></html>{{end}}
-{{define "instructions"}}<!doctype html><html><body style="font-family:sans-serif">
+<p>{{invitedBy}} invited you to join {{team}} as {{roleText}}.</p>
+<p><a href="{{acceptUrl}}">Accept the invitation</a></p>
+<p>The invitation expires on {{expiresAt}}.</p>
+</body></html>`)
+	invitationHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
 <p>Hello,</p>
-<p>To start using the app with your {{if .TeamName}}{{.TeamName}} {{end}}team account:</p>
-<ol><li><a href="{{.DownloadURL}}">Download and install the desktop app</a>.</li>
-<li>Sign in with {{.To}}. If you were invited and have not accepted yet, signing in accepts the invitation.</li><li>That is all: your team admin will see you as active.</li></ol>
-</body></html>{{end}}`))
-	textT = texttemplate.Must(texttemplate.New("").Parse(`
-{{define "invitation"}}Hello,
+<p>You are invited to join {{team}} as {{roleText}}.</p>
+<p><a href="{{acceptUrl}}">Accept the invitation</a></p>
+<p>The invitation expires on {{expiresAt}}.</p>
+</body></html>`)
+	invitationByText = MustParse(`Hello,
 
-{{if .InvitedBy}}{{.InvitedBy}} invited you{{else}}You are invited{{end}} to join {{if .TeamName}}{{.TeamName}}{{else}}the team{{end}} as {{if eq .Role "admin"}}an admin{{else}}a user{{end}}.
+{{invitedBy}} invited you to join {{team}} as {{roleText}}.
 
-Accept the invitation: {{.AcceptURL}}
+Accept the invitation: {{acceptUrl}}
 
-The invitation expires on {{.ExpiresAt}}.
-{{end}}
-{{define "instructions"}}Hello,
+The invitation expires on {{expiresAt}}.
+`)
+	invitationText = MustParse(`Hello,
 
-To start using the app with your {{if .TeamName}}{{.TeamName}} {{end}}team account:
-1. Download and install the desktop app: {{.DownloadURL}}
-2. Sign in with {{.To}}. If you were invited and have not accepted yet, signing in accepts the invitation.
+You are invited to join {{team}} as {{roleText}}.
+
+Accept the invitation: {{acceptUrl}}
+
+The invitation expires on {{expiresAt}}.
+`)
+	instructionsHTML = MustParse(`<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello,</p>
+<p>To start using the app with your {{teamAccount}}:</p>
+<ol><li><a href="{{downloadUrl}}">Download and install the desktop app</a>.</li>
+<li>Sign in with {{to}}. If you were invited and have not accepted yet, signing in accepts the invitation.</li><li>That is all: your team admin will see you as active.</li></ol>
+</body></html>`)
+	instructionsText = MustParse(`Hello,
+
+To start using the app with your {{teamAccount}}:
+1. Download and install the desktop app: {{downloadUrl}}
+2. Sign in with {{to}}. If you were invited and have not accepted yet, signing in accepts the invitation.
 3. That is all: your team admin will see you as active.
-{{end}}`))
+`)
 )
 
 // Links are where the emails point.
@@ -95,11 +101,17 @@ type Links struct {
 // Render makes the message for an outbox email; token is the opened
 // invitation token, empty for other kinds.
 func Render(e users.Email, token string, links Links) (Message, error) {
-	if _, ok := subjects[e.Kind]; !ok {
+	if !kinds[e.Kind] {
 		return Message{}, fmt.Errorf("no template for email kind %q", e.Kind)
 	}
-	v := view{To: e.To, TeamName: e.Data["teamName"], InvitedBy: e.Data["invitedBy"], Role: e.Data["role"], ExpiresAt: e.Data["expiresAt"], DownloadURL: links.DownloadURL}
-	subject := subjectFor(e.Kind, v)
+	v := Vars{"to": e.To, "teamName": e.Data["teamName"], "invitedBy": e.Data["invitedBy"], "expiresAt": e.Data["expiresAt"],
+		"downloadUrl": links.DownloadURL, "acceptUrl": "", "roleText": "a user", "team": "the team", "teamAccount": "team account"}
+	if e.Data["role"] == string(users.RoleAdmin) {
+		v["roleText"] = "an admin"
+	}
+	if name := e.Data["teamName"]; name != "" {
+		v["team"], v["teamAccount"] = name, name+" team account"
+	}
 	if token != "" {
 		u, err := url.Parse(links.AcceptURL)
 		if err != nil {
@@ -108,14 +120,22 @@ func Render(e users.Email, token string, links Links) (Message, error) {
 		q := u.Query()
 		q.Set("token", token)
 		u.RawQuery = q.Encode()
-		v.AcceptURL = u.String()
+		v["acceptUrl"] = u.String()
 	}
-	var h, t bytes.Buffer
-	if err := htmlT.ExecuteTemplate(&h, e.Kind, v); err != nil {
+	htmlT, textT := instructionsHTML, instructionsText
+	if e.Kind == users.EmailInvitation {
+		htmlT, textT = invitationHTML, invitationText
+		if v["invitedBy"] != "" {
+			htmlT, textT = invitationByHTML, invitationByText
+		}
+	}
+	h, err := htmlT.HTML(v, nil)
+	if err != nil {
 		return Message{}, err
 	}
-	if err := textT.ExecuteTemplate(&t, e.Kind, v); err != nil {
+	t, err := textT.Text(v)
+	if err != nil {
 		return Message{}, err
 	}
-	return Message{To: e.To, Subject: subject, HTML: h.String(), Text: t.String()}, nil
+	return Message{To: e.To, Subject: subjectFor(e.Kind, v), HTML: h, Text: t}, nil
 }

@@ -54,6 +54,7 @@ func (c *counts) result(done bool) Result {
 // Run works through every shard's due items. A shard whose queue cannot be
 // read is counted as failed and left for the next run; the others go on.
 func (j Job) Run(ctx context.Context) (Result, error) {
+	ctx = users.WithAudit(ctx, users.Actor{Kind: users.ActorSystem, Name: "nightly"}, users.AuditRequest{})
 	var c counts
 	for shard := 0; shard < j.Shards; shard++ {
 		after := ""

@@ -53,6 +53,7 @@ type Service struct {
 
 // Handle validates and applies one request.
 func (s Service) Handle(ctx context.Context, req Request) (Response, error) {
+	ctx = users.WithAudit(ctx, users.Actor{Kind: users.ActorBilling, Name: "billing"}, users.AuditRequest{})
 	if req.Seats != nil && (*req.Seats < 1 || *req.Seats > MaxSeats) {
 		return Response{}, users.Errorf(users.KindInvalid, "invalid_seats", "seats must be from 1 to %d", MaxSeats)
 	}

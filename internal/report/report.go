@@ -10,7 +10,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	htmltemplate "html/template"
+	"html"
 	"net/url"
 	"strings"
 	"sync"
@@ -244,20 +244,10 @@ func LeftOutNote(n int) string {
 	return fmt.Sprintf("%d selected members were removed from the team since and are not in this report.", n)
 }
 
-var tableT = htmltemplate.Must(htmltemplate.New("t").Parse(`<!doctype html><html><body style="font-family:sans-serif">
-<p>{{.Team}}: usage from {{.From}} to {{.To}} for {{len .Rows}} members. The CSV is attached.</p>
-{{if .LeftOut}}<p>{{.LeftOut}}</p>
-{{end}}<table border="1" cellpadding="4" cellspacing="0">
-<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}<tr><th colspan="5" align="left">Total</th><th>{{.Calls}}</th><th>{{.Minutes}}</th></tr>
-</table>
-<p>Dates are in UTC.</p></body></html>`))
-
 // Email is the report as an email: subject, text, HTML with totals, and
 // the CSV to attach. leftOut is how many selected members were removed
 // since the selection (a line says so).
-func Email(teamName string, rows []Row, leftOut int, p Period) (subject, text, html string, attachment []byte) {
+func Email(teamName string, rows []Row, leftOut int, p Period) (subject, text, htmlBody string, attachment []byte) {
 	calls, secs := 0, 0
 	table := make([][]string, len(rows))
 	for i, r := range rows {
@@ -266,9 +256,27 @@ func Email(teamName string, rows []Row, leftOut int, p Period) (subject, text, h
 		table[i] = cells(r)
 	}
 	note := LeftOutNote(leftOut)
-	var h bytes.Buffer
-	_ = tableT.Execute(&h, map[string]any{"Team": teamName, "From": Day(p.From), "To": Day(p.To), "Rows": table, "Header": Header,
-		"Calls": calls, "Minutes": minutes(secs), "LeftOut": note})
+	// Written out rather than with html/template, which would cost the
+	// deliverer's bootstrap about 5 MB (see internal/mail/render.go).
+	var h strings.Builder
+	fmt.Fprintf(&h, "<!doctype html><html><body style=\"font-family:sans-serif\">\n<p>%s: usage from %s to %s for %d members. The CSV is attached.</p>\n",
+		html.EscapeString(teamName), Day(p.From), Day(p.To), len(table))
+	if note != "" {
+		h.WriteString("<p>" + html.EscapeString(note) + "</p>\n")
+	}
+	h.WriteString("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr>")
+	for _, c := range Header {
+		h.WriteString("<th>" + html.EscapeString(c) + "</th>")
+	}
+	h.WriteString("</tr>\n")
+	for _, row := range table {
+		h.WriteString("<tr>")
+		for _, c := range row {
+			h.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		}
+		h.WriteString("</tr>\n")
+	}
+	fmt.Fprintf(&h, "<tr><th colspan=\"5\" align=\"left\">Total</th><th>%d</th><th>%s</th></tr>\n</table></body></html>", calls, html.EscapeString(minutes(secs)))
 	subject = fmt.Sprintf("%s: usage report %s to %s", teamName, Day(p.From), Day(p.To))
 	text = fmt.Sprintf("%s: usage from %s to %s for %d members: %d calls, %s talk minutes in all. The CSV is attached.\n", teamName, Day(p.From), Day(p.To), len(rows), calls, minutes(secs))
 	if note != "" {

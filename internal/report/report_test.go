@@ -89,3 +89,18 @@ func TestFileNameIsSafeAndNamesTheTeam(t *testing.T) {
 		t.Errorf("non-ascii: %s", got)
 	}
 }
+
+// The emailed report's HTML escapes what members typed into their address
+// and keeps the table's shape: a header row, a row a member, the totals.
+func TestEmailHTMLIsEscaped(t *testing.T) {
+	p := Period{From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+	rows := []Row{{Member: users.Member{Email: `"<img src=x onerror=alert(1)>"@example.com`, Role: users.RoleUser}, Calls: 2, Seconds: 90}}
+	subject, text, html, attachment := Email("<b>Acme</b>", rows, 0, p)
+	if strings.Contains(html, "<img") || strings.Contains(html, "<b>") || !strings.Contains(html, "&lt;img src=x onerror=alert(1)&gt;") {
+		t.Fatalf("not escaped: %s", html)
+	}
+	if strings.Count(html, "<tr>") != 3 || !strings.Contains(html, "<th>2</th><th>1.5</th>") || !strings.Contains(subject, "usage report 2026-11-01") ||
+		!strings.Contains(text, "2 calls") || len(attachment) == 0 {
+		t.Fatalf("report email: %q %q %s", subject, text, html)
+	}
+}

@@ -165,6 +165,67 @@ func (s Service) Remove(ctx context.Context, actor users.Membership, teamID, mem
 	return err
 }
 
+// Deactivate turns a member off and frees their seat (users.Deactivate);
+// changed is false when they were deactivated already.
+func (s Service) Deactivate(ctx context.Context, actor users.Membership, teamID, memberID string) (users.Member, bool, error) {
+	return s.Store.UpdateMember(ctx, teamID, memberID, users.Deactivate(actor, s.Now().UTC()))
+}
+
+// Reactivate turns a deactivated member back on if a seat is free
+// (users.Reactivate); changed is false when they were not deactivated.
+func (s Service) Reactivate(ctx context.Context, teamID, memberID string) (users.Member, bool, error) {
+	return s.Store.UpdateMember(ctx, teamID, memberID, users.Reactivate(s.Now().UTC(), s.retention()))
+}
+
+// Provision adds the member an identity provider asks for (SCIM POST):
+// they take a seat and join at once, as pending_app_login — the provider
+// vouches for the address, so there is no invitation to accept — and the
+// set-up instructions email goes to them. Asked for inactive, they are
+// added deactivated (no seat, no email). by is the SCIM token's name.
+func (s Service) Provision(ctx context.Context, team Team, by string, u users.IdPUpdate) (users.Member, error) {
+	now := s.Now().UTC()
+	m := users.Member{ID: users.NewID("m"), TeamID: team.ID, Email: u.Email, Role: u.Role, Status: users.StatusPendingAppLogin,
+		InvitedAt: now, AcceptedAt: now, ExternalID: u.ExternalID, UserName: u.UserName, IdPData: u.Data, ProvisionedBy: by}
+	nm := users.NewMember{Action: users.AuditProvision, Detail: map[string]string{"role": string(u.Role)}}
+	if u.Active {
+		e := instructionsEmail(team, m)
+		m.InstructionsSentAt = now
+		users.QueueEmail(&m, e, now)
+		nm.Email = &e
+	} else {
+		m.Status, m.DeactivatedAt = users.StatusDeactivated, now
+		nm.Detail["status"] = string(users.StatusDeactivated)
+	}
+	m.LastCall, m.UpdatedAt = users.BucketFor(m.Status, m.LastActiveAt, now), now
+	nm.Member = m
+	res, err := s.Store.AddMembers(ctx, team.ID, []users.NewMember{nm})
+	if err != nil {
+		return users.Member{}, err
+	}
+	if res[0] != nil {
+		return users.Member{}, res[0]
+	}
+	return m, nil
+}
+
+// Apply makes one change to a member with a rule of package users (the
+// SCIM service composes its own from them); changed is false when the
+// rule found nothing to do.
+func (s Service) Apply(ctx context.Context, teamID, memberID string, rule users.Rule) (users.Member, bool, error) {
+	return s.Store.UpdateMember(ctx, teamID, memberID, rule)
+}
+
+// Retention is how long without app activity a member is "signed in with
+// app" (a reactivated member's status depends on it).
+func (s Service) Retention() time.Duration { return s.retention() }
+
+func (s Service) retention() time.Duration {
+	if s.Policy.Retention > 0 {
+		return s.Policy.Retention
+	}
+	return users.DefaultRetention
+}
+
 // ChangeRole gives a member a role; changed is false when they had it.
 func (s Service) ChangeRole(ctx context.Context, actor users.Membership, teamID, memberID string, role users.Role) (users.Member, bool, error) {
 	return s.Store.UpdateMember(ctx, teamID, memberID, users.ChangeRole(actor, role))
@@ -189,14 +250,32 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 	}
 	now := s.Now()
 	var out []users.Member
+	deactivated := false
 	for _, m := range ms {
 		rule := users.RecordActivity(a, now, s.Policy.ActivityCoalesce)
-		if m.Status == users.StatusInvitationSent {
+		switch m.Status {
+		case users.StatusDeactivated:
+			deactivated = true
+			continue // turned off: neither sign-ins nor calls count
+		case users.StatusInvitationSent:
 			if !a.SignIn || !c.EmailVerified {
 				continue
 			}
 			rule = users.JoinBySignIn(a, now, s.Policy.ActivityCoalesce)
-		} else if a.SignIn {
+		}
+		// The member first: one deactivated a moment ago refuses the
+		// activity, and then nothing of it is recorded.
+		mem, _, err := s.Store.UpdateMember(ctx, m.TeamID, m.MemberID, rule)
+		switch {
+		case errors.Is(err, users.ErrMemberDeactivated):
+			deactivated = true
+			continue
+		case errors.Is(err, users.ErrMemberNotFound), errors.Is(err, users.ErrTokenExpired):
+			continue // removed a moment ago; an expired invitation needs a resend
+		case err != nil:
+			return nil, err
+		}
+		if a.SignIn {
 			err = s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device})
 		} else {
 			_, err = s.Store.AddCall(ctx, m.TeamID, m.MemberID, a.At, a.Seconds, callKey(a))
@@ -204,22 +283,13 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 		if err != nil {
 			return nil, err
 		}
-		mem, _, err := s.Store.UpdateMember(ctx, m.TeamID, m.MemberID, rule)
-		switch {
-		case errors.Is(err, users.ErrMemberNotFound), errors.Is(err, users.ErrTokenExpired):
-			continue // removed a moment ago; an expired invitation needs a resend
-		case err != nil:
-			return nil, err
-		}
-		if m.Status == users.StatusInvitationSent {
-			// Joined: now the sign-in is the member's.
-			if err := s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device}); err != nil {
-				return nil, err
-			}
-		}
 		out = append(out, mem)
 	}
-	if len(out) == 0 {
+	switch {
+	case len(out) == 0 && deactivated:
+		// The app is told plainly, rather than "no team".
+		return nil, users.ErrMemberDeactivated
+	case len(out) == 0:
 		return nil, ErrNoTeam
 	}
 	return out, nil
@@ -251,13 +321,19 @@ const (
 	ActionChangeRole       = "change_role"
 	ActionResendInvite     = "resend_invite"
 	ActionSendInstructions = "send_instructions"
+	ActionDeactivate       = "deactivate"
+	ActionReactivate       = "reactivate"
 )
+
+// BulkActions are every bulk action, in the order the API lists them.
+var BulkActions = []string{ActionRemove, ActionChangeRole, ActionResendInvite, ActionSendInstructions, ActionDeactivate, ActionReactivate}
 
 // Bulk applies one action to each member, a few at a time, and says what
 // happened to each. A member that cannot take the action is skipped with
 // the reason; nothing else is affected.
 func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail string, team Team, action string, memberIDs []string, role users.Role) []BulkResult {
 	teamID := team.ID
+	ctx = users.WithVia(ctx, "bulk")
 	out := make([]BulkResult, len(memberIDs))
 	parallel.Each(len(memberIDs), 8, func(i int) {
 		id := memberIDs[i]
@@ -272,6 +348,10 @@ func (s Service) Bulk(ctx context.Context, actor users.Membership, actorEmail st
 			_, err = s.ResendInvite(ctx, team, id, actorEmail)
 		case ActionSendInstructions:
 			_, err = s.SendInstructions(ctx, team, id)
+		case ActionDeactivate:
+			_, changed, err = s.Deactivate(ctx, actor, teamID, id)
+		case ActionReactivate:
+			_, changed, err = s.Reactivate(ctx, teamID, id)
 		}
 		out[i] = bulkResult(id, changed, err)
 	})

@@ -43,7 +43,6 @@ func TestParseOverridesAsSamDeployTakesThem(t *testing.T) {
 		"EmailCooldownSeconds=86401":                    "EmailCooldownSeconds must be from 0 to 86400, not 86401",
 		"LogLevel=TRACE":                                `LogLevel must be one of DEBUG, INFO, WARN, ERROR, not "TRACE"`,
 		"PortalOrigin=localhost:5173":                   `PortalOrigin must match ^https?://[^/]+$, not "localhost:5173"`,
-		"AppSecret=short":                               "AppSecret must be at least 32 characters",
 		"InvitationExpiryDays":                          `"InvitationExpiryDays": a parameter override is Name=Value`,
 		"InvitationExpiryDays=1 InvitationExpiryDays=2": "InvitationExpiryDays is given twice",
 		`MailFrom="unclosed`:                            "an unclosed \" quote",

@@ -35,8 +35,23 @@ type Route struct {
 	Public   bool // Auth.Authorizer: NONE
 }
 
-// Pattern is the route as a net/http pattern.
-func (r Route) Pattern() string { return r.Method + " " + r.Path }
+// Key is the route as API Gateway names it (the event's routeKey, the
+// keys of RouteSettings): "GET /v1/me", "ANY /scim/v2/{proxy+}".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Pattern is the route as a net/http pattern: ANY is every method (no
+// method in the pattern), and a greedy path variable {name+} matches the
+// rest of the path as {name...} does.
+func (r Route) Pattern() string {
+	path := r.Path
+	if strings.HasSuffix(path, "+}") {
+		path = strings.TrimSuffix(path, "+}") + "...}"
+	}
+	if r.Method == "ANY" {
+		return path
+	}
+	return r.Method + " " + path
+}
 
 // readTypes are the resource types this package reads. goformation's typed
 // resources lag behind CloudFormation (it does not know SES's EventBridge
@@ -72,8 +87,18 @@ func Load(path string) (*Template, error) {
 	}
 	resources, _ := doc["Resources"].(map[string]any)
 	for name, r := range resources {
-		if m, ok := r.(map[string]any); !ok || !readTypes[fmt.Sprint(m["Type"])] {
+		m, ok := r.(map[string]any)
+		if !ok || !readTypes[fmt.Sprint(m["Type"])] {
 			delete(resources, name)
+			continue
+		}
+		// Nor the HTTP API's throttling and logging settings: goformation
+		// decodes them into typed fields, and a Ref to a Number parameter
+		// does not decode there.
+		if props, ok := m["Properties"].(map[string]any); ok && m["Type"] == "AWS::Serverless::HttpApi" {
+			for _, k := range []string{"DefaultRouteSettings", "RouteSettings", "AccessLogSettings"} {
+				delete(props, k)
+			}
 		}
 	}
 	filtered, err := json.Marshal(doc)

@@ -23,6 +23,11 @@ type Rule func(m *Member) (Change, error)
 type Change struct {
 	Remove bool   // delete the member, its membership and open token: frees its seat
 	Email  *Email // an email the change causes, queued in the same transaction
+	// Action names the change in the audit log (an entry is written in the
+	// same transaction); "" for routine changes that are not audited (app
+	// activity, a bucket stepping down).
+	Action string
+	Detail map[string]string
 }
 
 // ErrUnchanged is a rule's way of saying there is nothing to write.
@@ -54,6 +59,9 @@ func QueueEmail(m *Member, e Email, now time.Time) Change {
 // invitation went to them less than cooldown ago.
 func ResendInvitation(tokenHash string, expires, now time.Time, cooldown time.Duration, mail func(Member) Email) Rule {
 	return func(m *Member) (Change, error) {
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrDeactivated
+		}
 		if m.Status != StatusInvitationSent {
 			return Change{}, ErrNotPending
 		}
@@ -61,18 +69,25 @@ func ResendInvitation(tokenHash string, expires, now time.Time, cooldown time.Du
 			return Change{}, err
 		}
 		m.TokenHash, m.InvitationSentAt, m.InvitationExpiresAt, m.InvitationExpired = tokenHash, now, expires, false
-		return QueueEmail(m, mail(*m), now), nil
+		ch := QueueEmail(m, mail(*m), now)
+		ch.Action = AuditResendInvite
+		return ch, nil
 	}
 }
 
 // SendInstructions queues the app set-up email, at most once per cooldown.
 func SendInstructions(now time.Time, cooldown time.Duration, mail func(Member) Email) Rule {
 	return func(m *Member) (Change, error) {
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrDeactivated
+		}
 		if err := CheckCooldown(m.InstructionsSentAt, now, cooldown); err != nil {
 			return Change{}, err
 		}
 		m.InstructionsSentAt = now
-		return QueueEmail(m, mail(*m), now), nil
+		ch := QueueEmail(m, mail(*m), now)
+		ch.Action = AuditSendInstructions
+		return ch, nil
 	}
 }
 
@@ -88,7 +103,7 @@ func AcceptInvitation(tokenHash string, now time.Time) Rule {
 			return Change{}, ErrTokenExpired
 		}
 		m.Status, m.LastCall, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, LastCallNotActive, now, "", false
-		return Change{}, nil
+		return Change{Action: AuditAccept}, nil
 	}
 }
 
@@ -98,7 +113,7 @@ func Remove(actor Membership) Rule {
 		if err := CheckRemove(actor, *m); err != nil {
 			return Change{}, err
 		}
-		return Change{Remove: true}, nil
+		return Change{Remove: true, Action: AuditRemove, Detail: map[string]string{"status": string(m.Status), "role": string(m.Role)}}, nil
 	}
 }
 
@@ -111,8 +126,9 @@ func ChangeRole(actor Membership, role Role) Rule {
 		if m.Role == role {
 			return Change{}, ErrUnchanged
 		}
+		from := m.Role
 		m.Role = role
-		return Change{}, nil
+		return Change{Action: AuditChangeRole, Detail: map[string]string{"from": string(from), "to": string(role)}}, nil
 	}
 }
 
@@ -120,6 +136,9 @@ func ChangeRole(actor Membership, role Role) Rule {
 // report that changes nothing an admin sees is no change.
 func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
 	return func(m *Member) (Change, error) {
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrMemberDeactivated
+		}
 		if !ApplyActivity(m, a.At, a.SignIn, now, coalesce) {
 			return Change{}, ErrUnchanged
 		}
@@ -135,29 +154,110 @@ func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
 // a resend.
 func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
 	return func(m *Member) (Change, error) {
-		if m.Status == StatusInvitationSent {
+		joining := m.Status == StatusInvitationSent
+		if joining {
 			if m.InvitationExpiredAt(now) {
 				return Change{}, ErrTokenExpired
 			}
 			m.Status, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, now, "", false
 		}
-		return RecordActivity(a, now, coalesce)(m)
+		ch, err := RecordActivity(a, now, coalesce)(m)
+		if joining && err == nil {
+			ch.Action = AuditJoin
+		}
+		return ch, err
 	}
 }
 
-// AgeRule moves a member to where time has taken them (see Age).
+// AgeRule moves a member to where time has taken them (see Age). An
+// invitation flagged expired and a member archived ("signed in with app")
+// are audited; a bucket stepping down is routine.
 func AgeRule(now time.Time, retention time.Duration) Rule {
 	return func(m *Member) (Change, error) {
+		expired, status := m.InvitationExpired, m.Status
 		if !Age(m, now, retention) {
 			return Change{}, ErrUnchanged
+		}
+		switch {
+		case m.InvitationExpired && !expired:
+			return Change{Action: AuditExpire}, nil
+		case m.Status != status:
+			return Change{Action: AuditArchive, Detail: map[string]string{"from": string(status), "to": string(m.Status)}}, nil
 		}
 		return Change{}, nil
 	}
 }
 
+// Deactivate turns a member off if actor may (CheckDeactivate): the seat is
+// freed (the store moves the counters from the two statuses), an open
+// invitation is voided (its token is deleted: the link says "not valid"),
+// sign-ins and call reports are refused from now on, and the member's
+// history and usage stay. Already deactivated is no change.
+func Deactivate(actor Membership, now time.Time) Rule {
+	return func(m *Member) (Change, error) {
+		if err := CheckDeactivate(actor, *m); err != nil {
+			return Change{}, err
+		}
+		if m.Status == StatusDeactivated {
+			return Change{}, ErrUnchanged
+		}
+		from := deactivate(m, now)
+		// HOOK(deactivated notice): when the "deactivated" email kind exists,
+		// queue it here with QueueEmail, so the notice goes in the same
+		// transaction as the change.
+		return Change{Action: AuditDeactivate, Detail: map[string]string{"from": string(from)}}, nil
+	}
+}
+
+func deactivate(m *Member, now time.Time) Status {
+	from := m.Status
+	m.Status, m.LastCall, m.TokenHash, m.DeactivatedAt = StatusDeactivated, LastCallNotActive, "", now
+	return from
+}
+
+// Reactivate turns a deactivated member back on, taking a seat again (the
+// store's counter update is conditional on a free one: seat_limit_reached
+// otherwise). The member returns to where their history puts them:
+//   - used the app: active, in the bucket of their last activity, or
+//     "signed in with app" when that is older than retention;
+//   - joined but never used the app: pending_app_login;
+//   - never joined (deactivated while invited): invitation_sent with the
+//     invitation flagged expired, since its link was voided; Resend invite
+//     sends a new one.
+//
+// A member who is not deactivated is no change.
+func Reactivate(now time.Time, retention time.Duration) Rule {
+	return func(m *Member) (Change, error) {
+		if m.Status != StatusDeactivated {
+			return Change{}, ErrUnchanged
+		}
+		reactivate(m, now, retention)
+		return Change{Action: AuditReactivate, Detail: map[string]string{"to": string(m.Status)}}, nil
+	}
+}
+
+func reactivate(m *Member, now time.Time, retention time.Duration) {
+	switch {
+	case !m.FirstSignInAt.IsZero() && !m.LastActiveAt.IsZero():
+		m.Status = StatusActive
+		if now.Sub(m.LastActiveAt) > retention {
+			m.Status = StatusSignedInWithApp
+		}
+	case !m.AcceptedAt.IsZero():
+		m.Status = StatusPendingAppLogin
+	default:
+		m.Status, m.InvitationExpired = StatusInvitationSent, true
+	}
+	m.LastCall, m.DeactivatedAt = BucketFor(m.Status, m.LastActiveAt, now), time.Time{}
+}
+
 // NewMember is a member to add, with the email its arrival causes (an
-// invitation), if any. An invited member carries its token's hash.
+// invitation, or the set-up instructions), if any. An invited member
+// carries its token's hash. Action names the addition in the audit log
+// (default: invite for an invitation, none otherwise).
 type NewMember struct {
 	Member Member
 	Email  *Email
+	Action string
+	Detail map[string]string
 }

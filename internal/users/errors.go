@@ -21,6 +21,7 @@ const (
 	KindGone                     // the thing existed but is no longer usable
 	KindRateLimited              // too soon; RetryAfter says when
 	KindUnavailable              // a dependency stayed busy or failing after every retry; try again after RetryAfter
+	KindPrecondition             // the caller's If-Match names a version that is no longer the current one
 )
 
 // Error is a domain error with a stable machine-readable code. Its Message is
@@ -61,14 +62,19 @@ var (
 	ErrMemberNotFound = &Error{Kind: KindNotFound, Code: "member_not_found", Message: "No such member in this team."}
 	ErrNotAdmin       = &Error{Kind: KindForbidden, Code: "admin_required", Message: "Only admins of this team may do this."}
 	ErrPlanRequired   = &Error{Kind: KindForbidden, Code: "plan_required", Message: "The Users page needs the team to be on the pro plan."}
-	ErrOwnerProtected = &Error{Kind: KindForbidden, Code: "owner_protected", Message: "The team owner cannot be removed or demoted."}
-	ErrSelfChange     = &Error{Kind: KindForbidden, Code: "cannot_change_self", Message: "Admins cannot remove or demote themselves; ask another admin."}
+	ErrOwnerProtected = &Error{Kind: KindForbidden, Code: "owner_protected", Message: "The team owner cannot be removed, demoted or deactivated."}
+	ErrSelfChange     = &Error{Kind: KindForbidden, Code: "cannot_change_self", Message: "Admins cannot remove, demote or deactivate themselves; ask another admin."}
 	ErrNotPending     = &Error{Kind: KindConflict, Code: "not_pending", Message: "This member has already accepted the invitation."}
 	ErrInvalidToken   = &Error{Kind: KindInvalid, Code: "invalid_token", Message: "This invitation link is not valid; it may have been replaced by a newer invitation."}
 	ErrTokenExpired   = &Error{Kind: KindGone, Code: "invitation_expired", Message: "This invitation has expired; ask an admin of the team to resend it."}
 	ErrAccepted       = &Error{Kind: KindConflict, Code: "already_accepted", Message: "This invitation was already accepted; sign in to the app with the invited address."}
 	ErrConflict       = &Error{Kind: KindConflict, Code: "concurrent_change", Message: "The member changed while we were updating it; try again."}
-	ErrInvalidCursor  = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
+	// ErrMemberDeactivated answers a deactivated member who tries to use
+	// the team: the portal, app sign-ins and call reports.
+	ErrMemberDeactivated = &Error{Kind: KindForbidden, Code: "member_deactivated", Message: "Your access to this team has been turned off; ask an admin of the team to reactivate it."}
+	// ErrDeactivated refuses an action that needs the member active.
+	ErrDeactivated   = &Error{Kind: KindConflict, Code: "deactivated", Message: "This member is deactivated; reactivate them first."}
+	ErrInvalidCursor = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
 )
 
 // Cooldown is the error for an email asked for again too soon.

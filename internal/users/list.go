@@ -44,11 +44,12 @@ type Facet struct {
 }
 
 // Facets lists the combinations that the query's filters select, skipping
-// combinations no member can be in.
+// combinations no member can be in. Without a status filter, deactivated
+// members are not selected: they are listed only with status=deactivated.
 func (q ListQuery) Facets() []Facet {
 	statuses := q.Statuses
 	if len(statuses) == 0 {
-		statuses = Statuses
+		statuses = ListedStatuses
 	}
 	roles := q.Roles
 	if len(roles) == 0 {
@@ -91,6 +92,9 @@ func ActivityRank(lc LastCall) int {
 // Matches reports whether a member passes the query's filters and search.
 func (q ListQuery) Matches(m Member) bool {
 	if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, m.Status) {
+		return false
+	}
+	if len(q.Statuses) == 0 && m.Status == StatusDeactivated {
 		return false
 	}
 	if len(q.LastCalls) > 0 && !slices.Contains(q.LastCalls, m.LastCall) {

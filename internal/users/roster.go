@@ -7,10 +7,11 @@ type Policy struct {
 	InvitationTTL    time.Duration // default 7 days, 1–30
 	Cooldown         time.Duration // between two invitation or instruction emails to one member
 	ActivityCoalesce time.Duration // app activity closer than this to the last recorded one is not written again
+	Retention        time.Duration // without app activity this long, a member is "signed in with app" (SignInRetentionDays)
 }
 
 // DefaultPolicy is the spec's defaults.
-var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute}
+var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute, Retention: DefaultRetention}
 
 // Limits of the write side.
 const (
@@ -24,6 +25,19 @@ func CheckRemove(actor Membership, target Member) error {
 		return ErrOwnerProtected
 	}
 	if target.ID == actor.MemberID {
+		return ErrSelfChange
+	}
+	return nil
+}
+
+// CheckDeactivate decides whether actor may deactivate target: never the
+// owner, never oneself. An identity provider (SCIM) acts as no member, so
+// only the owner is out of its reach.
+func CheckDeactivate(actor Membership, target Member) error {
+	if target.IsOwner {
+		return ErrOwnerProtected
+	}
+	if actor.MemberID != "" && target.ID == actor.MemberID {
 		return ErrSelfChange
 	}
 	return nil
@@ -57,7 +71,7 @@ func ApplyActivity(m *Member, at time.Time, signIn bool, now time.Time, coalesce
 		at = now
 	}
 	joined := m.Status != StatusActive
-	if m.Status == StatusInvitationSent {
+	if m.Status == StatusInvitationSent || m.Status == StatusDeactivated {
 		return false
 	}
 	changed := joined

@@ -18,10 +18,18 @@ const (
 	StatusPendingAppLogin Status = "pending_app_login"
 	StatusActive          Status = "active"
 	StatusSignedInWithApp Status = "signed_in_with_app"
+	// StatusDeactivated is a member turned off by an admin or the identity
+	// provider (SCIM active: false): no seat, no sign-in, no calls; history
+	// and usage kept; listed only when asked for; can be reactivated.
+	StatusDeactivated Status = "deactivated"
 )
 
 // Statuses lists every status in the order the portal shows them.
-var Statuses = []Status{StatusInvitationSent, StatusPendingAppLogin, StatusActive, StatusSignedInWithApp}
+var Statuses = []Status{StatusInvitationSent, StatusPendingAppLogin, StatusActive, StatusSignedInWithApp, StatusDeactivated}
+
+// ListedStatuses are the statuses the member list shows when no status is
+// asked for: every one but deactivated.
+var ListedStatuses = []Status{StatusInvitationSent, StatusPendingAppLogin, StatusActive, StatusSignedInWithApp}
 
 // LastCall is the activity bucket shown in the Last call column.
 type LastCall string
@@ -67,7 +75,10 @@ func BucketFor(status Status, lastActive time.Time, now time.Time) LastCall {
 	switch status {
 	case StatusInvitationSent:
 		return LastCallPending
-	case StatusPendingAppLogin:
+	case StatusPendingAppLogin, StatusDeactivated:
+		// A deactivated member cannot use the app: "Not active", whatever
+		// their last activity (kept in lastActiveAt). The bucket stays put,
+		// so the nightly job has nothing to do for them.
 		return LastCallNotActive
 	}
 	if lastActive.IsZero() {
@@ -92,7 +103,7 @@ func PossibleLastCalls(s Status) []LastCall {
 	switch s {
 	case StatusInvitationSent:
 		return []LastCall{LastCallPending}
-	case StatusPendingAppLogin:
+	case StatusPendingAppLogin, StatusDeactivated:
 		return []LastCall{LastCallNotActive}
 	case StatusActive:
 		return []LastCall{LastCallRecently, LastCallLast7Days, LastCallLast30Days, LastCallMoreThan30Days}
@@ -114,7 +125,7 @@ type Team struct {
 	Counters      Counters
 	// Facets counts the members of each (status, bucket, role)
 	// combination, moved in the same transactions as the members, so a
-	// filtered list's total is a sum of at most 14 numbers.
+	// filtered list's total is a sum of at most 16 numbers.
 	Facets map[Facet]int
 }
 
@@ -169,7 +180,7 @@ type Counters struct {
 func CounterDelta(from, to Status) Counters {
 	weight := func(s Status) Counters {
 		switch s {
-		case "":
+		case "", StatusDeactivated: // no member, or one who holds no seat
 			return Counters{}
 		case StatusInvitationSent:
 			return Counters{Assigned: 1, PendingInvitations: 1, NeverUsedApp: 1}
@@ -243,6 +254,19 @@ type Member struct {
 	LastEmail           *EmailState
 	InstructionsSentAt  time.Time
 	TokenHash           string // the SHA-256 of the live invitation token, if any
+	DeactivatedAt       time.Time
+
+	// What an identity provider keeps on the member (SCIM): its own id for
+	// them and its user name (each unique in the team), the rest of what it
+	// sent as it sent it (names, addresses, roles: opaque here, the scim
+	// package reads it), and the SCIM token that created them.
+	ExternalID    string
+	UserName      string
+	IdPData       string
+	ProvisionedBy string
+
+	Version   int       // the store's version of the member (SCIM's ETag); set by the store
+	UpdatedAt time.Time // the last write; set by the store
 }
 
 // InvitationExpiredAt reports whether the member's invitation is past its
@@ -266,9 +290,13 @@ type Membership struct {
 
 // CheckAdmin decides whether a member may use the team endpoints.
 func CheckAdmin(t Team, m Membership) error {
-	if m.Status == StatusInvitationSent {
+	switch m.Status {
+	case StatusInvitationSent:
 		// Invited but not joined: not yet a member.
 		return ErrTeamNotFound
+	case StatusDeactivated:
+		// They know the team; they are told why the door is shut.
+		return ErrMemberDeactivated
 	}
 	if m.Role != RoleAdmin {
 		return ErrNotAdmin

@@ -98,10 +98,10 @@ func findChromium() (string, error) {
 
 // newTeam provisions a pro team the way billing does and fills it with n
 // members in every status, bucket and role.
-func newTeam(t *testing.T, owner string, seats, n int) (string, []users.Member) {
+func newTeam(t *testing.T, name, owner string, seats, n int) (string, []users.Member) {
 	t.Helper()
 	resp, err := provisioning.Service{Store: stack.Store, Now: time.Now}.Handle(context.Background(),
-		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: owner})
+		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: owner, Name: name})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}
@@ -149,6 +149,32 @@ func (c apiClient) do(method, path, contentType string, body []byte, out any) in
 	return resp.StatusCode
 }
 
+type problem struct {
+	Status       int
+	Code, Detail string
+}
+
+// problem sends a request the API must refuse, and returns its problem.
+func (c apiClient) problem(method, path, contentType string, body []byte) problem {
+	c.t.Helper()
+	var p problem
+	req, _ := http.NewRequest(method, site+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 400 {
+		c.t.Fatalf("%s %s: %d, want a refusal", method, path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return p
+}
+
 func (c apiClient) get(path string, out any) {
 	c.t.Helper()
 	if s := c.do("GET", path, "", nil, out); s != 200 {
@@ -165,6 +191,7 @@ type row struct {
 	IsOwner           bool   `json:"isOwner"`
 	InvitationExpired bool   `json:"invitationExpired"`
 	InvitedAt         string `json:"invitedAt"`
+	EmailProblem      string `json:"emailProblem"`
 }
 
 // all lists every member matching a query, page by page.
@@ -190,7 +217,23 @@ func (c apiClient) all(team, query string) []row {
 	}
 }
 
+// total is the list's total for a query (no search), as the API counts it.
+func (c apiClient) total(team, query string) int {
+	c.t.Helper()
+	var pg struct {
+		Total *int `json:"total"`
+	}
+	c.get("/v1/teams/"+team+"/members?limit=1&"+query, &pg)
+	if pg.Total == nil {
+		c.t.Fatalf("no total for %q", query)
+	}
+	return *pg.Total
+}
+
 type summary struct {
+	Team struct {
+		ID, Name, Plan string
+	}
 	Seats struct {
 		Purchased, Assigned, Unassigned int
 	}

@@ -1,7 +1,11 @@
 package browser
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
@@ -20,7 +25,7 @@ import (
 // The help article's words for the API's codes: what the page must show.
 var (
 	statusWords = map[string]string{"active": "Active", "invitation_sent": "Invitation sent",
-		"pending_app_login": "Pending app login", "signed_in_with_app": "Signed in with app"}
+		"pending_app_login": "Pending app login", "signed_in_with_app": "Signed in with app", "deactivated": "Deactivated"}
 	lastCallWords = map[string]string{"pending": "Pending", "not_active": "Not active", "recently": "Recently",
 		"last_7_days": "Last 7 days", "last_30_days": "Last 30 days", "more_than_30_days": "More than 30 days"}
 	roleWords = map[string]string{"user": "User", "admin": "Admin"}
@@ -57,7 +62,8 @@ func apiEmails(rs []row) []string      { return emails(rs, func(r row) string { 
 // admin does it, and checks each result against the API.
 func TestUsersPage(t *testing.T) {
 	const owner = "owner@portal.example"
-	team, _ := newTeam(t, owner, 60, 40)
+	const teamName = "Acme Portal Co"
+	team, _ := newTeam(t, teamName, owner, 60, 40)
 	teamPath := "/v1/teams/" + team
 	b := startBrowser(t)
 	step := func(name string, fn func(t *testing.T, api apiClient)) {
@@ -72,8 +78,8 @@ func TestUsersPage(t *testing.T) {
 		}
 	}
 
-	step("sign in", func(t *testing.T, api apiClient) {
-		b.navigate(site + "/?team=" + team)
+	step("sign in at / and land on the team from /v1/me", func(t *testing.T, api apiClient) {
+		b.navigate(site + "/")
 		b.waitFor("the sign-in form", `!document.getElementById('signin-local').hidden`)
 		b.shot("sign-in")
 		b.setValue("#signin-email", "")
@@ -84,11 +90,24 @@ func TestUsersPage(t *testing.T) {
 		if got := b.text("#who"); got != owner {
 			t.Errorf("signed in as %q", got)
 		}
+		// No ?team= in the address: the team came from GET /v1/me, by name.
+		if got := b.text("#team-name"); got != teamName {
+			t.Errorf("the header names the team %q, want %q", got, teamName)
+		}
+		if !eval[bool](b, `document.getElementById('team-switch').hidden && document.title.includes(`+strconv.Quote(teamName)+`)`) {
+			t.Error("one team: a switcher is shown, or the title does not name the team")
+		}
+		if b.countExact("GET", "/v1/me") != 1 {
+			t.Error("the page did not ask GET /v1/me which team to open")
+		}
 	})
 
-	step("counters equal the summary", func(t *testing.T, api apiClient) {
+	step("counters equal the summary; the list's count is its total", func(t *testing.T, api apiClient) {
 		var s summary
 		api.get(teamPath+"/summary", &s)
+		if got, want := b.text("#list-count"), fmt.Sprintf("Showing 25 of %d users", api.total(team, "")); got != want {
+			t.Errorf("count line %q, want %q", got, want)
+		}
 		for sel, n := range map[string]int{"#c-assigned": s.Seats.Assigned, "#c-purchased": s.Seats.Purchased,
 			"#c-pending": s.PendingInvitations, "#c-never": s.NeverUsedApp} {
 			if got := b.text(sel); got != strconv.Itoa(n) {
@@ -162,6 +181,10 @@ func TestUsersPage(t *testing.T) {
 		if got := pageEmails(b.rows()); !slices.Equal(got, apiEmails(want)) {
 			t.Errorf("search user01:\n page %v\n api  %v", got, apiEmails(want))
 		}
+		// A search has no total in the API: the count says what is shown.
+		if got, want := b.text("#list-count"), fmt.Sprintf("%d users match", len(want)); got != want {
+			t.Errorf("count line %q, want %q", got, want)
+		}
 		// Debounced: fewer requests than keys (one, unless a key took longer
 		// than the 300 ms pause to arrive).
 		if n := b.countRequests("GET", teamPath+"/members") - before; n >= len("user01") {
@@ -185,6 +208,9 @@ func TestUsersPage(t *testing.T) {
 		}
 		if got := pageEmails(b.rows()); !slices.Equal(got, apiEmails(want)) {
 			t.Errorf("status filter:\n page %v\n api  %v", got, apiEmails(want))
+		}
+		if n := api.total(team, "status=invitation_sent"); n != len(want) || b.text("#list-count") != fmt.Sprintf("Showing %d of %d users", n, n) {
+			t.Errorf("count line %q; total %d for %d rows", b.text("#list-count"), n, len(want))
 		}
 		b.click(`#filters input[name=lastCall][value=pending]`)
 		b.waitFor("the last call filter", `location.search.includes('lastCall=pending') && `+listIdle)
@@ -232,7 +258,7 @@ func TestUsersPage(t *testing.T) {
 		if got := pageEmails(b.rows()); !slices.Equal(got, apiEmails(want)) {
 			t.Errorf("all pages:\n page %v\n api  %v", got, apiEmails(want))
 		}
-		if got := b.text("#list-count"); !strings.Contains(got, fmt.Sprintf("Showing %d", len(want))) {
+		if got := b.text("#list-count"); got != fmt.Sprintf("Showing %d of %d users", len(want), len(want)) {
 			t.Errorf("count line: %q", got)
 		}
 		if !eval[bool](b, `document.getElementById('load-more').hidden`) {
@@ -374,19 +400,25 @@ func TestUsersPage(t *testing.T) {
 		b.waitFor("the list without them", fmt.Sprintf(`!document.querySelector('#rows tr[data-id=%q]') && %s`, gone.ID, listIdle))
 	})
 
+	const bounce = "bounce@simulator.amazonses.com"
 	step("invite several addresses and see the rows appear", func(t *testing.T, api apiClient) {
 		var before summary
 		api.get(teamPath+"/summary", &before)
 		b.click("#invite-open")
 		b.waitFor("the invite dialog", `document.getElementById('invite').open`)
-		b.typeInto("#invite-emails", "new.one@portal.example, new.two@portal.example\nnot-an-email")
+		// SES's mailbox simulator bounces the last one (see the next step).
+		b.typeInto("#invite-emails", "new.one@portal.example, new.two@portal.example\nnot-an-email\nuser@[127.0.0.1] "+bounce)
 		b.setValue("#invite-role", "admin")
 		b.click("#invite-submit")
 		b.waitFor("per-address results", `!!document.querySelector('#invite-results table')`)
 		got := eval[[][]string](b, `[...document.querySelectorAll('#invite-results tbody tr')].map(tr => [...tr.cells].map(c => c.textContent))`)
-		want := [][]string{{"new.one@portal.example", "Invited"}, {"new.two@portal.example", "Invited"}, {"not-an-email", "Not a valid email address"}}
-		if len(got) != 3 || !slices.Equal(got[0], want[0]) || !slices.Equal(got[1], want[1]) || got[2][0] != want[2][0] || !strings.HasPrefix(got[2][1], want[2][1]) {
-			t.Errorf("results %v, want %v", got, want)
+		// Invalid addresses say why, in the API's words (users.EmailReasons).
+		want := [][]string{{"new.one@portal.example", "Invited"}, {"new.two@portal.example", "Invited"},
+			{"not-an-email", "Not a valid email address: not an email address"},
+			{"user@[127.0.0.1]", "Not a valid email address: addresses at an IP address are not accepted; use the domain name"},
+			{bounce, "Invited"}}
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("results\n %q\nwant\n %q", got, want)
 		}
 		b.shot("invite")
 		b.click("#invite-close")
@@ -397,7 +429,39 @@ func TestUsersPage(t *testing.T) {
 				t.Errorf("%s: %s, %s", r.Email, r.Status, r.Role)
 			}
 		}
-		b.waitFor("the counter", fmt.Sprintf(`document.getElementById('c-pending').textContent === '%d'`, before.PendingInvitations+2))
+		b.waitFor("the counter", fmt.Sprintf(`document.getElementById('c-pending').textContent === '%d'`, before.PendingInvitations+3))
+		b.clearSearch()
+	})
+
+	step("a bounced invitation shows on its row and in member information", func(t *testing.T, api apiClient) {
+		// The simulator's bounce reaches the member moments after the email is sent.
+		var bounced row
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			if rs := api.all(team, "q="+url.QueryEscape(bounce)); len(rs) == 1 && rs[0].EmailProblem == "bounced" {
+				bounced = rs[0]
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never showed emailProblem bounced", bounce)
+			}
+		}
+		b.typeInto("#search", "bounce@")
+		b.waitFor("the bounced row", fmt.Sprintf(`location.search.includes('q=bounce') && document.querySelectorAll('#rows tr[data-id]').length === 1 && !!document.querySelector('#rows tr[data-id=%q]') && %s`, bounced.ID, listIdle))
+		if got := b.text(fmt.Sprintf(`#rows tr[data-id=%q] .c-status [data-problem]`, bounced.ID)); got != "Email bounced" {
+			t.Errorf("the row's marker: %q, want Email bounced", got)
+		}
+		b.openMember(bounced)
+		if got := b.text("#member-body [data-problem]"); got != "Email bounced" {
+			t.Errorf("member information's marker: %q", got)
+		}
+		if got := b.text("#member-body .email-state strong"); got != "Invitation email: Bounced" {
+			t.Errorf("last email: %q, want Invitation email: Bounced", got)
+		}
+		if got := b.text("#member-body .email-state"); !strings.Contains(got, "mistyped") {
+			t.Errorf("no advice for a bounce: %q", got)
+		}
+		b.shot("bounced")
+		b.click("#member-close")
 		b.clearSearch()
 	})
 
@@ -426,8 +490,20 @@ func TestUsersPage(t *testing.T) {
 		if line != wantLine {
 			t.Errorf("preview %q, the API says %q", line, wantLine)
 		}
-		if len(sel.Matched) != 3 {
-			t.Fatalf("matched %d rows", len(sel.Matched))
+		if len(sel.Matched) != 3 || len(sel.Invalid) == 0 {
+			t.Fatalf("matched %d rows, %d invalid", len(sel.Matched), len(sel.Invalid))
+		}
+		// Invalid rows say why, in the API's words.
+		invalid := eval[[][]string](b, `[...document.querySelectorAll('#csv-preview details:last-of-type tbody tr')].map(tr => [...tr.cells].map(c => c.textContent))`)
+		var wantInvalid [][]string
+		for _, r := range sel.Invalid {
+			if r["reason"] == "" {
+				t.Errorf("no reason for %v", r)
+			}
+			wantInvalid = append(wantInvalid, []string{fmt.Sprint(r["row"]), fmt.Sprint(r["value"]), fmt.Sprint(r["reason"])})
+		}
+		if !slices.EqualFunc(invalid, wantInvalid, slices.Equal) {
+			t.Errorf("invalid rows\n %q\nwant\n %q", invalid, wantInvalid)
 		}
 		b.shot("csv")
 		// Change role on the matched: choose, confirm with the count.
@@ -472,7 +548,25 @@ func TestUsersPage(t *testing.T) {
 		if len(lines) != 4 || !strings.Contains(strings.ToLower(lines[0]), "email") {
 			t.Errorf("downloaded report:\n%s", report)
 		}
-		// A file dropped on the zone: a column of no addresses is explained, not a blank.
+		// Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated.
+		utf16File := utf16LE("Email\tName\r\n" + picked[0].Email + "\tAna\r\n" + picked[1].Email + "\tBen\r\n")
+		b.uploadCSV(t, "unicode.txt", utf16File)
+		if got := b.text("#csv-status"); got != "2 matched · 0 not in the team · 0 invalid rows" {
+			t.Errorf("a UTF-16 file: %q", got)
+		}
+		if got := eval[[]string](b, `[...document.querySelectorAll('#csv-preview details:first-of-type tbody td:nth-child(2)')].map(td => td.textContent)`); !slices.Equal(got, []string{picked[0].Email, picked[1].Email}) {
+			t.Errorf("a UTF-16 file matched %q", got)
+		}
+		// A workbook picked by mistake (a zip, as .xlsx files are): 415 not_csv.
+		b.uploadCSV(t, "members.xlsx", zipFile(t))
+		want := api.problem("POST", teamPath+"/members/csv-selection", "application/octet-stream", zipFile(t))
+		if want.Code != "not_csv" || want.Status != 415 {
+			t.Fatalf("the API answers a zip with %+v", want)
+		}
+		if got := b.refusal("not_csv"); !slices.Equal(got, []string{"This is not a CSV file", want.Detail}) {
+			t.Errorf("a zip shows %q, want the heading and %q", got, want.Detail)
+		}
+		// A file dropped on the zone with no column of addresses: 400 no_email_column.
 		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
 			const dt = new DataTransfer();
 			dt.items.add(new File(['name\nAna\nBen\n'], 'names.csv', {type: 'text/csv'}));
@@ -480,11 +574,27 @@ func TestUsersPage(t *testing.T) {
 		})()`))
 		b.waitFor("the dropped file's answer", `document.getElementById('csv-file-name').textContent.startsWith('names.csv') &&
 			!!document.querySelector('#csv-status [data-result]')`)
-		if got := b.text("#csv-status"); !strings.HasPrefix(got, "0 matched") && len(got) < 20 {
-			t.Errorf("a file without addresses: %q", got)
+		want = api.problem("POST", teamPath+"/members/csv-selection", "text/csv", []byte("name\nAna\nBen\n"))
+		if want.Code != "no_email_column" || want.Status != 400 {
+			t.Fatalf("the API answers a file of names with %+v", want)
 		}
-		if !eval[bool](b, `document.getElementById('csv-actions').hidden`) {
-			t.Error("actions offered with nothing matched")
+		if got := b.refusal("no_email_column"); !slices.Equal(got, []string{"No column of email addresses", want.Detail}) {
+			t.Errorf("a file of names shows %q, want the heading and %q", got, want.Detail)
+		}
+		b.shot("csv-refused")
+		if !eval[bool](b, `document.getElementById('csv-actions').hidden && document.getElementById('csv-preview').hidden`) {
+			t.Error("a preview or actions offered for a refused file")
+		}
+		// Text in UTF-8 goes as text/csv; anything else as bytes (API Gateway
+		// passes those base64-encoded, unchanged).
+		var types []string
+		for _, r := range b.requests() {
+			if r.Method == "POST" && strings.HasSuffix(r.URL, "/members/csv-selection") {
+				types = append(types, r.ContentType)
+			}
+		}
+		if want := []string{"text/csv", "application/octet-stream", "application/octet-stream", "text/csv"}; !slices.Equal(types, want) {
+			t.Errorf("the page sent the files as %q, want %q", types, want)
 		}
 		b.click("#csv-close")
 	})
@@ -493,8 +603,11 @@ func TestUsersPage(t *testing.T) {
 		b.waitFor("the list", `document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
 		b.click("#select-all")
 		b.waitFor("the page selected", `document.getElementById('selection-count').textContent === '25 users selected'`)
+		total := api.total(team, "")
+		if got, want := b.text("#select-all-more button"), fmt.Sprintf("Select all %d users", total); got != want {
+			t.Errorf("select all offers %q, want %q", got, want)
+		}
 		b.click("#select-all-more button")
-		total := len(api.all(team, ""))
 		b.waitFor("everyone selected", fmt.Sprintf(`document.getElementById('selection-count').textContent === '%d users selected'`, total))
 		b.click("#selection-clear")
 		b.waitFor("nothing selected", `document.getElementById('bulk-remove').disabled`)
@@ -528,6 +641,92 @@ func TestUsersPage(t *testing.T) {
 		b.shot("bulk")
 	})
 
+	step("deactivate and reactivate in member information; the Deactivated filter", func(t *testing.T, api apiClient) {
+		m := users[2]
+		var before summary
+		api.get(teamPath+"/summary", &before)
+		b.openMember(m)
+		b.click("#member-deactivate")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		if got := b.text("#confirm-title"); got != "Deactivate "+m.Email+"?" {
+			t.Errorf("confirmation %q", got)
+		}
+		b.click("#confirm-ok")
+		b.waitFor("the deactivation", `!!document.querySelector('#member-status [data-result="deactivate"]') && !!document.getElementById('member-reactivate')`)
+		var info row
+		api.get(teamPath+"/members/"+m.ID, &info)
+		if info.Status != "deactivated" {
+			t.Fatalf("status %s after Deactivate", info.Status)
+		}
+		if got := b.text("#member-body"); !strings.Contains(got, "Deactivated") || !strings.Contains(got, "the seat is free") || strings.Contains(got, "Send instructions") {
+			t.Errorf("member information after Deactivate: %s", got)
+		}
+		b.shot("member-deactivated")
+		b.click("#member-close")
+		// The seat is free on the counters, and the row leaves the list.
+		b.waitFor("the list without them", fmt.Sprintf(`!document.querySelector('#rows tr[data-id=%q]') && %s && document.getElementById('c-assigned').textContent === %q`,
+			m.ID, listIdle, strconv.Itoa(before.Seats.Assigned-1)))
+
+		// Status: Deactivated lists them, in the article's word.
+		b.click("#filters-toggle")
+		b.click(`#filters input[name=status][value=deactivated]`)
+		want := api.all(team, "status=deactivated")
+		b.waitFor("deactivated rows", fmt.Sprintf(`location.search.includes('status=deactivated') && %s && document.querySelectorAll('#rows tr[data-id]').length === %d`, listIdle, len(want)))
+		if got := b.rows(); len(got) != 1 || got[0].Email != m.Email || got[0].Status != "Deactivated" || got[0].Last != "Not active" {
+			t.Errorf("the Deactivated filter shows %+v", got)
+		}
+		b.shot("deactivated")
+		b.openMember(m)
+		b.click("#member-reactivate")
+		b.waitFor("the reactivation", `!!document.querySelector('#member-status [data-result="reactivate"]') && !!document.getElementById('member-deactivate')`)
+		api.get(teamPath+"/members/"+m.ID, &info)
+		if info.Status != "active" {
+			t.Errorf("status %s after Reactivate", info.Status)
+		}
+		b.click("#member-close")
+		b.waitFor("no one deactivated", `!document.getElementById('list-empty').hidden && `+listIdle)
+
+		// In bulk: the owner stays, two go; then one of them comes back.
+		b.click(`#filters input[name=status][value=deactivated]`)
+		b.waitFor("the whole list", `!location.search.includes('status') && document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
+		b.click("#filters-toggle")
+		var ownerID string
+		for _, r := range api.all(team, "role=admin") {
+			if r.IsOwner {
+				ownerID = r.ID
+			}
+		}
+		for _, id := range []string{ownerID, users[3].ID, users[4].ID} {
+			b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, id))
+		}
+		b.click("#bulk-deactivate")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		if got := b.text("#confirm-body"); !strings.Contains(got, "the team owner and you cannot be deactivated") {
+			t.Errorf("bulk confirmation: %q", got)
+		}
+		b.click("#confirm-ok")
+		b.waitFor("the bulk summary", `(document.querySelector('#bulk-status [data-result="bulk"]')?.textContent || '').startsWith('Deactivated')`)
+		if got := b.text("#bulk-status"); !strings.Contains(got, "Deactivated 2 of 3 · skipped 1") || !strings.Contains(got, "the team owner cannot be removed, demoted or deactivated") {
+			t.Errorf("bulk deactivate: %q", got)
+		}
+		b.click("#selection-clear")
+		b.navigate(site + "/?status=deactivated")
+		b.waitFor("the two deactivated", `document.querySelectorAll('#rows tr[data-id]').length === 2 && `+listIdle)
+		b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, users[3].ID))
+		b.click("#bulk-reactivate")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		b.click("#confirm-ok")
+		b.waitFor("the bulk summary", `(document.querySelector('#bulk-status [data-result="bulk"]')?.textContent || '').startsWith('Reactivated')`)
+		if got := b.text("#bulk-status"); !strings.Contains(got, "Reactivated 1 of 1") {
+			t.Errorf("bulk reactivate: %q", got)
+		}
+		if got := api.all(team, "status=deactivated"); len(got) != 1 || got[0].ID != users[4].ID {
+			t.Errorf("deactivated after the bulk actions: %+v", got)
+		}
+		b.navigate(site + "/")
+		b.waitFor("the list", `document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
+	})
+
 	step("send a usage email of the selected", func(t *testing.T, api apiClient) {
 		before := len(mails(t, owner))
 		b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, users[6].ID))
@@ -547,7 +746,7 @@ func TestUsersPage(t *testing.T) {
 		b.click("#selection-clear")
 	})
 
-	step("resend invites to the team, with its result", func(t *testing.T, api apiClient) {
+	step("team jobs: their results, with skip reasons in words and counts", func(t *testing.T, api apiClient) {
 		var s summary
 		api.get(teamPath+"/summary", &s)
 		b.click("#resend-all")
@@ -556,19 +755,27 @@ func TestUsersPage(t *testing.T) {
 			t.Errorf("confirmation %q, want %q", got, want)
 		}
 		b.click("#confirm-ok")
-		b.waitFor("the job's result", `!!document.querySelector('#job-status [data-result="job"]')`)
-		line := b.text("#job-status .result-line")
-		m := regexp.MustCompile(`^Invitations resent: (\d+) · skipped (\d+)`).FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("job result %q", line)
-		}
-		done, _ := strconv.Atoi(m[1])
-		skipped, _ := strconv.Atoi(m[2])
-		// The resent invitation and the two new ones are within the cooldown.
-		if done+skipped != s.PendingInvitations || skipped < 3 {
-			t.Errorf("job result %q for %d pending", line, s.PendingInvitations)
+		j := b.jobResult(t, api, teamPath, "Invitations resent")
+		// The resent invitation and the three new ones are within the cooldown.
+		if j.Done+j.Skipped != s.PendingInvitations || j.Reasons["cooldown"] < 4 {
+			t.Errorf("job %+v for %d pending", j, s.PendingInvitations)
 		}
 		b.shot("job")
+		b.click("#job-status .btn-quiet")
+
+		// Pressed again inside the (hour-long) cooldown: every pending
+		// member was just emailed, so all are skipped, and the page says why.
+		b.click("#resend-all")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		b.click("#confirm-ok")
+		j = b.jobResult(t, api, teamPath, "Invitations resent")
+		if j.Done != 0 || j.Failed != 0 || j.Skipped != s.PendingInvitations || len(j.Reasons) != 1 || j.Reasons["cooldown"] != s.PendingInvitations {
+			t.Errorf("second press: %+v for %d pending", j, s.PendingInvitations)
+		}
+		if got, want := b.text(`#job-status li[data-code="cooldown"]`), fmt.Sprintf("Skipped %d: emailed recently; the cooldown between two emails has not passed yet", s.PendingInvitations); got != want {
+			t.Errorf("the reason reads %q, want %q", got, want)
+		}
+		b.shot("job-skipped")
 		b.click("#job-status .btn-quiet")
 
 		api.get(teamPath+"/summary", &s)
@@ -578,17 +785,42 @@ func TestUsersPage(t *testing.T) {
 			t.Errorf("confirmation %q, want %q", got, want)
 		}
 		b.click("#confirm-ok")
-		b.waitFor("the job's result", `!!document.querySelector('#job-status [data-result="job"]')`)
-		line = b.text("#job-status .result-line")
-		m = regexp.MustCompile(`^Instructions sent: (\d+) · skipped (\d+)`).FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("job result %q", line)
+		j = b.jobResult(t, api, teamPath, "Instructions sent")
+		if j.Done+j.Skipped != s.NeverUsedApp || j.Done == 0 {
+			t.Errorf("job %+v for %d who never used the app", j, s.NeverUsedApp)
 		}
-		done, _ = strconv.Atoi(m[1])
-		skipped, _ = strconv.Atoi(m[2])
-		if done+skipped != s.NeverUsedApp || done == 0 {
-			t.Errorf("job result %q for %d who never used the app", line, s.NeverUsedApp)
+	})
+
+	step("a caller in two teams gets a switcher and can switch", func(t *testing.T, api apiClient) {
+		other, _ := newTeam(t, "Zeta Labs", owner, 10, 3)
+		loaded := `!document.getElementById('view-users').hidden && !document.getElementById('c-pending').classList.contains('skeleton') && ` + listIdle
+		b.navigate(site + "/")
+		b.waitFor("the page with a switcher", `!document.getElementById('team-switch').hidden && `+loaded)
+		options := func() []string {
+			return eval[[]string](b, `[...document.querySelectorAll('#team-select option')].map(o => o.textContent + (o.selected ? ' (open)' : ''))`)
 		}
+		if got, want := options(), []string{teamName + " (open)", "Zeta Labs"}; !slices.Equal(got, want) {
+			t.Errorf("switcher %q, want %q", got, want)
+		}
+		if !eval[bool](b, `document.getElementById('team-name').hidden`) {
+			t.Error("the header names the team twice")
+		}
+		b.setValue("#team-select", other)
+		b.waitFor("the other team", fmt.Sprintf(`location.search.includes(%q) && %s && document.querySelectorAll('#rows tr[data-id]').length === 4`, "team="+other, loaded))
+		var s summary
+		api.get("/v1/teams/"+other+"/summary", &s)
+		if got := b.text("#c-assigned"); got != strconv.Itoa(s.Seats.Assigned) || s.Team.Name != "Zeta Labs" {
+			t.Errorf("assigned %s, the API says %d (team %q)", got, s.Seats.Assigned, s.Team.Name)
+		}
+		if got, want := pageEmails(b.rows()), apiEmails(api.all(other, "")); !slices.Equal(got, want) {
+			t.Errorf("rows %v, want %v", got, want)
+		}
+		if got, want := options(), []string{teamName, "Zeta Labs (open)"}; !slices.Equal(got, want) || !strings.Contains(eval[string](b, `document.title`), "Zeta Labs") {
+			t.Errorf("switcher %q (want %q), title %q", got, want, eval[string](b, `document.title`))
+		}
+		b.shot("switcher")
+		b.setValue("#team-select", team)
+		b.waitFor("the first team again", fmt.Sprintf(`location.search.includes(%q) && %s && document.querySelectorAll('#rows tr[data-id]').length === 25`, "team="+team, loaded))
 	})
 
 	step("accept an invitation from its email", func(t *testing.T, api apiClient) {
@@ -613,34 +845,186 @@ func TestUsersPage(t *testing.T) {
 		if len(joined) != 1 || joined[0].Status != "pending_app_login" {
 			t.Errorf("after accepting: %+v", joined)
 		}
-		// The same link again: a readable refusal, not a blank page.
+		// The same link again: the API's 409 already_accepted, in words.
+		u, _ := url.Parse(link)
+		body, _ := json.Marshal(map[string]string{"token": u.Query().Get("token")})
+		if p := api.problem("POST", "/v1/invitations/accept", "application/json", body); p.Status != 409 || p.Code != "already_accepted" {
+			t.Errorf("the API answers a second use with %+v", p)
+		}
 		b.navigate(link)
 		b.click("#accept-button")
-		b.waitFor("the refusal", `document.getElementById('accept-result').className === 'error-text'`)
-		if got := b.text("#accept-result"); len(got) < 20 || strings.Contains(got, "{") {
+		b.waitFor("the answer", `document.getElementById('accept-result').dataset.code === 'already_accepted'`)
+		if got := b.text("#accept-title"); got != "Invitation already accepted" {
+			t.Errorf("second use titled %q", got)
+		}
+		if got := b.text("#accept-result"); !strings.HasPrefix(got, "This invitation was already accepted, so you are in the team.") {
 			t.Errorf("second use: %q", got)
 		}
+		if !eval[bool](b, `document.getElementById('accept-button').hidden && !location.search.includes('token')`) {
+			t.Error("the spent link still offers to accept, or keeps its token in the address")
+		}
+		b.shot("accept-again")
 	})
 
-	step("a member who is not an admin reads why", func(t *testing.T, api apiClient) {
-		b.navigate(site + "/?team=" + team)
-		b.waitFor("the page", `!document.getElementById('view-users').hidden && `+listIdle)
+	// signInAs signs the owner out and someone else in, and returns what the
+	// page asked the API from then on.
+	signInAs := func(t *testing.T, email string) []request {
+		b.navigate(site + "/")
+		b.waitFor("the page", `!document.getElementById('view-users').hidden || !document.getElementById('view-error').hidden`)
 		b.click("#sign-out")
 		b.waitFor("the sign-in form", `!document.getElementById('signin-local').hidden`)
 		b.setValue("#signin-email", "")
-		b.typeInto("#signin-email", users[7].Email)
+		b.typeInto("#signin-email", email)
+		from := len(b.requests())
 		b.click("#signin-local button[type=submit]")
 		b.waitFor("the refusal", `!document.getElementById('view-error').hidden`)
-		if got := b.text("#error-detail"); !strings.Contains(got, "admin") {
-			t.Errorf("not an admin: %q", got)
+		return b.requests()[from:]
+	}
+	// onlyMe checks that the page said why from GET /v1/me alone, without
+	// asking a team route for a 403 or 404.
+	onlyMe := func(t *testing.T, reqs []request) {
+		me := 0
+		for _, r := range reqs {
+			if strings.HasPrefix(r.URL, site+"/v1/teams/") {
+				t.Errorf("asked %s %s", r.Method, r.URL)
+			}
+			if r.URL == site+"/v1/me" {
+				me++
+			}
+		}
+		if me != 1 {
+			t.Errorf("GET /v1/me sent %d times", me)
+		}
+	}
+
+	step("a member who is not an admin reads why, from /v1/me", func(t *testing.T, api apiClient) {
+		onlyMe(t, signInAs(t, users[7].Email))
+		if got := b.text("#error-title"); got != "The Users page is for team admins" {
+			t.Errorf("title %q", got)
+		}
+		if got, want := b.text("#error-detail"), "You are a user of "+teamName+", not an admin, so you cannot manage its users."; !strings.HasPrefix(got, want) {
+			t.Errorf("not an admin: %q, want %q…", got, want)
 		}
 		b.shot("not-admin")
+	})
+
+	step("an invited admin who has not accepted reads what to do", func(t *testing.T, api apiClient) {
+		onlyMe(t, signInAs(t, "new.two@portal.example"))
+		if got := b.text("#error-title"); got != "Accept your invitation first" {
+			t.Errorf("title %q", got)
+		}
+		if got, want := b.text("#error-detail"), "You are invited to "+teamName+". Open the link in the invitation email"; !strings.HasPrefix(got, want) {
+			t.Errorf("invited: %q, want %q…", got, want)
+		}
+	})
+
+	step("a deactivated member reads why, from /v1/me", func(t *testing.T, api apiClient) {
+		onlyMe(t, signInAs(t, users[4].Email))
+		if got := b.text("#error-title"); got != "Your access is turned off" {
+			t.Errorf("title %q", got)
+		}
+		if got, want := b.text("#error-detail"), "Your access to "+teamName+" has been turned off (deactivated)."; !strings.HasPrefix(got, want) {
+			t.Errorf("deactivated: %q, want %q…", got, want)
+		}
 	})
 
 	step("only documented API calls, each POST with an Idempotency-Key, no console errors", func(t *testing.T, api apiClient) {
 		b.checkRequests(t)
 		b.checkConsole(t)
 	})
+}
+
+type job struct {
+	ID                    string
+	Done, Skipped, Failed int
+	Reasons               map[string]int
+}
+
+// jobResult waits for the result of the team job the page followed, and
+// checks it against GET …/jobs/{jobId}: the numbers, and each skip reason
+// in words with its count.
+func (b *browser) jobResult(t *testing.T, api apiClient, teamPath, doneWord string) job {
+	b.t.Helper()
+	b.waitFor("the job's result", `!!document.querySelector('#job-status [data-result="job"]')`)
+	id := ""
+	for _, r := range b.requests() {
+		if rest, ok := strings.CutPrefix(r.URL, site+teamPath+"/jobs/"); ok && r.Method == "GET" {
+			id = rest
+		}
+	}
+	var j job
+	api.get(teamPath+"/jobs/"+id, &j)
+	if got, want := b.text("#job-status .result-line"), fmt.Sprintf("%s: %d · skipped %d · failed %d", doneWord, j.Done, j.Skipped, j.Failed); got != want {
+		t.Errorf("job result %q, the API says %q", got, want)
+	}
+	type reason struct{ Code, Text string }
+	got := eval[[]reason](b, `[...document.querySelectorAll('#job-status li[data-code]')].map(li => ({code: li.dataset.code, text: li.textContent}))`)
+	n := 0
+	for _, r := range got {
+		if want := fmt.Sprintf("Skipped %d: ", j.Reasons[r.Code]); !strings.HasPrefix(r.Text, want) || len(r.Text) < len(want)+10 || strings.Contains(r.Text, "_") {
+			t.Errorf("reason %s reads %q, want %q and words", r.Code, r.Text, want)
+		}
+		n += j.Reasons[r.Code]
+	}
+	if len(got) != len(j.Reasons) || n != j.Skipped {
+		t.Errorf("the page lists reasons %+v, the API %v (skipped %d)", got, j.Reasons, j.Skipped)
+	}
+	return j
+}
+
+// countExact counts the requests to exactly this path (no query).
+func (b *browser) countExact(method, path string) int {
+	n := 0
+	for _, r := range b.requests() {
+		if r.Method == method && r.URL == site+path {
+			n++
+		}
+	}
+	return n
+}
+
+// uploadCSV picks a file in Select users from CSV and waits for the answer.
+func (b *browser) uploadCSV(t *testing.T, name string, content []byte) {
+	b.t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#csv-file"), []string{path}))
+	b.waitFor("the answer to "+name, fmt.Sprintf(`document.getElementById('csv-file-name').textContent.startsWith(%q) && !!document.querySelector('#csv-status [data-result]')`, name))
+}
+
+// refusal is what Select users from CSV says of a refused file: its
+// heading and explanation.
+func (b *browser) refusal(code string) []string {
+	b.t.Helper()
+	return eval[[]string](b, fmt.Sprintf(`[...document.querySelectorAll('#csv-status [data-code=%q] p')].map(p => p.textContent)`, code))
+}
+
+// utf16LE is Excel's "Unicode text": UTF-16, little-endian, with a BOM.
+func utf16LE(s string) []byte {
+	out := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return out
+}
+
+// zipFile is a small zip archive, as an .xlsx workbook is.
+func zipFile(t *testing.T) []byte {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	w, err := z.Create("xl/workbook.xml")
+	if err == nil {
+		_, err = w.Write([]byte(`<workbook/>`))
+	}
+	if err == nil {
+		err = z.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func (b *browser) countRequests(method, path string) int {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -105,7 +105,7 @@ func TestBouncesAndComplaintsShowOnTheMember(t *testing.T) {
 	stale, _ := json.Marshal(map[string]any{"eventType": "Bounce",
 		"bounce": map[string]any{"bounceType": "Permanent", "bounceSubType": "General", "timestamp": time.Now().UTC()},
 		"mail":   map[string]any{"tags": map[string][]string{"emailId": {before.LastEmail.ID}, "teamId": {team}, "memberId": {bounced}}}})
-	if err := lambdaapp.NewEmailEvents(stack.Store, stack.Log).Handle(context.Background(), events.CloudWatchEvent{Detail: stale}); err != nil {
+	if err := mail.NewEvents(stack.Store, stack.Log, nil).Handle(context.Background(), events.CloudWatchEvent{Detail: stale}); err != nil {
 		t.Fatalf("a stale event is done with, not retried: %v", err)
 	}
 	if now, _ := stack.Store.GetMember(context.Background(), team, bounced); now.LastEmail.ID != after.LastEmail.ID || now.LastEmail.Reason == "late" {

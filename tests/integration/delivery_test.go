@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/secret"
@@ -60,11 +59,9 @@ func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, leas
 		t.Fatal(err)
 	}
 	sealer := secret.NewSealer(stack.Config.Secret, "invitation-token")
-	cfg := stack.Config
-	cfg.TableName = "delivery-test"
-	ses := mail.SES{Client: lambdaapp.NewSES(local.AWSConfig(), stack.Services.SESEndpoint), From: "no-reply@usersapi.local"}
+	ses := mail.SES{Client: mail.NewSESClient(local.AWSConfig(), stack.Services.SESEndpoint), From: "no-reply@usersapi.local"}
 	newDeliverer := func(sender mail.Sender, lease time.Duration) *mail.Deliverer {
-		d := lambdaapp.NewDeliverer(store, nil, cfg, stack.Log)
+		d := mail.NewDeliverer(store, nil, stack.MailSettings(), secret.NewKeyring(stack.Config.Secret), stack.Log, nil)
 		d.Sender, d.Lease = sender, lease
 		if sender == nil {
 			d.Sender = ses

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,14 +22,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go/middleware"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
-	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/mail"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -280,7 +283,8 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	cfg.TableName, cfg.ArchiveTable = prefix+"Table", prefix+"ArchiveTable"
 	cfg.Policy.Cooldown = 0
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := lambdaapp.NewDeps(store, cfg, log)
+	keys := secret.NewKeyring(cfg.Secret)
+	deps := httpapi.NewDeps(store, keys, cfg.Policy, log, nil)
 	gw, err := local.NewGatewayWith(stack.Template, deps, stack.Keys, log, local.GatewayOptions{TimeoutScale: 3}) // as TestMain's stack
 	if err != nil {
 		t.Fatal(err)
@@ -299,10 +303,10 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	defer srv.Close()
 
 	// The background functions, each with its own context.
-	deliverer := lambdaapp.NewDeliverer(store, ses, cfg, log)
+	deliverer := mail.NewDeliverer(store, ses, stack.MailSettings(), keys, log, nil)
 	// SES's mailbox simulator answers bounces as SES does, to the bounce
 	// function.
-	emailEvents := lambdaapp.NewEmailEvents(store, log)
+	emailEvents := mail.NewEvents(store, log, nil)
 	deliverer.Sender = &local.MailboxSimulator{Next: deliverer.Sender, Log: log, Delay: 50 * time.Millisecond, Backoff: 100 * time.Millisecond, Retries: 6,
 		Publish: func(ctx context.Context, ev events.CloudWatchEvent) error {
 			return emailEvents.Handle(asFunction(ctx, "EmailEventsFunction"), ev)
@@ -402,6 +406,8 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	withKey("/v1/invitations/accept", map[string]string{"token": tokenFrom(t, waitForMail(t, "b@iam.example", 1)[0])})
 	do("GET", team+"/summary", owner, nil, 200)
 	do("GET", "/v1/me", owner, nil, 200)
+	do("GET", team+"/audit-log", owner, nil, 200)
+	do("GET", team+"/audit-log?target="+inv.Results[0].MemberID+"&action=invite", owner, nil, 200)
 	for _, q := range []string{"", "sort=lastActive", "sort=invitedAt&order=desc", "q=@iam", "q=a&sort=lastActive", "status=active&role=admin"} {
 		do("GET", team+"/members?"+q, owner, nil, 200)
 	}
@@ -438,6 +444,48 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	do("DELETE", team+"/members/"+d, owner, nil, 204)
 	do("POST", team+"/members/bulk", owner, map[string]any{"action": "remove", "memberIds": []string{c}}, 200)
 
+	// Deactivation (an invitee's link voided, a joined member) and back.
+	inv2 := inviteResults{}
+	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"e@iam.example"}}, 200).json(t, &inv2)
+	e := inv2.Results[0].MemberID
+	do("POST", team+"/members/"+e+"/deactivate", owner, nil, 200)
+	withKey(team+"/members/"+b+"/deactivate", nil)
+	do("POST", team+"/members/"+e+"/reactivate", owner, nil, 200)
+	withKey(team+"/members/"+b+"/reactivate", nil)
+	do("POST", team+"/members/bulk", owner, map[string]any{"action": "deactivate", "memberIds": []string{e}}, 200)
+	do("POST", team+"/members/bulk", owner, map[string]any{"action": "reactivate", "memberIds": []string{e}}, 200)
+
+	// The SCIM tokens, and the SCIM service with one, with a few seats
+	// more from billing (to run out of later).
+	seats = 12
+	if _, err := prov.Handle(pctx2, provisioning.Request{TeamID: created.TeamID, Seats: &seats}); err != nil {
+		t.Fatal(err)
+	}
+	var scimTok struct{ ID, Token string }
+	do("POST", team+"/scim-tokens", owner, map[string]string{"name": "Okta"}, 201).json(t, &scimTok)
+	withKey(team+"/scim-tokens", map[string]string{"name": "spare"})
+	do("GET", team+"/scim-tokens", owner, nil, 200)
+	do("GET", "/scim/v2/ServiceProviderConfig", "", nil, 200)
+	do("GET", "/scim/v2/Schemas", "", nil, 200)
+	do("PATCH", "/scim/v2/Groups", "", nil, 404)
+	do("GET", "/scim/v2/Users?startIndex=1&count=10", scimTok.Token, nil, 200)
+	var su struct{ ID string }
+	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u1", "emails": []any{map[string]any{"value": "s1@iam.example", "primary": true}}}, 201).json(t, &su)
+	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "emails": "s9@iam.example"}, 409)
+	for _, f := range []string{`userName eq "okta-1"`, `userName eq "a@iam.example"`, `externalId eq "00u1"`, `emails.value eq "s1@iam.example"`, `id eq "` + su.ID + `"`} {
+		do("GET", "/scim/v2/Users?filter="+url.QueryEscape(f), scimTok.Token, nil, 200)
+	}
+	do("GET", "/scim/v2/Users/"+su.ID, scimTok.Token, nil, 200)
+	do("PUT", "/scim/v2/Users/"+su.ID, scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u2", "emails": "s2@iam.example"}, 200)
+	do("PATCH", "/scim/v2/Users/"+su.ID, scimTok.Token, map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, 200)
+	do("PATCH", "/scim/v2/Users/"+su.ID, scimTok.Token, map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": true}}}}, 200)
+	for i := 0; i < 6; i++ { // until the seats run out
+		do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": sprintf("okta-more-%d", i), "emails": sprintf("m%d@iam.example", i)}, 201, 403)
+	}
+	do("DELETE", "/scim/v2/Users/"+su.ID, scimTok.Token, nil, 204)
+	do("DELETE", team+"/scim-tokens/"+scimTok.ID, owner, nil, 204)
+	do("GET", "/scim/v2/Users", scimTok.Token, nil, 401)
+
 	// Let the stream functions finish: every email delivered.
 	deadline := time.Now().Add(60 * time.Second)
 	for !poller.Idle() || len(mailTo(t, "owner@iam.example")) < 2 || !bounced(t, store, created.TeamID, inv.Results[4].MemberID) {
@@ -449,7 +497,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 
 	// The nightly job, far enough ahead to age members and archive sign-ins.
-	res, err := lambdaapp.NewNightly(store, cfg, time.Now().Add(120*24*time.Hour)).Run(asFunction(ctx, "NightlyFunction"))
+	res, err := nightly.New(store, cfg.Retention, time.Now().Add(120*24*time.Hour)).Run(asFunction(ctx, "NightlyFunction"))
 	if err != nil || res.Failed != 0 || res.SignInsArchived == 0 || res.MembersChanged == 0 {
 		t.Fatalf("nightly: %+v %v", res, err)
 	}

@@ -45,14 +45,24 @@ func summary(t *testing.T, team, tok string) summaryBody {
 	return s
 }
 
-// recount counts the team's members through the list, as an admin would.
+// recount counts the team's members through the list, as an admin would:
+// every member the default list shows holds a seat; deactivated members,
+// listed only when asked for, hold none.
 func recount(t *testing.T, team, tok string) summaryBody {
 	t.Helper()
 	all, _ := listAll(t, team, tok, url.Values{"limit": {"100"}})
+	off, _ := listAll(t, team, tok, url.Values{"limit": {"100"}, "status": {"deactivated"}})
+	for _, r := range off {
+		if r.Status != "deactivated" || r.LastCall != "not_active" {
+			t.Fatalf("status=deactivated lists %+v", r)
+		}
+	}
 	var s summaryBody
 	s.Seats.Assigned = len(all)
 	for _, r := range all {
 		switch r.Status {
+		case "deactivated":
+			t.Fatalf("the default list shows a deactivated member: %+v", r)
 		case "invitation_sent":
 			s.PendingInvitations++
 			s.NeverUsedApp++

@@ -14,7 +14,7 @@ import (
 
 // The largest invitation allowed: 500 addresses, a few already in the
 // team, more than the seats. The first addresses get the seats, in order;
-// the members are written 24 to a transaction.
+// the members are written 19 to a transaction.
 func TestFiveHundredInvitationsInOneRequest(t *testing.T) {
 	team := newTeam(t, "pro", 301, "owner@many.example") // 300 free
 	owner := token(t, "owner@many.example", local.TokenOptions{})

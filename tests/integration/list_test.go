@@ -45,6 +45,9 @@ func listWhileChanging(t *testing.T, team, tok string, params url.Values) ([]row
 
 func pageThrough(t *testing.T, team, tok string, params url.Values, checkTotals bool) ([]row, int) {
 	t.Helper()
+	if checkTotals {
+		settleIndexes()
+	}
 	var all []row
 	var totals []int
 	pages := 0

@@ -13,7 +13,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +29,12 @@ import (
 var (
 	stack *local.Stack
 	api   *httptest.Server
+	// faultMode: the stand-ins fail as AWS does (FAULT_RATE, FAULT_INDEX_LAG_MS).
+	// The client then behaves as a good client of the API does: every POST
+	// carries an Idempotency-Key, and a 503 is retried after its Retry-After
+	// with the same key. Any other 5xx fails the test.
+	faultMode bool
+	indexLag  time.Duration
 )
 
 func TestMain(m *testing.M) {
@@ -56,6 +64,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	faultMode, indexLag = faults.Hostile(), faults.IndexLag
 	stack, err = local.Start(context.Background(), local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack"), Policy: &policy, SendRate: 200,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Faults: faults,
 		// Handlers see a deadline and the gateway enforces it, but at three
@@ -70,7 +79,41 @@ func run(m *testing.M) int {
 	defer stack.Stop()
 	api = httptest.NewServer(stack.Gateway)
 	defer api.Close()
-	return m.Run()
+	code := m.Run()
+	if faultMode && code == 0 {
+		code = checkEveryFaultKind()
+	}
+	return code
+}
+
+// checkEveryFaultKind prints, as make faults does, what the hostile run
+// injected, and fails the run unless every kind was injected at least once.
+func checkEveryFaultKind() int {
+	counts, err := stack.FaultCounts(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fault counts:", err)
+		return 1
+	}
+	b, _ := json.Marshal(counts)
+	fmt.Printf("faults injected: %s; 503s retried by the client: %d\n", b, unavailable.Load())
+	code := 0
+	for _, k := range local.DynamoDBFaultKinds {
+		if counts.DynamoDB[k] == 0 {
+			fmt.Fprintf(os.Stderr, "no DynamoDB %s fault was injected: the run proves nothing about it\n", k)
+			code = 1
+		}
+	}
+	for _, k := range local.SESFaultKinds {
+		if counts.SES[k] == 0 {
+			fmt.Fprintf(os.Stderr, "no SES %s fault was injected: the run proves nothing about it\n", k)
+			code = 1
+		}
+	}
+	if indexLag > 0 && counts.DynamoDB[local.FaultIndexLagReads] == 0 {
+		fmt.Fprintln(os.Stderr, "no index read lagged")
+		code = 1
+	}
+	return code
 }
 
 // newTeam provisions a team the way billing does.
@@ -158,8 +201,51 @@ func send(t *testing.T, method, path, tok string, headers map[string]string, bod
 	return sendTo(t, api.URL, method, path, tok, headers, body)
 }
 
-// sendTo is send to another gateway than the shared stack's.
+// sendTo is send to another gateway than the shared stack's. In fault mode
+// it is a good client: POSTs carry an Idempotency-Key, a 503 with
+// Retry-After is retried with the same key, and nothing else 5xx may come.
 func sendTo(t *testing.T, base, method, path, tok string, headers map[string]string, body []byte) response {
+	t.Helper()
+	if !faultMode {
+		return sendOnce(t, base, method, path, tok, headers, body)
+	}
+	if method == http.MethodPost && headers["Idempotency-Key"] == "" {
+		h := map[string]string{"Idempotency-Key": users.NewID("retry")}
+		for k, v := range headers {
+			h[k] = v
+		}
+		headers = h
+	}
+	for attempt := 0; ; attempt++ {
+		r := sendOnce(t, base, method, path, tok, headers, body)
+		switch {
+		case r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") == "":
+			t.Errorf("%s %s: 503 without Retry-After: %s", method, path, r.Body)
+		case r.Status == http.StatusServiceUnavailable && attempt < 8:
+			unavailable.Add(1)
+			secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(min(secs, 2)) * time.Second)
+			continue
+		case r.Status >= 500 && r.Status != http.StatusServiceUnavailable:
+			t.Errorf("%s %s: %d, the only 5xx a caller may see is 503: %s", method, path, r.Status, r.Body)
+		}
+		return r
+	}
+}
+
+// unavailable counts the 503s retried in fault mode.
+var unavailable atomic.Int64
+
+// settleIndexes waits out the index lag, in fault mode, before a read of
+// the member list is compared with what was just written: in AWS too, a
+// global secondary index follows the table a moment later.
+func settleIndexes() {
+	if indexLag > 0 {
+		time.Sleep(2 * indexLag)
+	}
+}
+
+func sendOnce(t *testing.T, base, method, path, tok string, headers map[string]string, body []byte) response {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {

@@ -24,6 +24,8 @@ func TestNaughtyStringsNeverCauseA5xx(t *testing.T) {
 	naughty = append(naughty, "\xff\xfe", "%00", "a@b.c\x00d", strings.Repeat("é", 300))
 	team := newTeam(t, "pro", 5, "owner@naughty.example")
 	owner := token(t, "owner@naughty.example", local.TokenOptions{})
+	scimTok := newSCIMToken(t, team, owner, "naughty")
+	ownerID := mustOwnerID(t, team)
 	check := func(what string, r response) {
 		t.Helper()
 		if r.Status >= 500 {
@@ -39,6 +41,17 @@ func TestNaughtyStringsNeverCauseA5xx(t *testing.T) {
 		check("role "+s, call(t, "POST", "/v1/teams/"+team+"/members/bulk", owner, map[string]any{"action": "change_role", "memberIds": []string{"m_x"}, "role": s}))
 		check("sign-in "+s, call(t, "POST", "/v1/me/sign-ins", owner, map[string]string{"appVersion": s, "device": s}))
 		check("report from "+s, call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": []string{"m_x"}, "from": s}))
+		// The SCIM service: filters, attribute lists, ids, paths, tokens.
+		check("scim filter "+s, send(t, "GET", "/scim/v2/Users?"+url.Values{"filter": {s}, "attributes": {s}, "startIndex": {s}}.Encode(), scimTok, nil, nil))
+		check("scim id "+s, send(t, "GET", "/scim/v2/Users/"+url.PathEscape(s), scimTok, nil, nil))
+		if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) { // else no client can send it
+			check("scim token "+s, send(t, "GET", "/scim/v2/Users", s, nil, nil))
+		}
+		check("scim path "+s, send(t, "GET", "/scim/v2/"+url.PathEscape(s), "", nil, nil))
+		body, _ := json.Marshal(map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": s, "value": s}}})
+		check("scim patch "+s, send(t, "PATCH", "/scim/v2/Users/"+ownerID, scimTok, map[string]string{"Content-Type": "application/scim+json"}, body))
+		body, _ = json.Marshal(map[string]any{"userName": s, "externalId": s, "emails": []any{map[string]any{"value": s}}})
+		check("scim user "+s, send(t, "POST", "/scim/v2/Users", scimTok, map[string]string{"Content-Type": "application/scim+json"}, body))
 	}
 	// All of them as invitations at once: each gets its own answer, none is a member.
 	var res inviteResults

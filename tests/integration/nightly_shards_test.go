@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -12,7 +12,7 @@ import (
 // the run reads every shard below the new count, the old ones among them.
 func TestTheNightlyReadsAQueueWrittenOverFewerShards(t *testing.T) {
 	f := newShardedNightlyFixture(t, "nightly-shards-up", 16)
-	j := lambdaapp.NewNightly(f.store, lambdaapp.Config{Retention: users.DefaultRetention, DueShards: 64}, nightAt)
+	j := nightly.New(f.store.WithDueShards(64), users.DefaultRetention, nightAt)
 	if j.Shards != 64 {
 		t.Fatalf("reads %d shards", j.Shards)
 	}
@@ -27,12 +27,12 @@ func TestTheNightlyReadsAQueueWrittenOverFewerShards(t *testing.T) {
 func TestTheNightlyReadsTheOldShardsAfterTheCountIsLowered(t *testing.T) {
 	ctx := context.Background()
 	f := newShardedNightlyFixture(t, "nightly-shards-down", 64)
-	short := lambdaapp.NewNightly(f.store, lambdaapp.Config{Retention: users.DefaultRetention, DueShards: 4}, nightAt)
+	short := nightly.New(f.store.WithDueShards(4), users.DefaultRetention, nightAt)
 	res, err := short.Run(ctx)
 	if err != nil || res.MembersChanged+res.SignInsArchived >= 8 {
 		t.Fatalf("reading 4 of 64 shards did everything (%+v, %v): the test proves nothing", res, err)
 	}
-	j := lambdaapp.NewNightly(f.store, lambdaapp.Config{Retention: users.DefaultRetention, DueShards: 4, DueShardsBefore: 64}, nightAt)
+	j := nightly.New(f.store.WithDueShards(4), users.DefaultRetention, nightAt).WithShardsBefore(64)
 	if j.Shards != 64 {
 		t.Fatalf("reads %d shards", j.Shards)
 	}

@@ -122,7 +122,7 @@ func TestUsageReportDownloadAndEmail(t *testing.T) {
 	if got == nil {
 		t.Fatal("the usage report email did not arrive")
 	}
-	if !strings.Contains(got.Body.HTML, "Total") || !strings.Contains(got.Body.HTML, "=1&#43;2@usage.example") || !strings.Contains(got.Body.Text, "2 calls") {
+	if !strings.Contains(got.Body.HTML, "Total") || !strings.Contains(got.Body.HTML, "<td>=1+2@usage.example</td>") || !strings.Contains(got.Body.Text, "2 calls") {
 		t.Fatalf("report body: %+v", got.Body)
 	}
 	if strings.Contains(got.Body.Text, "removed from the team") {

@@ -3,6 +3,8 @@
 import { $, busy } from './dom.js';
 import { ApiError } from './api.js';
 
+const TITLES = { invitation_expired: 'Invitation expired', invalid_token: 'This link no longer works' };
+
 export function showAccept(api) {
   const token = new URLSearchParams(location.search).get('token') || '';
   const result = $('accept-result');
@@ -25,6 +27,19 @@ export function showAccept(api) {
       result.textContent = `Welcome! ${m.email} has joined the team. Next, download the desktop app and sign in with ${m.email}.`;
     } catch (err) {
       restore();
+      const code = err instanceof ApiError ? err.code : '';
+      result.dataset.code = code;
+      if (code === 'already_accepted') {
+        // A second click, or the link opened again: nothing is wrong.
+        history.replaceState(null, '', location.pathname);
+        $('accept-title').textContent = 'Invitation already accepted';
+        $('accept-intro').hidden = true;
+        button.hidden = true;
+        result.className = 'info-text';
+        result.textContent = 'This invitation was already accepted, so you are in the team. Download the desktop app and sign in with the address the invitation was sent to.';
+        return;
+      }
+      if (TITLES[code]) $('accept-title').textContent = TITLES[code];
       result.className = 'error-text';
       result.textContent = err instanceof ApiError ? err.readable : err.message;
     }

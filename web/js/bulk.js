@@ -43,6 +43,38 @@ export async function changeRoles(ctx, members, statusEl) {
   return runBulk(ctx, { action: 'change_role', role }, members, statusEl, { doing: `Changing to ${ROLE[role]}`, done: `Changed to ${ROLE[role]}` });
 }
 
+// deactivateMembers turns members off: their seats are freed, their history
+// kept. The owner and the admin themself stay, as for removal.
+export async function deactivateMembers(ctx, members, statusEl) {
+  const n = members.length;
+  const me = (ctx.email || '').toLowerCase();
+  const kept = members.filter((m) => m.isOwner || m.email.toLowerCase() === me);
+  const ok = await confirm({
+    title: `Deactivate ${plural('user', n)}?`,
+    body: [
+      `${n === 1 ? members[0].email : 'They'} can no longer sign in to the app or use the team, and ${n === 1 ? 'the seat is' : 'their seats are'} freed. Their history and usage stay.`,
+      kept.length ? `${kept.map((m) => m.email).join(' and ')} will stay: the team owner and you cannot be deactivated.` : '',
+      'You can reactivate them later while a seat is free.',
+    ].filter(Boolean),
+    ok: `Deactivate ${plural('user', n)}`,
+    danger: true,
+  });
+  if (!ok) return null;
+  return runBulk(ctx, { action: 'deactivate' }, members, statusEl, { doing: 'Deactivating', done: 'Deactivated' });
+}
+
+// reactivateMembers turns deactivated members back on, each taking a seat.
+export async function reactivateMembers(ctx, members, statusEl) {
+  const n = members.length;
+  const ok = await confirm({
+    title: `Reactivate ${plural('user', n)}?`,
+    body: [`Each takes a seat again; when the seats run out, the rest are skipped. Members who are not deactivated are skipped too.`],
+    ok: `Reactivate ${plural('user', n)}`,
+  });
+  if (!ok) return null;
+  return runBulk(ctx, { action: 'reactivate' }, members, statusEl, { doing: 'Reactivating', done: 'Reactivated' });
+}
+
 async function runBulk(ctx, body, members, statusEl, words) {
   const total = members.length;
   const emailOf = new Map(members.map((m) => [m.id, m.email]));

@@ -4,7 +4,8 @@
 import { $, h, replace, announce } from './dom.js';
 import { num, plural } from './format.js';
 import { ApiError } from './api.js';
-import { removeMembers, changeRoles, downloadReport, emailReport, showError } from './bulk.js';
+import { removeMembers, changeRoles, deactivateMembers, reactivateMembers, downloadReport, emailReport, showError, dismissible } from './bulk.js';
+import { CSV_PROBLEM } from './labels.js';
 
 const MAX_BYTES = 5 * 1024 * 1024;
 const SHOW = 100; // rows listed per group; the counts are always whole
@@ -53,6 +54,8 @@ export function initCsv(ctx) {
   };
   $('csv-remove').addEventListener('click', async () => after(await removeMembers(ctx, matched, result)));
   $('csv-role').addEventListener('click', async () => after(await changeRoles(ctx, matched, result)));
+  $('csv-deactivate').addEventListener('click', async () => after(await deactivateMembers(ctx, matched, result)));
+  $('csv-reactivate').addEventListener('click', async () => after(await reactivateMembers(ctx, matched, result)));
   $('csv-download').addEventListener('click', () => downloadReport(ctx, matched, result));
   $('csv-email').addEventListener('click', () => emailReport(ctx, matched, result));
 }
@@ -73,18 +76,44 @@ async function upload(ctx, file) {
   $('csv-file-name').textContent = `${file.name} (${num(Math.ceil(file.size / 1024))} KB)`;
   const status = $('csv-status');
   if (file.size > MAX_BYTES) {
-    showError(status, new ApiError(413, { detail: 'The file is over 5 MB; split it and upload the parts.' }));
+    refused(status, new ApiError(413, { code: 'file_too_large', detail: 'The file is over 5 MB; split it and upload the parts.' }));
     return;
   }
   replace(status, h('p', { class: 'progress' }, `Reading ${file.name}…`));
   try {
     // The file as it is: the API reads the encoding (UTF-8, UTF-16 with a
-    // BOM) and the delimiter itself.
-    const res = await ctx.api.send('POST', `${ctx.teamPath}/members/csv-selection`, { body: file, contentType: 'text/csv' });
+    // BOM, Windows-1252), the delimiter, and refuses what is not text.
+    const res = await ctx.api.send('POST', `${ctx.teamPath}/members/csv-selection`, { body: file, contentType: await bodyType(file) });
     preview(res);
   } catch (err) {
-    showError(status, err);
+    refused(status, err);
   }
+}
+
+// bodyType is text/csv for a file in UTF-8, the most a 5 MB file can be
+// sent as (API Gateway hands text to the function as it is); anything else
+// (UTF-16, Windows-1252, a spreadsheet picked by mistake) goes as
+// application/octet-stream, which API Gateway passes base64-encoded, byte
+// for byte, rather than as text it might re-encode.
+async function bodyType(file) {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(await file.arrayBuffer());
+    return 'text/csv';
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+// refused explains a file the API refused whole (415 not_csv, 400
+// no_email_column, 413): a heading, then the API's explanation of what to do.
+function refused(status, err) {
+  if (!(err instanceof ApiError) || !(err.code in CSV_PROBLEM)) {
+    showError(status, err);
+    return;
+  }
+  replace(status, dismissible(h('div', { class: 'result result-bad', role: 'alert', 'data-result': 'error', dataset: { code: err.code } },
+    h('p', {}, h('strong', {}, CSV_PROBLEM[err.code])), h('p', {}, err.readable))));
+  announce(`${CSV_PROBLEM[err.code]}. ${err.readable}`);
 }
 
 function preview(res) {

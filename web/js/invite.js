@@ -78,5 +78,5 @@ function showResults(results) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Result'))),
       h('tbody', {}, results.map((r) => h('tr', { class: r.result === 'invited' ? 'ok' : 'bad' },
         h('td', {}, r.email),
-        h('td', {}, label(INVITE_RESULT, r.result), r.reason ? ` (${r.reason})` : ''))))));
+        h('td', {}, label(INVITE_RESULT, r.result), r.reason ? `: ${r.reason}` : ''))))));
 }

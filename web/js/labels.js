@@ -14,6 +14,7 @@ export const STATUS_HELP = {
   invitation_sent: 'has not accepted the invitation',
   pending_app_login: 'accepted the invitation but has not signed in to the app yet',
   signed_in_with_app: 'signed in to the app a long time ago; the data is archived',
+  deactivated: 'turned off by an admin or the identity provider: no seat, no sign-in; shown only with this filter',
 };
 
 export const LAST_CALL = {
@@ -41,10 +42,10 @@ export const ROLE_HELP = {
   admin: 'full access to the app and the web dashboard',
 };
 
-// The filters the API can serve today (the status filter has no
-// "deactivated" value in api/openapi.yaml).
+// The filters. Deactivated members are listed only when their status is
+// asked for.
 export const FILTERS = {
-  status: { legend: 'Status', values: ['active', 'invitation_sent', 'pending_app_login', 'signed_in_with_app'], labels: STATUS, help: STATUS_HELP },
+  status: { legend: 'Status', values: ['active', 'invitation_sent', 'pending_app_login', 'signed_in_with_app', 'deactivated'], labels: STATUS, help: STATUS_HELP },
   lastCall: { legend: 'Last call date', values: Object.keys(LAST_CALL), labels: LAST_CALL, help: LAST_CALL_HELP },
   role: { legend: 'Role', values: ['user', 'admin'], labels: ROLE, help: ROLE_HELP },
 };
@@ -60,13 +61,17 @@ export const INVITE_RESULT = {
 // Why a member was skipped in a bulk action or a team job.
 export const SKIP_REASON = {
   unchanged: 'nothing to change',
-  owner_protected: 'the team owner cannot be removed or demoted',
-  cannot_change_self: 'you cannot remove or demote yourself',
-  cooldown: 'emailed a few minutes ago; try again later',
+  owner_protected: 'the team owner cannot be removed, demoted or deactivated',
+  cannot_change_self: 'you cannot remove, demote or deactivate yourself',
+  cooldown: 'emailed recently; the cooldown between two emails has not passed yet',
   not_pending: 'already accepted the invitation',
   member_not_found: 'no longer in the team',
+  concurrent_change: 'changed by someone else at the same moment; try again',
   accepted: 'accepted the invitation meanwhile',
   removed: 'removed from the team meanwhile',
+  deactivated: 'deactivated; reactivate them first',
+  seat_limit_reached: 'no free seat left',
+  member_deactivated: 'their access is turned off',
   internal: 'something went wrong on our side',
 };
 
@@ -84,6 +89,15 @@ export const EMAIL_STATE = {
   uncertain: 'May not have arrived',
   bounced: 'Bounced',
   complained: 'Marked as spam',
+};
+
+// A CSV file refused whole: the heading over the API's explanation.
+export const CSV_PROBLEM = {
+  not_csv: 'This is not a CSV file',
+  no_email_column: 'No column of email addresses',
+  file_too_large: 'The file is too large',
+  too_many_rows: 'The file has too many rows',
+  invalid_body: 'The file could not be read',
 };
 
 // Email problems shown on a row (emailProblem, and lastEmail.state).

@@ -4,7 +4,7 @@ import { $, h, replace, announce, debounce } from './dom.js';
 import { STATUS, LAST_CALL, ROLE, FILTERS, EMAIL_PROBLEM, label } from './labels.js';
 import { num, plural, time } from './format.js';
 import { ApiError } from './api.js';
-import { removeMembers, changeRoles, downloadReport, emailReport, showError } from './bulk.js';
+import { removeMembers, changeRoles, deactivateMembers, reactivateMembers, downloadReport, emailReport, showError } from './bulk.js';
 import { openMember } from './member.js';
 
 const PAGE = 25;
@@ -96,6 +96,8 @@ export function initList(c) {
     after(res);
   });
   $('bulk-role').addEventListener('click', async () => after(await changeRoles(ctx, selectedRows(), status)));
+  $('bulk-deactivate').addEventListener('click', async () => after(await deactivateMembers(ctx, selectedRows(), status)));
+  $('bulk-reactivate').addEventListener('click', async () => after(await reactivateMembers(ctx, selectedRows(), status)));
   $('bulk-csv').addEventListener('click', () => downloadReport(ctx, selectedRows(), status));
   $('bulk-email').addEventListener('click', () => emailReport(ctx, selectedRows(), status));
   $('bulk-report').querySelector('summary').addEventListener('click', (e) => {
@@ -264,7 +266,7 @@ function renderRows() {
         r.email.toLowerCase() === me ? h('span', { class: 'tag' }, 'You') : null),
       h('td', { class: 'c-status' }, h('span', { class: `status s-${r.status}` }, label(STATUS, r.status)),
         r.invitationExpired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null,
-        r.emailProblem ? h('span', { class: 'tag tag-bad' }, label(EMAIL_PROBLEM, r.emailProblem)) : null),
+        r.emailProblem ? h('span', { class: 'tag tag-bad', 'data-problem': r.emailProblem }, label(EMAIL_PROBLEM, r.emailProblem)) : null),
       h('td', { class: 'c-last' }, h('span', {}, label(LAST_CALL, r.lastCall)),
         r.lastActiveAt ? h('span', { class: 'sub' }, time(r.lastActiveAt, { withTime: false })) : null),
       h('td', { class: 'c-role' }, label(ROLE, r.role)),
@@ -286,7 +288,8 @@ function renderRows() {
   const shown = state.rows.length;
   let count;
   if (state.total !== undefined) count = `Showing ${num(shown)} of ${plural('user', state.total)}`;
-  else count = `Showing ${plural('user', shown)}${state.nextCursor ? ', more below' : ''}`; // until #9 (and with a search): no total
+  // A search has no total (the API counts filters, not prefixes): say what is known.
+  else count = state.nextCursor ? `Showing the first ${plural('user', shown)} that match; more below` : `${plural('user', shown)} ${shown === 1 ? 'matches' : 'match'}`;
   $('list-count').textContent = shown || state.total ? count : '';
   $('load-more').hidden = !state.nextCursor;
 }
@@ -300,7 +303,7 @@ function clearAll() {
 function renderSelection() {
   const n = state.selected.size;
   $('selection-count').textContent = n ? `${plural('user', n)} selected` : 'Select users to act on several at once.';
-  for (const id of ['bulk-remove', 'bulk-role']) $(id).disabled = n === 0;
+  for (const id of ['bulk-remove', 'bulk-role', 'bulk-deactivate', 'bulk-reactivate']) $(id).disabled = n === 0;
   const summary = $('bulk-report').querySelector('summary');
   summary.setAttribute('aria-disabled', String(n === 0));
   if (!n) $('bulk-report').open = false;
@@ -317,7 +320,12 @@ function renderSelection() {
   } else if (state.selecting) {
     more.hidden = false;
   } else if (all.checked && state.nextCursor) {
-    const label = state.total !== undefined ? `Select all ${plural('user', Math.min(state.total, SELECT_ALL_LIMIT))}` : 'Select all matching users';
+    let label = 'Select all matching users'; // a search: no total
+    if (state.total !== undefined) {
+      label = state.total > SELECT_ALL_LIMIT
+        ? `Select the first ${num(SELECT_ALL_LIMIT)} of ${plural('user', state.total)}`
+        : `Select all ${plural('user', state.total)}`;
+    }
     replace(more, `All ${plural('user', state.rows.length)} shown are selected. `,
       h('button', { type: 'button', class: 'link', onclick: selectAllMatching }, label));
     more.hidden = false;

@@ -1,6 +1,6 @@
 // The Users page: reads config.json, signs the admin in, finds the team,
 // then shows Sections 1–3. /invitations/accept shows the accept screen.
-import { $, replace } from './dom.js';
+import { $, h, replace } from './dom.js';
 import { createApi, ApiError } from './api.js';
 import { session, localSignIn, startSignIn, finishSignIn, signOut, forget } from './auth.js';
 import { showAccept } from './accept.js';
@@ -10,7 +10,7 @@ import { initList, reload, updateRow } from './list.js';
 import { initCsv } from './csv.js';
 import { initMember } from './member.js';
 
-const VIEWS = ['loading', 'signin', 'team-id', 'error', 'accept', 'users'];
+const VIEWS = ['loading', 'signin', 'error', 'accept', 'users'];
 
 function showView(name) {
   for (const v of VIEWS) $(`view-${v}`).hidden = v !== name;
@@ -32,7 +32,7 @@ const ERROR_TITLES = {
 
 function errorView(config, err) {
   showView('error');
-  $('error-title').textContent = ERROR_TITLES[err.status] || 'Something went wrong';
+  $('error-title').textContent = err.title || ERROR_TITLES[err.status] || 'Something went wrong';
   $('error-detail').textContent = err instanceof ApiError ? err.readable : err.message;
   $('error-retry').onclick = () => location.reload();
   $('error-signout').hidden = !session();
@@ -70,36 +70,68 @@ function signInView(config, note = '') {
   };
 }
 
-// chooseTeam opens the team from GET /v1/me: the one in the address if the
-// caller administers it, else the first pro team they administer.
-async function chooseTeam(api) {
-  const wanted = new URLSearchParams(location.search).get('team');
-  let me;
-  try {
-    me = await api.get('/v1/me');
-  } catch (err) {
-    // until #9: no GET /v1/me yet; the team comes from ?team= or is asked for.
-    if (err.status === 404 && err.code === 'route_not_found') return { teamId: wanted, teams: [] };
-    throw err;
+// PageError is a whole-page message with its own title: why the page
+// cannot show a team to this caller.
+class PageError extends Error {
+  constructor(title, message) {
+    super(message);
+    this.title = title;
   }
-  const admin = (me.teams || []).filter((t) => t.role === 'admin' && t.status !== 'invitation_sent' && t.status !== 'deactivated');
-  if (!admin.length) {
-    throw new Error(me.teams?.length
-      ? 'You are not an admin of any team. The Users page is for team admins; ask an admin of your team.'
-      : 'Your account does not belong to a team yet. Accept an invitation first.');
-  }
-  const pick = admin.find((t) => t.teamId === wanted) || admin.find((t) => t.plan === 'pro') || admin[0];
-  return { teamId: pick.teamId, name: pick.name, teams: admin };
 }
 
+const names = (teams) => new Intl.ListFormat('en', { type: 'conjunction' }).format(teams.map((t) => t.name || t.teamId));
+
+// joined: a member of the team, not only invited to it.
+const joined = (t) => t.status !== 'invitation_sent';
+// active: joined and not deactivated (a deactivated admin cannot use the page).
+const active = (t) => joined(t) && t.status !== 'deactivated';
+
+// notAdmin says, from GET /v1/me, why a caller who administers no team has
+// no Users page, and what to do about it.
+function notAdmin(me) {
+  const teams = me.teams || [];
+  const member = teams.filter(active);
+  const invited = teams.filter((t) => !joined(t));
+  const off = teams.filter((t) => t.status === 'deactivated');
+  if (member.length) {
+    return new PageError('The Users page is for team admins',
+      `You are a user of ${names(member)}, not an admin, so you cannot manage ${member.length > 1 ? 'their' : 'its'} users. An admin of the team can make you an admin if you need to.`);
+  }
+  if (off.length) {
+    return new PageError('Your access is turned off',
+      `Your access to ${names(off)} has been turned off (deactivated). Ask an admin of the team to reactivate you.`);
+  }
+  if (invited.length) {
+    return new PageError('Accept your invitation first',
+      `You are invited to ${names(invited)}. Open the link in the invitation email to join the team, then sign in here again.`);
+  }
+  return new PageError('No team yet',
+    `${me.email || 'Your account'} does not belong to any team. Ask an admin of your team to invite this address.`);
+}
+
+// chooseTeam opens a team from GET /v1/me: the one in the address if the
+// caller administers it, else the first pro team they administer (teams
+// come sorted by name), else the first they administer (its summary then
+// says why it cannot be opened).
+async function chooseTeam(api) {
+  const wanted = new URLSearchParams(location.search).get('team');
+  const me = await api.get('/v1/me');
+  const admin = (me.teams || []).filter((t) => active(t) && t.role === 'admin');
+  if (!admin.length) throw notAdmin(me);
+  const pick = admin.find((t) => t.teamId === wanted) || admin.find((t) => t.plan === 'pro') || admin[0];
+  return { teamId: pick.teamId, name: pick.name || pick.teamId, teams: admin, notYours: wanted && wanted !== pick.teamId };
+}
+
+// teamSwitcher replaces the team's name in the header with a menu of the
+// teams the caller administers, when there are several.
 function teamSwitcher(teams, current) {
   const sel = $('team-select');
-  replace(sel, teams.map((t) => Object.assign(document.createElement('option'), { value: t.teamId, textContent: t.name || t.teamId, selected: t.teamId === current })));
-  $('team-switch').hidden = teams.length < 2;
-  sel.onchange = () => {
-    const p = new URLSearchParams({ team: sel.value });
-    location.assign(`/?${p}`);
-  };
+  const several = teams.length > 1;
+  replace(sel, teams.map((t) => h('option', { value: t.teamId, selected: t.teamId === current },
+    t.plan === 'pro' ? t.name || t.teamId : `${t.name || t.teamId} (${t.plan} plan)`)));
+  $('team-switch').hidden = !several;
+  $('team-name').hidden = several;
+  sel.onchange = () => location.assign(`/?${new URLSearchParams({ team: sel.value })}`);
 }
 
 let started = false;
@@ -124,16 +156,6 @@ async function openUsers(config, s) {
     if (err.status !== 401) errorView(config, err);
     return;
   }
-  if (!team.teamId) {
-    // until #9: ask for the team id.
-    showView('team-id');
-    $('team-id-form').onsubmit = (e) => {
-      e.preventDefault();
-      location.assign(`/?${new URLSearchParams({ team: $('team-id-input').value.trim() })}`);
-    };
-    $('team-id-input').focus();
-    return;
-  }
   const ctx = {
     api,
     config,
@@ -150,8 +172,11 @@ async function openUsers(config, s) {
     },
     updateRow,
   };
-  ctx.setTeamName(team.name || team.teamId);
+  ctx.setTeamName(team.name);
   teamSwitcher(team.teams, team.teamId);
+  // A link to a team this admin does not administer opens theirs instead.
+  $('team-note').hidden = !team.notYours;
+  $('team-note').textContent = team.notYours ? `You are not an admin of the team in the link, so your team ${team.name} is shown.` : '';
   started = true;
   showView('users');
   skeletonSummary();

@@ -1,8 +1,8 @@
 // Member information: the invitation and sign-in stages with their dates,
 // the expiry, the last email's delivery state, the role dropdown, Resend
-// invite, Send instructions, Remove from team.
+// invite, Send instructions, Deactivate or Reactivate, Remove from team.
 import { $, h, replace, announce, busy } from './dom.js';
-import { STATUS, LAST_CALL, ROLE, EMAIL_KIND, EMAIL_STATE, label } from './labels.js';
+import { STATUS, LAST_CALL, ROLE, EMAIL_KIND, EMAIL_STATE, EMAIL_PROBLEM, label } from './labels.js';
 import { time, timeText } from './format.js';
 import { confirm } from './dialogs.js';
 import { ApiError } from './api.js';
@@ -51,9 +51,12 @@ function render(ctx, m) {
   roleSelect.addEventListener('change', () => changeRole(ctx, roleSelect));
 
   const pending = m.status === 'invitation_sent';
+  const off = m.status === 'deactivated';
   const expired = m.invitationExpired;
   const stages = h('ol', { class: 'stages' },
-    stage('Invited', m.invitedAt, m.invitedBy ? `by ${m.invitedBy}` : ''),
+    m.provisionedBy
+      ? stage('Added by the identity provider', m.invitedAt, `through the SCIM token “${m.provisionedBy}”`)
+      : stage('Invited', m.invitedAt, m.invitedBy ? `by ${m.invitedBy}` : ''),
     pending && m.invitationSentAt && m.invitationSentAt !== m.invitedAt ? stage('Invitation last sent', m.invitationSentAt) : null,
     pending ? h('li', { class: expired ? 'stage warn' : 'stage todo' },
       h('span', { class: 'stage-name' }, expired ? 'Invitation expired' : 'Invitation expires'),
@@ -61,7 +64,11 @@ function render(ctx, m) {
       expired ? h('span', { class: 'stage-note' }, 'Resend the invite to send a new link.') : null) : null,
     stage('Invitation accepted', m.acceptedAt),
     stage('First signed in to the app', m.firstSignInAt),
-    m.lastSignInAt && m.lastSignInAt !== m.firstSignInAt ? stage('Last signed in to the app', m.lastSignInAt) : null);
+    m.lastSignInAt && m.lastSignInAt !== m.firstSignInAt ? stage('Last signed in to the app', m.lastSignInAt) : null,
+    off ? h('li', { class: 'stage warn' },
+      h('span', { class: 'stage-name' }, 'Deactivated'),
+      h('span', { class: 'stage-date' }, time(m.deactivatedAt, { fallback: 'date not recorded' })),
+      h('span', { class: 'stage-note' }, 'No seat, no sign-in to the app; history and usage are kept. Reactivate to give the seat back.')) : null);
 
   const e = m.lastEmail;
   const bad = e && (e.state === 'bounced' || e.state === 'complained' || e.state === 'failed');
@@ -70,12 +77,20 @@ function render(ctx, m) {
       h('strong', {}, `${label(EMAIL_KIND, e.kind)} email: ${label(EMAIL_STATE, e.state)}`),
       e.at ? [' · ', time(e.at)] : '',
       e.reason ? h('span', { class: 'sub' }, e.reason) : '',
-      e.state === 'bounced' ? h('span', { class: 'sub' }, 'The address may be mistyped: check it, then remove this user and invite the right address.') : '')
+      e.state === 'bounced' ? h('span', { class: 'sub' }, 'The address may be mistyped: check it, then remove this user and invite the right address.') : '',
+      e.state === 'complained' ? h('span', { class: 'sub' }, 'The recipient marked the email as spam. Ask them, another way, to look out for the next one before you send it.') : '')
     : h('p', { class: 'muted' }, 'No email sent yet.');
 
   const status = h('div', { id: 'member-status', class: 'panel-status', role: 'status', 'aria-live': 'polite' });
   const resend = pending ? h('button', { type: 'button', class: 'btn', id: 'member-resend', onclick: (ev) => act(ctx, ev.target, 'resend-invite', status) }, 'Resend invite') : null;
-  const instructions = h('button', { type: 'button', class: 'btn', id: 'member-instructions', onclick: (ev) => act(ctx, ev.target, 'send-instructions', status) }, 'Send instructions');
+  const instructions = off ? null : h('button', { type: 'button', class: 'btn', id: 'member-instructions', onclick: (ev) => act(ctx, ev.target, 'send-instructions', status) }, 'Send instructions');
+  const toggle = off
+    ? h('button', { type: 'button', class: 'btn', id: 'member-reactivate', onclick: (ev) => act(ctx, ev.target, 'reactivate', status) }, 'Reactivate')
+    : h('button', {
+      type: 'button', class: 'btn', id: 'member-deactivate', disabled: m.isOwner || self,
+      title: m.isOwner ? 'The team owner cannot be deactivated.' : self ? 'You cannot deactivate yourself.' : null,
+      onclick: (ev) => deactivateOne(ctx, ev.target, status),
+    }, 'Deactivate');
   const remove = h('button', {
     type: 'button', class: 'btn btn-danger-quiet', id: 'member-remove', disabled: m.isOwner || self,
     title: m.isOwner ? 'The team owner cannot be removed.' : self ? 'You cannot remove yourself.' : null,
@@ -86,13 +101,14 @@ function render(ctx, m) {
     h('p', { class: 'member-email' }, m.email, m.isOwner ? h('span', { class: 'tag' }, 'Owner') : null, self ? h('span', { class: 'tag' }, 'You') : null),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Status'), h('dd', {}, h('span', { class: `status s-${m.status}` }, label(STATUS, m.status)),
-        expired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null),
+        expired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null,
+        m.emailProblem ? h('span', { class: 'tag tag-bad', 'data-problem': m.emailProblem }, label(EMAIL_PROBLEM, m.emailProblem)) : null),
       h('dt', {}, 'Last call'), h('dd', {}, label(LAST_CALL, m.lastCall), m.lastActiveAt ? [' · ', time(m.lastActiveAt)] : ''),
       h('dt', {}, h('label', { for: 'member-role' }, 'Role')), h('dd', {}, roleSelect,
         lockedRole ? h('span', { id: 'member-role-why', class: 'muted small' }, m.isOwner ? ' The owner is always an admin.' : ' You cannot change your own role.') : null)),
     h('h3', {}, 'Invitation and sign-in'), stages,
     h('h3', {}, 'Last email'), email,
-    h('div', { class: 'actions member-actions' }, resend, instructions, remove),
+    h('div', { class: 'actions member-actions' }, resend, instructions, toggle, remove),
     status);
 }
 
@@ -121,16 +137,37 @@ async function changeRole(ctx, select) {
   }
 }
 
+const DONE = {
+  'resend-invite': (m) => `Invitation resent to ${m.email}. The new link expires ${timeText(m.invitationExpiresAt) || 'later'}; the old one no longer works.`,
+  'send-instructions': (m) => `Instructions sent to ${m.email}.`,
+  deactivate: (m) => `${m.email} is deactivated: the seat is free, and they can no longer sign in.`,
+  reactivate: (m) => m.status === 'invitation_sent'
+    ? `${m.email} is reactivated and holds a seat again. They never joined: resend the invite to send a new link.`
+    : `${m.email} is reactivated (${label(STATUS, m.status)}) and holds a seat again.`,
+};
+
+async function deactivateOne(ctx, button, status) {
+  const m = current;
+  const ok = await confirm({
+    title: `Deactivate ${m.email}?`,
+    body: ['They can no longer sign in to the app or use the team, and the seat is freed. Their history and usage stay.',
+      m.status === 'invitation_sent' ? 'Their invitation link stops working.' : '',
+      'You can reactivate them later while a seat is free.'].filter(Boolean),
+    ok: 'Deactivate',
+    danger: true,
+  });
+  if (ok) await act(ctx, button, 'deactivate', status);
+}
+
 async function act(ctx, button, what, status) {
   const m = current;
-  const restore = busy(button, 'Sending…');
+  const restore = busy(button, what === 'deactivate' ? 'Deactivating…' : what === 'reactivate' ? 'Reactivating…' : 'Sending…');
   try {
     const updated = await ctx.api.post(`${ctx.teamPath}/members/${encodeURIComponent(m.id)}/${what}`);
     render(ctx, updated);
     ctx.updateRow(updated);
-    const text = what === 'resend-invite'
-      ? `Invitation resent to ${updated.email}. The new link expires ${timeText(updated.invitationExpiresAt) || 'later'}; the old one no longer works.`
-      : `Instructions sent to ${updated.email}.`;
+    if (what === 'deactivate' || what === 'reactivate') ctx.refresh(); // counters, and the row leaves or joins the list
+    const text = DONE[what](updated);
     replace($('member-status'), h('div', { class: 'result result-ok', 'data-result': what }, h('p', {}, text)));
     announce(text);
   } catch (err) {

@@ -59,6 +59,7 @@ const JOBS = {
     ok: (n) => `Resend ${plural('invite', n)}`,
     doing: 'Resending invitations',
     done: 'Invitations resent',
+    button: 'Resend invites',
   },
   instructions: {
     path: '/instructions',
@@ -68,6 +69,7 @@ const JOBS = {
     ok: (n) => `Send to ${plural('user', n)}`,
     doing: 'Sending instructions',
     done: 'Instructions sent',
+    button: 'Send instructions',
   },
 };
 
@@ -112,13 +114,20 @@ async function follow(ctx, started, job, status) {
   } finally {
     status.removeAttribute('aria-busy');
   }
-  const box = h('div', { class: `result ${state.failed ? 'result-bad' : 'result-ok'}`, 'data-result': 'job' },
-    h('p', { class: 'result-line' }, h('strong', {}, `${job.done}: ${num(state.done || 0)}`),
-      ` · skipped ${num(state.skipped || 0)}`, state.failed !== undefined ? ` · failed ${num(state.failed)}` : ''));
-  // Why members were skipped, with counts per reason.
-  const reasons = Object.entries(state.reasons || {}).filter(([, n]) => n > 0);
-  if (reasons.length) box.append(h('ul', { class: 'reasons' }, reasons.map(([code, n]) => h('li', {}, `${num(n)}: ${label(SKIP_REASON, code)}`))));
-  else if (state.skipped) box.append(h('p', { class: 'muted small' }, 'Skipped members were emailed a few minutes ago, accepted meanwhile or were removed.')); // until #9: no reasons yet
+  const done = state.done || 0;
+  const skipped = state.skipped || 0;
+  const failed = state.failed || 0;
+  const box = h('div', { class: `result ${failed ? 'result-bad' : 'result-ok'}`, 'data-result': 'job' },
+    h('p', { class: 'result-line' }, h('strong', {}, `${job.done}: ${num(done)}`), ` · skipped ${num(skipped)} · failed ${num(failed)}`));
+  // Why members were skipped, in words, most frequent first.
+  const reasons = Object.entries(state.reasons || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  if (reasons.length) {
+    box.append(h('ul', { class: 'reasons', 'data-reasons': '' },
+      reasons.map(([code, n]) => h('li', { dataset: { code } }, `Skipped ${num(n)}: ${label(SKIP_REASON, code)}`))));
+  }
+  if (failed) {
+    box.append(h('p', { 'data-failed': '' }, `Failed ${num(failed)}: the email could not be queued on our side. Press ${job.button} again to retry them.`));
+  }
   replace(status, dismissible(box));
-  announce(`${job.done}: ${state.done || 0}, skipped ${state.skipped || 0}`);
+  announce(`${job.done}: ${done}, skipped ${skipped}, failed ${failed}`);
 }

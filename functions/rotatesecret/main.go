@@ -1,0 +1,25 @@
+// Command rotatesecret is the RotateSecretFunction Lambda that Secrets
+// Manager invokes, one step at a time, to rotate the application secret:
+// wiring only (the steps are in internal/secrets).
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/teamusers/usersapi/internal/lambdaapp"
+	"github.com/teamusers/usersapi/internal/logging"
+	"github.com/teamusers/usersapi/internal/secrets"
+)
+
+func main() {
+	log := logging.New(logging.Stdout)
+	cfg, err := lambdaapp.AWSConfig()
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	r := secrets.Rotator{Client: secrets.NewClient(cfg, os.Getenv("SECRETS_MANAGER_ENDPOINT")), Log: log}
+	lambda.Start(r.Handle)
+}

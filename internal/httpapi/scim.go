@@ -1,0 +1,443 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/scim"
+	"github.com/teamusers/usersapi/internal/users"
+)
+
+// The SCIM service (/scim/v2) for a team's identity provider. The team's
+// SCIM token is the credential, checked here by the functions themselves
+// rather than by a Lambda authorizer: an authorizer's answer is cached (up
+// to an hour) by API Gateway, so a revoked token would keep working until
+// the cache forgot it, or, without caching, every request would pay a
+// second Lambda invocation. Here the check is one strongly consistent
+// read of the token's item beside the team's (one BatchGetItem, which the
+// request needs anyway), and a revoked token fails the very next request.
+//
+// Every change is made by the rules of package users, through the same
+// store transactions as the portal's, with the token's name as the audit
+// log's actor (kind scim). Errors are SCIM's (scim.Error), never
+// problem+json.
+
+// SCIMStore is what the SCIM service and the token routes need of the table.
+type SCIMStore interface {
+	CreateSCIMToken(ctx context.Context, t users.SCIMToken) error
+	SCIMTokens(ctx context.Context, teamID string) ([]users.SCIMToken, error)
+	RevokeSCIMToken(ctx context.Context, teamID, tokenID string) error
+	SCIMAccess(ctx context.Context, teamID, tokenID string) (users.Team, users.SCIMToken, error)
+	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
+	MemberByEmail(ctx context.Context, teamID, email string) (users.Member, error)
+	MemberByUserName(ctx context.Context, teamID, userName string) (users.Member, error)
+	MemberByExternalID(ctx context.Context, teamID, externalID string) (users.Member, error)
+	MembersByDomain(ctx context.Context, teamID string, offset, count int) ([]users.Member, error)
+}
+
+// scimAccess is what a SCIM request knows once its token is checked.
+type scimAccess struct {
+	Team  users.Team
+	Token users.SCIMToken
+	Base  string // the service's URL, for locations
+}
+
+var errSCIMUnauthorized = scim.Errorf(http.StatusUnauthorized, "", "A valid SCIM token of the team is required (Authorization: Bearer <token>); it may have been revoked.")
+
+// authorizeSCIM checks the bearer token: one that names a team and one of
+// its live tokens, whose hash it matches. A team that is not on pro is
+// refused, as the portal is.
+func (d Deps) authorizeSCIM(r *http.Request) (scimAccess, error) {
+	h := r.Header.Get("Authorization")
+	scheme, presented, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return scimAccess{}, errSCIMUnauthorized
+	}
+	presented = strings.TrimSpace(presented)
+	teamID, tokenID, ok := users.ParseSCIMToken(presented)
+	if !ok || !validID(teamID) || !validID(tokenID) {
+		return scimAccess{}, errSCIMUnauthorized
+	}
+	team, tok, err := d.SCIM.SCIMAccess(r.Context(), teamID, tokenID)
+	if e, isDomain := users.AsError(err); isDomain && e.Kind == users.KindNotFound {
+		return scimAccess{}, errSCIMUnauthorized
+	}
+	if err != nil {
+		return scimAccess{}, err
+	}
+	if !tok.Matches(presented) {
+		return scimAccess{}, errSCIMUnauthorized
+	}
+	if team.Plan != users.PlanPro {
+		return scimAccess{}, scim.Errorf(http.StatusForbidden, "", "Provisioning needs the team to be on the pro plan.")
+	}
+	return scimAccess{Team: team, Token: tok, Base: scimBaseURL(r)}, nil
+}
+
+// scimHandler checks the token, then runs fn with the token as the actor.
+func (d Deps) scimHandler(fn func(w http.ResponseWriter, r *http.Request, a scimAccess) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := d.authorizeSCIM(r)
+		if err == nil {
+			actor := users.Actor{Kind: users.ActorSCIM, Name: a.Token.Name}
+			r = r.WithContext(users.WithAudit(r.Context(), actor, requestOf(r.Context())))
+			err = fn(w, r, a)
+		}
+		if err != nil {
+			d.writeSCIMFailure(r.Context(), w, err)
+		}
+	}
+}
+
+// scimErrorOf is the SCIM answer to an error: the domain's codes in
+// SCIM's words.
+func scimErrorOf(err error) (*scim.Error, bool) {
+	var se *scim.Error
+	if errors.As(err, &se) {
+		return se, true
+	}
+	e, ok := users.AsError(err)
+	if !ok {
+		return nil, false
+	}
+	switch e.Code {
+	case "already_member":
+		return scim.Errorf(http.StatusConflict, scim.TypeUniqueness, "A member of the team has this address already: %s", e.Message), true
+	case "external_id_taken", "user_name_taken":
+		return scim.Errorf(http.StatusConflict, scim.TypeUniqueness, "%s", e.Message), true
+	case "seat_limit_reached":
+		// Not 409: nothing conflicts with a resource, and providers take a
+		// 409 on a creation as "the user exists" and go looking for it.
+		return scim.Errorf(http.StatusForbidden, "", "Every purchased seat of the team is assigned: buy more seats, or deactivate or remove a member, then retry."), true
+	case "owner_protected":
+		return scim.Errorf(http.StatusBadRequest, scim.TypeMutability, "The team owner stays an active admin at the address billing knows; they cannot be deactivated, demoted, renamed or removed here."), true
+	case "member_not_found":
+		return scim.Errorf(http.StatusNotFound, "", "No such user in this team."), true
+	}
+	switch e.Kind {
+	case users.KindInvalid:
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s", e.Message), true
+	case users.KindNotFound:
+		return scim.Errorf(http.StatusNotFound, "", "%s", e.Message), true
+	case users.KindConflict:
+		return scim.Errorf(http.StatusConflict, "", "%s", e.Message), true
+	case users.KindForbidden:
+		return scim.Errorf(http.StatusForbidden, "", "%s", e.Message), true
+	case users.KindTooLarge:
+		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "%s", e.Message), true
+	case users.KindUnsupported:
+		return scim.Errorf(http.StatusUnsupportedMediaType, "", "%s", e.Message), true
+	case users.KindPrecondition:
+		return scim.Errorf(http.StatusPreconditionFailed, "", "%s", e.Message), true
+	case users.KindRateLimited:
+		return scim.Errorf(http.StatusTooManyRequests, "", "%s", e.Message), true
+	case users.KindUnavailable:
+		return scim.Errorf(http.StatusServiceUnavailable, "", "%s", e.Message), true
+	}
+	return nil, false
+}
+
+func (d Deps) writeSCIMFailure(ctx context.Context, w http.ResponseWriter, err error) {
+	se, ok := scimErrorOf(err)
+	if !ok {
+		d.Log.ErrorContext(ctx, "request failed", "error", err.Error())
+		se = scim.Errorf(http.StatusInternalServerError, "", "Something went wrong on our side; try again.")
+	}
+	if e, isDomain := users.AsError(err); isDomain && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
+		if e.Err != nil {
+			d.Log.WarnContext(ctx, "dependency unavailable", "error", e.Err.Error())
+		}
+	}
+	if se.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
+	}
+	writeSCIMError(w, se)
+}
+
+func writeSCIMError(w http.ResponseWriter, e *scim.Error) {
+	writeSCIM(w, e.Status, e.JSON())
+}
+
+func scimNotFound(detail string) *scim.Error {
+	return scim.Errorf(http.StatusNotFound, "", "%s", detail)
+}
+
+func writeSCIM(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", scim.MediaType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// readSCIMBody reads a JSON object sent as application/scim+json or
+// application/json (RFC 7644 §3.1 asks for both), at most 1 MiB.
+func readSCIMBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != scim.MediaType && mt != "application/json") {
+			return nil, scim.Errorf(http.StatusUnsupportedMediaType, "", "Send the body as %s (or application/json).", scim.MediaType)
+		}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	if err != nil {
+		return nil, scim.Errorf(http.StatusRequestEntityTooLarge, "", "The body is over %d bytes.", MaxJSONBody)
+	}
+	return scim.ParseBody(b)
+}
+
+// scimDiscovery serves the discovery documents and SCIM's 404 and 405 for
+// every other path: static, no token, no table.
+func scimDiscovery(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		doc, err := scim.Discover(r.Method, r.PathValue("proxy"), scimBaseURL(r))
+		if err != nil {
+			if err.Status == http.StatusMethodNotAllowed {
+				w.Header().Set("Allow", "GET")
+			}
+			writeSCIMError(w, err)
+			return
+		}
+		writeSCIM(w, http.StatusOK, doc)
+	}
+}
+
+// scimReadUsers serves GET /Users (a filter, or the team page by page)
+// and GET /Users/{userId}.
+func scimReadUsers(d Deps) http.HandlerFunc {
+	return d.scimHandler(func(w http.ResponseWriter, r *http.Request, a scimAccess) error {
+		q := r.URL.Query()
+		attrs, excluded := q.Get("attributes"), q.Get("excludedAttributes")
+		if id := r.PathValue("userId"); id != "" {
+			m, err := d.scimMember(r.Context(), a, id)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("ETag", scim.ETag(m))
+			if inm := strings.Join(r.Header.Values("If-None-Match"), ","); inm != "" && scim.MatchesETag(inm, m) {
+				w.WriteHeader(http.StatusNotModified)
+				return nil
+			}
+			out, err := scim.Project(scim.Render(m, a.Base), attrs, excluded)
+			if err != nil {
+				return err
+			}
+			writeSCIM(w, http.StatusOK, out)
+			return nil
+		}
+		start, count, err := scim.Paging(q.Get("startIndex"), q.Get("count"))
+		if err != nil {
+			return err
+		}
+		var matches []users.Member
+		total := 0
+		if f := q.Get("filter"); f != "" {
+			if matches, err = d.scimFind(r.Context(), a, f); err != nil {
+				return err
+			}
+			total = len(matches)
+			matches = matches[min(start-1, len(matches)):]
+			matches = matches[:min(count, len(matches))]
+		} else {
+			for _, n := range a.Team.Facets {
+				total += n // every member, deactivated ones too
+			}
+			if start <= total && count > 0 {
+				if matches, err = d.SCIM.MembersByDomain(r.Context(), a.Team.ID, start-1, count); err != nil {
+					return err
+				}
+			}
+		}
+		resources := make([]any, len(matches))
+		for i, m := range matches {
+			if resources[i], err = scim.Project(scim.Render(m, a.Base), attrs, excluded); err != nil {
+				return err
+			}
+		}
+		writeSCIM(w, http.StatusOK, scim.NewList(total, start, resources))
+		return nil
+	})
+}
+
+func (d Deps) scimMember(ctx context.Context, a scimAccess, id string) (users.Member, error) {
+	if !validID(id) {
+		return users.Member{}, scim.NotFound(id)
+	}
+	m, err := d.SCIM.GetMember(ctx, a.Team.ID, id)
+	if errors.Is(err, users.ErrMemberNotFound) {
+		return users.Member{}, scim.NotFound(id)
+	}
+	return m, err
+}
+
+// scimFind answers a filter: the members its keys find (a strongly
+// consistent read each), kept when the whole filter matches them.
+func (d Deps) scimFind(ctx context.Context, a scimAccess, filter string) ([]users.Member, error) {
+	f, err := scim.ParseFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	keys, ok := f.Keys()
+	if !ok {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.TypeTooMany,
+			"Filter users by userName, emails.value, externalId or id with eq (and-ed with anything else, or several or-ed); other filters would read the whole team.")
+	}
+	seen := map[string]bool{}
+	var out []users.Member
+	add := func(m users.Member, err error) error {
+		switch {
+		case errors.Is(err, users.ErrMemberNotFound):
+			return nil
+		case err != nil:
+			return err
+		case seen[m.ID]:
+			return nil
+		}
+		seen[m.ID] = true
+		if f.Matches(scim.Document(m)) {
+			out = append(out, m)
+		}
+		return nil
+	}
+	for _, k := range keys {
+		if len(k.Value) > 1024 {
+			continue
+		}
+		switch k.Attr {
+		case "userName":
+			if err := add(d.SCIM.MemberByUserName(ctx, a.Team.ID, k.Value)); err != nil {
+				return nil, err
+			}
+			// A member the portal invited: their address is their userName.
+			if email, reason := users.CheckEmail(k.Value); reason == "" {
+				if err := add(d.SCIM.MemberByEmail(ctx, a.Team.ID, email)); err != nil {
+					return nil, err
+				}
+			}
+		case "email":
+			if email, reason := users.CheckEmail(k.Value); reason == "" {
+				if err := add(d.SCIM.MemberByEmail(ctx, a.Team.ID, email)); err != nil {
+					return nil, err
+				}
+			}
+		case "externalId":
+			if err := add(d.SCIM.MemberByExternalID(ctx, a.Team.ID, k.Value)); err != nil {
+				return nil, err
+			}
+		case "id":
+			if validID(k.Value) {
+				if err := add(d.SCIM.GetMember(ctx, a.Team.ID, k.Value)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// scimWriteUsers serves POST /Users, PUT, PATCH and DELETE /Users/{userId}.
+func scimWriteUsers(d Deps) http.HandlerFunc {
+	return d.scimHandler(func(w http.ResponseWriter, r *http.Request, a scimAccess) error {
+		if r.Method == http.MethodPost {
+			doc, err := readSCIMBody(w, r)
+			if err != nil {
+				return err
+			}
+			st, err := scim.StateFrom(doc, scim.Create, scim.State{})
+			if err != nil {
+				return err
+			}
+			u, err := st.Update()
+			if err != nil {
+				return err
+			}
+			m, err := d.Roster.Provision(r.Context(), roster.TeamOf(a.Team), a.Token.Name, u)
+			if err != nil {
+				return err
+			}
+			res := scim.Render(m, a.Base)
+			w.Header().Set("Location", res.Meta.Location)
+			w.Header().Set("ETag", res.Meta.Version)
+			writeSCIM(w, http.StatusCreated, res)
+			return nil
+		}
+		id := r.PathValue("userId")
+		if !validID(id) {
+			return scim.NotFound(id)
+		}
+		ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
+		checkVersion := func(m users.Member) error {
+			if ifMatch != "" && !scim.MatchesETag(ifMatch, m) {
+				return scim.Errorf(http.StatusPreconditionFailed, "", "The user has changed since that version (now %s); read it again.", scim.ETag(m))
+			}
+			return nil
+		}
+		var rule users.Rule
+		switch r.Method {
+		case http.MethodDelete:
+			rule = func(m *users.Member) (users.Change, error) {
+				if err := checkVersion(*m); err != nil {
+					return users.Change{}, err
+				}
+				return users.Remove(users.Membership{})(m)
+			}
+		case http.MethodPut, http.MethodPatch:
+			doc, err := readSCIMBody(w, r)
+			if err != nil {
+				return err
+			}
+			var ops []scim.Operation
+			if r.Method == http.MethodPatch {
+				if ops, err = scim.ParsePatch(doc); err != nil {
+					return err
+				}
+			}
+			now := d.Now().UTC()
+			rule = func(m *users.Member) (users.Change, error) {
+				if err := checkVersion(*m); err != nil {
+					return users.Change{}, err
+				}
+				current := scim.StateOf(*m)
+				var st scim.State
+				var err error
+				if r.Method == http.MethodPut {
+					st, err = scim.StateFrom(doc, scim.Replace, current)
+				} else {
+					edited := scim.Document(*m)
+					if err = scim.Apply(edited, ops); err == nil {
+						st, err = scim.StateFrom(edited, scim.Patched, current)
+					}
+				}
+				if err != nil {
+					return users.Change{}, err
+				}
+				u, err := st.Update()
+				if err != nil {
+					return users.Change{}, err
+				}
+				return users.UpdateFromIdP(u, now, d.Roster.Retention())(m)
+			}
+		}
+		m, _, err := d.Roster.Apply(r.Context(), a.Team.ID, id, rule)
+		if errors.Is(err, users.ErrMemberNotFound) {
+			return scim.NotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		if r.Method == http.MethodDelete {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		res := scim.Render(m, a.Base)
+		w.Header().Set("ETag", res.Meta.Version)
+		writeSCIM(w, http.StatusOK, res)
+		return nil
+	})
+}
