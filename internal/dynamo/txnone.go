@@ -14,6 +14,9 @@ import (
 // guide) and a single write once, and the item's condition keeps the same
 // guarantee; most member changes are one item (an app's activity that
 // moves neither status nor bucket), so this halves their table writes.
+// A change the audit log records is never one item: its entry is written
+// in the same transaction (memberTxn), so the two commit together or not
+// at all.
 //
 // A single write has no ClientRequestToken. If the SDK resends one that
 // was applied but whose answer was lost, the resend finds its own

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,43 @@ func TestAChangeThatLeavesTheMembershipDoesNotRewriteIt(t *testing.T) {
 	tx, _, _ = s.memberTxn(context.Background(), before, after, users.Change{})
 	if !contains(tx.names, "membership") || !contains(tx.names, "counters") {
 		t.Fatalf("a role change wrote %v", tx.names)
+	}
+}
+
+// A change the audit log records is never a single write: its entry goes
+// in the same transaction, even where the member is the only other item
+// (an invitation flagged expired, a sign-in that joins the team; before
+// the audit log, the first was one conditional write).
+func TestAnAuditedChangeIsATransactionWithItsEntry(t *testing.T) {
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	invited := users.Member{ID: "m_1", TeamID: "t_1", Email: "a@example.com", Role: users.RoleUser, Status: users.StatusInvitationSent,
+		LastCall: users.LastCallPending, InvitedAt: now.Add(-8 * 24 * time.Hour), InvitationExpiresAt: now.Add(-time.Hour)}
+	var got *dynamodb.TransactWriteItemsInput
+	db := &fakeDB{
+		getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			it, err := marshalAll(New(&fakeDB{}, "t").memberRecordOf(invited))
+			return &dynamodb.GetItemOutput{Item: it[0]}, err
+		},
+		putItem: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+			t.Fatal("an audited change was written as a single put")
+			return nil, nil
+		},
+		transact: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+			got = in
+			return &dynamodb.TransactWriteItemsOutput{}, nil
+		},
+	}
+	s := New(db, "t").WithClock(func() time.Time { return now })
+	m, changed, err := s.UpdateMember(context.Background(), "t_1", "m_1", users.AgeRule(now, users.DefaultRetention))
+	if err != nil || !changed || !m.InvitationExpired {
+		t.Fatalf("expire: %+v %v %v", m, changed, err)
+	}
+	if got == nil || len(got.TransactItems) != 2 {
+		t.Fatalf("wrote %+v", got)
+	}
+	audit := got.TransactItems[1].Put
+	if audit == nil || !strings.HasPrefix(audit.Item["PK"].(*types.AttributeValueMemberS).Value, "AUDIT#t_1") {
+		t.Fatalf("the second item is not the audit entry: %+v", got.TransactItems[1])
 	}
 }
 
