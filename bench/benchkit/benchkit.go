@@ -65,7 +65,8 @@ func NewTeam(store provisioning.Store, seats int, owner string) (string, error) 
 //
 //	invitation sent 10%, pending app login 10%, active 70% (recently 30%,
 //	last 7 days 15%, last 30 days 15%, more than 30 days 10%),
-//	signed in with app 10%; admins 10%.
+//	signed in with app 7%, deactivated 3% (two in three had used the
+//	app: they keep their last activity); admins 10%.
 //
 // Addresses are user<k>@<domain> (k a shuffled 1..n; domains acme.example
 // 60%, acme-labs.example 25%, freelance.example 10%, and ten
@@ -136,9 +137,18 @@ func Members(teamID string, n int, at time.Time) []users.Member {
 		case p < 0.90:
 			m.Status = users.StatusActive
 			joined(ago(30.1, 88.9))
-		default:
+		case p < 0.97:
 			m.Status = users.StatusSignedInWithApp
 			joined(ago(91, 300))
+		default:
+			m.Status = users.StatusDeactivated
+			if rng.Float64() < 2.0/3 {
+				joined(ago(1, 200))
+			}
+			m.DeactivatedAt = ago(0.5, 60)
+			if m.DeactivatedAt.Before(m.InvitedAt) {
+				m.DeactivatedAt = m.InvitedAt.Add(day)
+			}
 		}
 		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, at)
 		out[i] = m

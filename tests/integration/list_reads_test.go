@@ -79,6 +79,11 @@ func TestMemberListReadsFollowTheFacetCounts(t *testing.T) {
 		{"status=active&order=desc", 38},
 		{"sort=lastActive&order=desc&limit=100", 151},
 		{"status=pending_app_login&status=active&limit=7", 12},
+		// Deactivated members: listed only when asked for; their bucket
+		// ("not active") says nothing of their last activity.
+		{"status=deactivated", 38},
+		{"status=deactivated&sort=lastActive&order=desc", 38},
+		{"status=active&status=deactivated&sort=lastActive&order=desc", 38},
 	} {
 		all := want(c.raw)
 		ids, next, read := page(tm, c.raw, "")
