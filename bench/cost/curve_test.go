@@ -36,6 +36,7 @@ var (
 		{"search_email_prefix", "q=user12"},
 		{"search_domain_prefix_active", "q=acme-l&status=active"},
 		{"page100_two_statuses", "status=active&status=pending_app_login&limit=100"},
+		{"status_deactivated", "status=deactivated"},
 	}
 )
 
@@ -117,6 +118,35 @@ func curve(b *testing.B, n int) {
 		})
 	}
 
+	// An identity provider's reads (SCIM), with a token as an admin makes
+	// one: a lookup by userName (what Entra ID and Okta do before every
+	// change), and pages of 100 of the whole team by startIndex (Okta's
+	// import), the first and the last. The floor is the users shown and
+	// the two items of authorization (the team and the token).
+	status, out := t.call(b, "POST", base+"/scim-tokens", benchkit.Owner, map[string]string{"name": "bench"}, nil)
+	var tok struct{ Token string }
+	if err := json.Unmarshal(out, &tok); err != nil || status != 201 {
+		b.Fatalf("SCIM token: %d %s", status, out)
+	}
+	probe := benchkit.Members(team, n-1, at)[n/2]
+	for _, c := range []struct{ name, query string }{
+		{"filter_userName", "filter=" + url.QueryEscape(`userName eq "`+probe.Email+`"`)},
+		{"page_first", "startIndex=1&count=100"},
+		{"page_last", fmt.Sprintf("startIndex=%d&count=100", n-99)},
+	} {
+		b.Run("scim/"+c.name, func(b *testing.B) {
+			var u meter.Units
+			var shown int
+			for b.Loop() {
+				u = measure(b, func() { shown = t.scimList(b, tok.Token, c.query) })
+			}
+			report(b, "", u)
+			recordRead(n, "scim/"+c.name, u)
+			b.ReportMetric(float64(shown+2), "floor-items/op")
+			b.ReportMetric(float64(u.ItemsRead)/float64(shown+2), "x-floor-items")
+		})
+	}
+
 	// The nightly job as of a day later: 1% of the members cross a bucket
 	// boundary. Its baseline is the scan that reads every member to
 	// recompute their buckets.
@@ -165,6 +195,20 @@ func (t *table) page(b *testing.B, path string) []string {
 		ids[i] = m.ID
 	}
 	return ids
+}
+
+// scimList reads GET /scim/v2/Users?query with a SCIM token and returns
+// how many users the page holds.
+func (t *table) scimList(b *testing.B, token, query string) int {
+	b.Helper()
+	status, out := t.call(b, "GET", "/scim/v2/Users?"+query, "", nil, map[string]string{"Authorization": "Bearer " + token})
+	var l struct {
+		Resources []json.RawMessage `json:"Resources"`
+	}
+	if err := json.Unmarshal(out, &l); err != nil || status != 200 || len(l.Resources) == 0 {
+		b.Fatalf("SCIM %s: %d %s", query, status, out)
+	}
+	return len(l.Resources)
 }
 
 // filter is a FilterExpression with its values and names.

@@ -35,7 +35,7 @@ func reportWrite(b *testing.B, u meter.Units, per float64) {
 	b.ReportMetric(float64(u.IndexWrites)/per, "index-writes/op")
 	b.ReportMetric(float64(u.Transactions)/per, "transactions/op")
 	b.ReportMetric(u.ReadUnits/per, "rru/op")
-	for _, ix := range []string{"ByEmail", "ByLastActive", "ByInvitedAt", "ByDomain", "ByDue"} {
+	for _, ix := range []string{"ByEmail", "ByLastActive", "ByInvitedAt", "ByDomain", "ByDue", "ByAuditTarget"} {
 		b.ReportMetric(u.ByIndex[ix]/per, ix+"-wru/op")
 	}
 }
@@ -87,11 +87,18 @@ func writes(b *testing.B) {
 			Status: users.StatusActive, InvitedAt: now.Add(-100 * 24 * time.Hour), AcceptedAt: now.Add(-99 * 24 * time.Hour),
 			FirstSignInAt: now.Add(-99 * 24 * time.Hour), LastSignInAt: last, LastActiveAt: last}
 	}
-	ms := []users.Member{daily("signer"), daily("caller"), daily("promoted"), daily("leaver")}
+	ms := []users.Member{daily("signer"), daily("caller"), daily("promoted"), daily("leaver"), daily("sleeper")}
+	// Invitations that expire tonight (the nightly job flags them).
+	const expiring = 20
+	for i := range expiring {
+		ms = append(ms, users.Member{ID: users.NewID("m"), TeamID: team, Email: fmt.Sprintf("late%d@acme.example", i), Role: users.RoleUser,
+			Status: users.StatusInvitationSent, InvitedAt: now.Add(-7 * 24 * time.Hour), InvitationSentAt: now.Add(-7 * 24 * time.Hour),
+			InvitationExpiresAt: now.Add(45 * time.Hour)})
+	}
 	if err := raw.WithClock(func() time.Time { return now }).ImportMembers(ctx, team, ms); err != nil {
 		b.Fatal(err)
 	}
-	signer, caller, promoted, leaver := ms[0], ms[1], ms[2], ms[3]
+	signer, caller, promoted, leaver, sleeper := ms[0], ms[1], ms[2], ms[3], ms[4]
 	run := func(name string, per int, f func()) {
 		b.Run(name, func(b *testing.B) {
 			var u meter.Units
@@ -189,6 +196,41 @@ func writes(b *testing.B) {
 		}
 	})
 
+	run("deactivate", 1, func() {
+		s, out := t.call(b, "POST", base+"/members/"+sleeper.ID+"/deactivate", benchkit.Owner, nil, key())
+		ok(s, out, 200)
+	})
+	run("reactivate", 1, func() {
+		s, out := t.call(b, "POST", base+"/members/"+sleeper.ID+"/reactivate", benchkit.Owner, nil, key())
+		ok(s, out, 200)
+	})
+	// An identity provider (SCIM): it creates a user, then turns it off.
+	s, out := t.call(b, "POST", base+"/scim-tokens", benchkit.Owner, map[string]string{"name": "bench"}, key())
+	var scimToken struct{ Token string }
+	if err := json.Unmarshal(out, &scimToken); err != nil || s != 201 {
+		b.Fatalf("SCIM token: %d %s", s, out)
+	}
+	scim := map[string]string{"Authorization": "Bearer " + scimToken.Token, "Content-Type": "application/scim+json"}
+	var provisioned string
+	run("scim_provision", 1, func() {
+		s, out := t.call(b, "POST", "/scim/v2/Users", "", map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "idp1@acme.example", "externalId": "00u1bench",
+			"name": map[string]string{"givenName": "Ida", "familyName": "Provisioned"}, "active": true,
+			"emails": []map[string]any{{"value": "idp1@acme.example", "type": "work", "primary": true}},
+		}, scim)
+		ok(s, out, 201)
+		var u struct{ ID string }
+		_ = json.Unmarshal(out, &u)
+		provisioned = u.ID
+	})
+	run("scim_deactivate", 1, func() {
+		s, out := t.call(b, "PATCH", "/scim/v2/Users/"+provisioned, "", map[string]any{
+			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []map[string]any{{"op": "replace", "value": map[string]any{"active": false}}},
+		}, scim)
+		ok(s, out, 200)
+	})
+
 	// The nightly job: 20 members leave "recently" tonight; the next night,
 	// 20 sign-ins older than the retention period are archived.
 	const steps = 20
@@ -217,6 +259,7 @@ func writes(b *testing.B) {
 	}
 	nightly("nightly_bucket_step", now.Add(24*time.Hour), func(c, a int64) bool { return c == steps && a == 0 })
 	nightly("nightly_archive", now.Add(40*time.Hour), func(c, a int64) bool { return c == 0 && a == steps })
+	nightly("nightly_expire", now.Add(50*time.Hour), func(c, a int64) bool { return c == expiring && a == 0 })
 
 	// What the profile stores, item by item, with its index entries.
 	recordSize := func(kind, pk, sk, tableName string) {
@@ -240,6 +283,11 @@ func writes(b *testing.B) {
 	if err != nil || len(signIns) == 0 {
 		b.Fatal(err)
 	}
+	entries, _, err := raw.AuditLog(ctx, team, users.AuditQuery{TargetID: promoted.ID, Limit: 1})
+	if err != nil || len(entries) == 0 {
+		b.Fatal("no audit entry of the role change: ", err)
+	}
+	recordSize("audit_entry", "AUDIT#"+team, entries[0].At.UTC().Format("2006-01-02T15:04:05.000Z")+"#"+entries[0].ID, t.name)
 	recordSize("sign_in", "SIGNIN#"+team+"#"+signer.ID, signIns[0].At.UTC().Format("2006-01-02T15:04:05.000Z"), t.name)
 	recordSize("archived_sign_in", "SIGNIN#"+team+"#"+steppers[0].ID, now.Add(30*time.Hour-users.DefaultRetention).UTC().Format("2006-01-02T15:04:05.000Z"), t.name+"-archive")
 }
