@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -243,30 +244,55 @@ func (s *Store) memberByGuard(ctx context.Context, teamID string, g guard, value
 	return s.GetMember(ctx, teamID, r.MemberID)
 }
 
-// MembersByDomain reads count members of a team in the order of the
-// ByDomain index (domain, then address), after skipping offset of them:
-// the pages an identity provider asks for by startIndex. Reads follow
-// offset + count (DynamoDB has no offsets), so a provider importing a
-// large team page by page reads more the further it goes.
-func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, count int) ([]users.Member, error) {
+// MembersByDomain reads count members of team in the order of the ByDomain
+// index (domain, then address), after skipping offset of them: the pages
+// an identity provider asks for by startIndex (offset = startIndex − 1).
+//
+// DynamoDB has no offsets: reaching member 50,000 means reading the
+// 50,000 before it, so a provider importing a large team page by page
+// would read the team over and over (a square of its size). A page
+// therefore leaves a mark where the next one begins (SCIMPAGE#<team> /
+// offset + count: the ByDomain key of its last member), and a page whose
+// offset has a mark starts there: every page of an import reads its own
+// members, a mark and writes one. A mark is used only while the team holds
+// as many members as when it was written, and for scimPageMarkLife;
+// otherwise, or when none is there, the page reads from the team's first
+// member as before. Either way the page is what index-based paging allows
+// (RFC 7644 §3.4.2.4: members added or removed between two pages may be
+// missed or repeated). Marks are an optimisation: failing to read or write
+// one makes a page read more, never answer wrong.
+func (s *Store) MembersByDomain(ctx context.Context, team users.Team, offset, count int) ([]users.Member, error) {
+	members := 0
+	for _, n := range team.Facets {
+		members += n
+	}
 	var out []users.Member
 	var start map[string]types.AttributeValue
+	first := offset
+	if offset > 0 {
+		if mark := s.scimPageMark(ctx, team.ID, offset, members); mark != nil {
+			start, offset = mark, 0
+		}
+	}
+	var last *memberRecord
+	more := false
 	for count > 0 {
 		limit := int32(min(offset+count, 1000))
 		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName: &s.table, IndexName: aws.String(indexByDomain),
 			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(teamPK(teamID))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(teamPK(team.ID))},
 			Limit:                     aws.Int32(limit), ExclusiveStartKey: start,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("members of %s: %w", teamID, err)
+			return nil, fmt.Errorf("members of %s: %w", team.ID, err)
 		}
 		s.itemsRead.Add(int64(page.ScannedCount))
 		skip := min(offset, len(page.Items))
 		offset -= skip
 		for _, it := range page.Items[skip:] {
 			if count == 0 {
+				more = true
 				break
 			}
 			var r memberRecord
@@ -274,11 +300,62 @@ func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, coun
 				return nil, err
 			}
 			out = append(out, r.domain())
+			last = &r
 			count--
 		}
 		if start = page.LastEvaluatedKey; start == nil {
 			break
 		}
+		more = true
+	}
+	if last != nil && more {
+		s.markSCIMPage(ctx, team.ID, first+len(out), members, last)
 	}
 	return out, nil
+}
+
+// scimPageMarkLife is how long a page mark may be used: a provider's
+// import asks for the next page at once, and a mark much older may point
+// where members have since come or gone.
+const scimPageMarkLife = 10 * time.Minute
+
+// scimPageMarkRecord is where the team's page at a startIndex begins.
+type scimPageMarkRecord struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	Members   int    `dynamodbav:"members"` // the team's members when it was written
+	AfterPK   string `dynamodbav:"afterPK"` // the ByDomain key of the member before the page
+	AfterSK   string `dynamodbav:"afterSK"`
+	AfterDom  string `dynamodbav:"afterDomainSK"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	TTL       int64  `dynamodbav:"ttl"`
+}
+
+// scimPageMark is the ExclusiveStartKey of the page at offset, if a mark
+// for it is there, young enough and written when the team had members.
+func (s *Store) scimPageMark(ctx context.Context, teamID string, offset, members int) map[string]types.AttributeValue {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(scimPagePK(teamID), scimPageSK(offset+1)), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return nil
+	}
+	s.itemsRead.Add(1)
+	var r scimPageMarkRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil || r.Members != members || s.now().Unix() >= r.ExpiresAt {
+		return nil
+	}
+	return map[string]types.AttributeValue{attrPK: str(r.AfterPK), attrSK: str(r.AfterSK), attrDomainSK: str(r.AfterDom)}
+}
+
+// markSCIMPage leaves the mark of the page at offset (startIndex
+// offset + 1), which begins after last. A failed write is left be: the
+// next page reads from the team's first member.
+func (s *Store) markSCIMPage(ctx context.Context, teamID string, offset, members int, last *memberRecord) {
+	now := s.now()
+	item, err := attributevalue.MarshalMap(scimPageMarkRecord{PK: scimPagePK(teamID), SK: scimPageSK(offset + 1), Type: "scimpage", Members: members,
+		AfterPK: last.PK, AfterSK: last.SK, AfterDom: last.DomainSK, ExpiresAt: now.Add(scimPageMarkLife).Unix(), TTL: now.Add(scimPageMarkLife).Unix()})
+	if err != nil {
+		return
+	}
+	_, _ = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item})
 }

@@ -38,7 +38,7 @@ type SCIMStore interface {
 	MemberByEmail(ctx context.Context, teamID, email string) (users.Member, error)
 	MemberByUserName(ctx context.Context, teamID, userName string) (users.Member, error)
 	MemberByExternalID(ctx context.Context, teamID, externalID string) (users.Member, error)
-	MembersByDomain(ctx context.Context, teamID string, offset, count int) ([]users.Member, error)
+	MembersByDomain(ctx context.Context, team users.Team, offset, count int) ([]users.Member, error)
 }
 
 // scimAccess is what a SCIM request knows once its token is checked.
@@ -249,7 +249,7 @@ func scimReadUsers(d Deps) http.HandlerFunc {
 				total += n // every member, deactivated ones too
 			}
 			if start <= total && count > 0 {
-				if matches, err = d.SCIM.MembersByDomain(r.Context(), a.Team.ID, start-1, count); err != nil {
+				if matches, err = d.SCIM.MembersByDomain(r.Context(), a.Team, start-1, count); err != nil {
 					return err
 				}
 			}
