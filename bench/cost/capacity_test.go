@@ -31,7 +31,8 @@ import (
 // functions, without the local stack.
 //
 //  1. Each operation of the profile (an app sign-in, a call, an admin
-//     opening the page, a nightly archive) runs once through the store
+//     opening the page, an invitation and the invitee's first sign-in, a
+//     nightly archive) runs once through the store
 //     against traceDB, which records which partition of which table or
 //     index it read or wrote, and how many units: the operation's
 //     footprint, in roles (the team's partition, the member's facet in
@@ -39,7 +40,9 @@ import (
 //     the member's usage, sign-in and membership partitions).
 //  2. The day is replayed: every team gets a size and a time zone, every
 //     member a sign-in and five calls at local working hours, every admin
-//     ten page opens; each event adds its footprint, keyed by the real key
+//     ten page opens, every team 2% of its size in invitations a month
+//     (a thirtieth of that a day); each event adds its footprint, keyed by
+//     the real key
 //     functions (the queue shard of each member and of each sign-in is
 //     dynamo.DueShardOf its key), minute by minute. The nightly run
 //     archives the sign-ins of 90 days ago.
@@ -53,6 +56,7 @@ type capModel struct {
 	maxTeam     int
 	zones       []zone
 	nightlyWin  time.Duration // the archive work spread over this window from 03:00 UTC
+	invited     float64       // share of a team invited a month
 	retention   time.Duration
 	shardCounts []int
 }
@@ -69,6 +73,10 @@ type zone struct {
 //   - a sign-in falls in 08:00–10:00 local, each of the five calls in
 //     09:00–17:30, each of an admin's ten opens in 09:00–17:00, uniformly;
 //     one admin per 100 members (at least one);
+//   - an invitation falls in 09:00–17:00 local, and the invitee joins by
+//     a first sign-in to the app the same day (the invitation link's
+//     accept writes the same partitions: the member, the team's counters,
+//     the token, the audit log);
 //   - the nightly job runs at 03:00 in one time zone (NightlyTimeZone,
 //     UTC here) and its archiving is spread over two hours.
 var defaultModel = capModel{
@@ -76,7 +84,7 @@ var defaultModel = capModel{
 	zones: []zone{{-8 * time.Hour, .12}, {-7 * time.Hour, .04}, {-6 * time.Hour, .08}, {-5 * time.Hour, .16}, {-3 * time.Hour, .05},
 		{0, .08}, {time.Hour, .16}, {2 * time.Hour, .06}, {3 * time.Hour, .03}, {5*time.Hour + 30*time.Minute, .07},
 		{8 * time.Hour, .08}, {9 * time.Hour, .05}, {10 * time.Hour, .02}},
-	nightlyWin: 2 * time.Hour, retention: users.DefaultRetention,
+	nightlyWin: 2 * time.Hour, retention: users.DefaultRetention, invited: 0.02,
 	shardCounts: []int{16, 32, 64, 128, 256, 512, 1024},
 }
 
@@ -159,6 +167,8 @@ func footprints(b *testing.B) map[string]footprint {
 			return "archive:signin"
 		case a.Index == "ByDomain":
 			return "domain"
+		case a.Index == "ByAuditTarget":
+			return "auditTarget" // a member's own history
 		case a.Index != "":
 			return "facet:" + a.Index
 		case strings.HasPrefix(a.Key, "TEAM#"):
@@ -194,6 +204,23 @@ func footprints(b *testing.B) map[string]footprint {
 		b.Fatal(err)
 	}
 	out["open"] = collect()
+	// An admin invites one address; the invitee signs in to the app, which
+	// joins the team. Both are audited. The queue shard of the invitee's
+	// entry is its own member's: the replay gives both "due" roles the
+	// invitee's shard.
+	admin0 := users.WithAudit(ctx, users.Actor{Kind: users.ActorAdmin, Email: "owner@acme.example", Role: users.RoleAdmin}, users.AuditRequest{ID: "r1", SourceIP: "203.0.113.10"})
+	res, err := svc.Invite(admin0, roster.Team{ID: team.TeamID, Name: "Acme"}, "owner@acme.example", []string{"invitee@acme.example"}, users.RoleUser)
+	if err != nil || len(res) != 1 || res[0].Result != "invited" {
+		b.Fatalf("invite: %+v %v", res, err)
+	}
+	out["invite"] = collect()
+	clock = now.Add(2 * time.Hour)
+	if _, err := svc.RecordActivity(ctx, roster.AppCaller{Email: "invitee@acme.example", EmailVerified: true},
+		users.Activity{At: clock, SignIn: true, AppVersion: "3.1.0", Device: "mac"}); err != nil {
+		b.Fatal(err)
+	}
+	out["join"] = collect()
+	clock = now
 	// The nightly job archives a sign-in: reads it from the queue (a page
 	// of one here; runs read pages of 100), copies it, deletes it.
 	old := users.SignIn{TeamID: team.TeamID, MemberID: m.ID, At: now.Add(-91 * 24 * time.Hour), AppVersion: "3.1.0"}
@@ -347,12 +374,13 @@ type capacityResult struct {
 	requests map[string]*[1440]float64 // API requests per minute, by function
 	sizes    []int
 	nightly  float64 // sign-ins archived in the night
+	invites  float64 // invitations of the day
 }
 
 // replay runs the day.
 func (c capModel) replay(fp map[string]footprint) capacityResult {
 	res := capacityResult{roles: map[string]*hottest{}, due: map[int][2]float64{}, requests: map[string]*[1440]float64{}}
-	for _, fn := range []string{"recordsignin", "recordcall", "getme", "getsummary", "listmembers"} {
+	for _, fn := range []string{"recordsignin", "recordcall", "getme", "getsummary", "listmembers", "invite"} {
 		res.requests[fn] = &[1440]float64{}
 	}
 	maxShards := c.shardCounts[len(c.shardCounts)-1]
@@ -368,7 +396,7 @@ func (c capModel) replay(fp map[string]footprint) capacityResult {
 	// The team's keys (its facets for users and for admins apart), reused
 	// team after team, and the member's own. Each operation's footprint is
 	// compiled once into where each of its accesses goes.
-	perTeam := []string{"team", "domain", "facet:ByEmail", "facet:ByLastActive", "facet:ByInvitedAt"}
+	perTeam := []string{"team", "domain", "facet:ByEmail", "facet:ByLastActive", "facet:ByInvitedAt", "audit"}
 	teamKeys := make([]*rates, 2*len(perTeam)) // [i] users' (or the team's), [len+i] admins' facet
 	for i := range teamKeys {
 		teamKeys[i] = &rates{}
@@ -483,6 +511,26 @@ func (c capModel) replay(fp map[string]footprint) capacityResult {
 			res.nightly++
 			role("member").see(member)
 		}
+		// The day's invitations (a thirtieth of the month's 2%, the
+		// fraction drawn), each invitee joining by a first sign-in.
+		e := c.invited * float64(size) / 30
+		invites := int(e)
+		if rng.Float64() < e-float64(invites) {
+			invites++
+		}
+		for j := range invites {
+			member.reset()
+			pk, sk := dynamo.MemberKey(teamID, "m_"+pad26(size+j))
+			shard := dynamo.DueShardOf(pk, sk, maxShards)
+			im := minuteAt(9*time.Hour, 8*time.Hour, offset)
+			apply("invite", im, false, shard, shard)
+			res.requests["invite"][im]++
+			jm := minuteAt(9*time.Hour, 8*time.Hour, offset)
+			apply("join", jm, false, shard, shard)
+			res.requests["recordsignin"][jm]++
+			res.invites++
+			role("member").see(member)
+		}
 		for i, x := range teamKeys {
 			if r := perTeam[i%len(perTeam)]; i < len(perTeam) || strings.HasPrefix(r, "facet:") {
 				role(r).see(x)
@@ -536,7 +584,7 @@ func capacity(b *testing.B) {
 	sort.Ints(sz)
 	fmt.Fprintf(&out, "team sizes: median %d, 99th percentile %d, largest %s\n\n", sz[len(sz)/2], sz[len(sz)*99/100], commas(int64(sz[len(sz)-1])))
 	fmt.Fprintf(&out, "footprint of one operation (read, write request units by partition):\n")
-	for _, op := range []string{"sign-in", "call", "open", "archive"} {
+	for _, op := range []string{"sign-in", "call", "open", "invite", "join", "archive"} {
 		var parts []string
 		for _, r := range roleNames(map[string]footprint{op: fp[op]}) {
 			a := fp[op][r]
@@ -548,9 +596,10 @@ func capacity(b *testing.B) {
 	names := map[string]string{
 		"team": "team partition `TEAM#<team>` (team item and members)", "domain": "`ByDomain` partition (the team)",
 		"facet:ByEmail": "facet `<team>#<status>#<bucket>#<role>` in `ByEmail`", "facet:ByLastActive": "facet in `ByLastActive`",
-		"facet:ByInvitedAt": "facet in `ByInvitedAt`", "member": "a member's own: `USER#`, `USAGE#`, `SIGNIN#`",
+		"facet:ByInvitedAt": "facet in `ByInvitedAt`", "audit": "audit log `AUDIT#<team>`",
+		"member": "a member's or an item's own: `USER#`, `USAGE#`, `SIGNIN#`, `INVITE#`, `EMAIL#`, its history in `ByAuditTarget`",
 	}
-	order := []string{"team", "domain", "facet:ByEmail", "facet:ByLastActive", "facet:ByInvitedAt", "member"}
+	order := []string{"team", "domain", "facet:ByEmail", "facet:ByLastActive", "facet:ByInvitedAt", "audit", "member"}
 	for _, r := range order {
 		h := res.roles[r]
 		if h == nil {
@@ -588,11 +637,12 @@ func capacity(b *testing.B) {
 	fmt.Fprintf(&out, "stream: a shard per partition, %s records/s at the busiest minute, %.0f per shard\n",
 		commas(int64(pw)), pw/float64(max(parts, 1)))
 	fmt.Fprintf(&out, "nightly: %s sign-ins archived in a %s window: %s items/s\n", commas(int64(res.nightly)), c.nightlyWin, commas(int64(res.nightly/c.nightlyWin.Seconds())))
+	fmt.Fprintf(&out, "invitations: %s in the day, each joined by a first sign-in\n", commas(int64(res.invites)))
 	results.Lock()
 	lam := results.lambdas
 	results.Unlock()
 	fmt.Fprintf(&out, "\n| function | requests/s, average | busiest minute | billed ms (emulator) | concurrency at the busiest minute |\n|---|---:|---:|---:|---:|\n")
-	for _, fn := range []string{"recordsignin", "recordcall", "getme", "getsummary", "listmembers"} {
+	for _, fn := range []string{"recordsignin", "recordcall", "getme", "getsummary", "listmembers", "invite"} {
 		total, peak := 0.0, 0.0
 		for _, v := range res.requests[fn] {
 			total, peak = total+v, max(peak, v/60)
