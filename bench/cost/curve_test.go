@@ -121,23 +121,30 @@ func curve(b *testing.B, n int) {
 	// An identity provider's reads (SCIM), with a token as an admin makes
 	// one: a lookup by userName (what Entra ID and Okta do before every
 	// change), and pages of 100 of the whole team by startIndex (Okta's
-	// import), the first and the last. The floor is the users shown and
-	// the two items of authorization (the team and the token).
+	// import): the first; the last, reached page by page (the page before
+	// it, unmeasured, leaves the mark an import's every page starts from);
+	// and the last again for a provider that jumps to it (no mark: it reads
+	// the team up to it). The floor is the users shown and the two items of
+	// authorization (the team and the token).
 	status, out := t.call(b, "POST", base+"/scim-tokens", benchkit.Owner, map[string]string{"name": "bench"}, nil)
 	var tok struct{ Token string }
 	if err := json.Unmarshal(out, &tok); err != nil || status != 201 {
 		b.Fatalf("SCIM token: %d %s", status, out)
 	}
 	probe := benchkit.Members(team, n-1, at)[n/2]
-	for _, c := range []struct{ name, query string }{
-		{"filter_userName", "filter=" + url.QueryEscape(`userName eq "`+probe.Email+`"`)},
-		{"page_first", "startIndex=1&count=100"},
-		{"page_last", fmt.Sprintf("startIndex=%d&count=100", n-99)},
+	for _, c := range []struct{ name, before, query string }{
+		{"filter_userName", "", "filter=" + url.QueryEscape(`userName eq "`+probe.Email+`"`)},
+		{"page_first", "", "startIndex=1&count=100"},
+		{"page_last_in_sequence", fmt.Sprintf("startIndex=%d&count=100", n-199), fmt.Sprintf("startIndex=%d&count=100", n-99)},
+		{"page_last_jumped_to", "", fmt.Sprintf("startIndex=%d&count=99", n-98)},
 	} {
 		b.Run("scim/"+c.name, func(b *testing.B) {
 			var u meter.Units
 			var shown int
 			for b.Loop() {
+				if c.before != "" {
+					t.scimList(b, tok.Token, c.before)
+				}
 				u = measure(b, func() { shown = t.scimList(b, tok.Token, c.query) })
 			}
 			report(b, "", u)

@@ -46,11 +46,11 @@ const (
 // spread over when the stack does not say (template parameter DueShards,
 // DUE_SHARDS; Store.WithDueShards). Every write that moves an item's next
 // change writes to its shard, so the count bounds the queue's write rate:
-// the capacity model in docs/benchmarks.md (bench/capacity) chose it. The
-// nightly run reads each shard once. With 16, at a million teams and a
-// hundred million members, the busiest shard took 1,752 write units a
-// second at its busiest minute, over a partition's 1,000; 64 keep it
-// under half of that.
+// the capacity model in docs/benchmarks.md (BenchmarkCapacity in
+// bench/cost) chose it. The nightly run reads each shard once. With 16,
+// at a million teams and a hundred million members, the busiest shard
+// takes about 1,750 write units a second at its busiest minute, over a
+// partition's 1,000; 64 keep it under half of that.
 const DefaultDueShards = 64
 
 // MaxDueShards bounds the shard count (DUE#00 … DUE#999).
