@@ -64,7 +64,7 @@ func curve(b *testing.B, n int) {
 	base := "/v1/teams/" + team
 
 	// The summary is the authorization read itself.
-	var access meter.Units
+	var access, teamQuery meter.Units
 	b.Run("summary", func(b *testing.B) {
 		for b.Loop() {
 			access = measure(b, func() { t.get(b, base+"/summary") })
@@ -76,7 +76,8 @@ func curve(b *testing.B, n int) {
 			// A counter design without counters counts the statuses of
 			// every member: by a scan of the table, or a query of the team.
 			report(b, "scan-", scanAll(b, t.name, memberFilter(users.ListQuery{}, team)))
-			report(b, "query-", queryTeam(b, t.name, team, memberFilter(users.ListQuery{}, "")))
+			teamQuery = queryTeam(b, t.name, team, memberFilter(users.ListQuery{}, ""))
+			report(b, "query-", teamQuery)
 		}
 	})
 	b.Run("me", func(b *testing.B) {
@@ -113,7 +114,11 @@ func curve(b *testing.B, n int) {
 					b.Fatal(err)
 				}
 				report(b, "scan-", scanPage(b, t.name, team, lq))
-				report(b, "query-", queryTeam(b, t.name, team, memberFilter(lq, "")))
+				// A query of the team's partition evaluates every item of
+				// it whatever its filter: the one run beside the summary
+				// stands for every shape (a run per shape would repeat the
+				// same reads, for many minutes a size under moto).
+				report(b, "query-", teamQuery)
 			}
 		})
 	}
