@@ -125,38 +125,66 @@ func curve(b *testing.B, n int) {
 
 	// An identity provider's reads (SCIM), with a token as an admin makes
 	// one: a lookup by userName (what Entra ID and Okta do before every
-	// change), and pages of 100 of the whole team by startIndex (Okta's
-	// import): the first; the last, reached page by page (the page before
-	// it, unmeasured, leaves the mark an import's every page starts from);
-	// and the last again for a provider that jumps to it (no mark: it reads
-	// the team up to it). The floor is the users shown and the two items of
-	// authorization (the team and the token).
+	// change); a provider jumping to the middle of the team before any
+	// page was read (no mark near: it reads the team up to there, or is
+	// refused past 20,000 members); pages of 100 of the whole team by
+	// startIndex (Okta's import): the first, the next (it starts at the
+	// mark the first left), and, up to 10,000 members, every page of an
+	// import in turn (the average and the last). The floor is the users
+	// shown and the two items of authorization (the team and the token).
 	status, out := t.call(b, "POST", base+"/scim-tokens", benchkit.Owner, map[string]string{"name": "bench"}, nil)
 	var tok struct{ Token string }
 	if err := json.Unmarshal(out, &tok); err != nil || status != 201 {
 		b.Fatalf("SCIM token: %d %s", status, out)
 	}
 	probe := benchkit.Members(team, n-1, at)[n/2]
-	for _, c := range []struct{ name, before, query string }{
-		{"filter_userName", "", "filter=" + url.QueryEscape(`userName eq "`+probe.Email+`"`)},
-		{"page_first", "", "startIndex=1&count=100"},
-		{"page_last_in_sequence", fmt.Sprintf("startIndex=%d&count=100", n-199), fmt.Sprintf("startIndex=%d&count=100", n-99)},
-		{"page_last_jumped_to", "", fmt.Sprintf("startIndex=%d&count=99", n-98)},
-	} {
-		b.Run("scim/"+c.name, func(b *testing.B) {
+	scimRead := func(name string, f func(b *testing.B) (meter.Units, int)) {
+		b.Run("scim/"+name, func(b *testing.B) {
 			var u meter.Units
 			var shown int
 			for b.Loop() {
-				if c.before != "" {
-					t.scimList(b, tok.Token, c.before)
-				}
-				u = measure(b, func() { shown = t.scimList(b, tok.Token, c.query) })
+				u, shown = f(b)
 			}
 			report(b, "", u)
-			recordRead(n, "scim/"+c.name, u)
+			recordRead(n, "scim/"+name, u)
 			b.ReportMetric(float64(shown+2), "floor-items/op")
 			b.ReportMetric(float64(u.ItemsRead)/float64(shown+2), "x-floor-items")
 		})
+	}
+	one := func(query string) func(b *testing.B) (meter.Units, int) {
+		return func(b *testing.B) (meter.Units, int) {
+			var shown int
+			u := measure(b, func() { _, shown = t.scimList(b, tok.Token, query) })
+			return u, shown
+		}
+	}
+	scimRead("filter_userName", one("filter="+url.QueryEscape(`userName eq "`+probe.Email+`"`)))
+	// Before any page of the team was read: no mark anywhere.
+	b.Run("scim/jump_to_middle", func(b *testing.B) {
+		var u meter.Units
+		var status int
+		for b.Loop() {
+			u = measure(b, func() { status, _ = t.scimList(b, tok.Token, fmt.Sprintf("startIndex=%d&count=100", n/2+17)) })
+		}
+		report(b, "", u)
+		recordRead(n, "scim/jump_to_middle", u)
+		b.ReportMetric(float64(status), "status")
+	})
+	scimRead("page_first", one("startIndex=1&count=100"))
+	scimRead("page_next", one("startIndex=101&count=100"))
+	if n <= 10_000 {
+		var last meter.Units
+		scimRead("import_page_average", func(b *testing.B) (meter.Units, int) {
+			pages := 0
+			all := measure(b, func() {
+				for start := 1; start <= n; start += 100 {
+					last = measure(b, func() { t.scimList(b, tok.Token, fmt.Sprintf("startIndex=%d&count=100", start)) })
+					pages++
+				}
+			})
+			return scaled(all, pages), 100
+		})
+		scimRead("import_page_last", func(*testing.B) (meter.Units, int) { return last, 100 })
 	}
 
 	// The nightly job as of a day later: 1% of the members cross a bucket
@@ -210,17 +238,21 @@ func (t *table) page(b *testing.B, path string) []string {
 }
 
 // scimList reads GET /scim/v2/Users?query with a SCIM token and returns
-// how many users the page holds.
-func (t *table) scimList(b *testing.B, token, query string) int {
+// the status and how many users the page holds: 200 with users, or 400
+// (a page too far from any mark), anything else fails.
+func (t *table) scimList(b *testing.B, token, query string) (int, int) {
 	b.Helper()
 	status, out := t.call(b, "GET", "/scim/v2/Users?"+query, "", nil, map[string]string{"Authorization": "Bearer " + token})
 	var l struct {
 		Resources []json.RawMessage `json:"Resources"`
 	}
+	if status == 400 && strings.Contains(string(out), `"tooMany"`) {
+		return status, 0
+	}
 	if err := json.Unmarshal(out, &l); err != nil || status != 200 || len(l.Resources) == 0 {
 		b.Fatalf("SCIM %s: %d %s", query, status, out)
 	}
-	return len(l.Resources)
+	return status, len(l.Resources)
 }
 
 // filter is a FilterExpression with its values and names.

@@ -180,7 +180,7 @@ const (
 //	external id       EXTID#<teamId>#<externalId> EXTID                   the member an identity provider's id names (one per id per team)
 //	user name         SCIMUSER#<teamId>#<userName, lower-case> SCIMUSER   the member an identity provider's user name names (likewise)
 //	SCIM token        SCIMTOKEN#<teamId>         <tokenId>                a team's SCIM tokens: name and the secret's SHA-256, never the secret
-//	SCIM page mark    SCIMPAGE#<teamId>          <startIndex, 10 digits>  where the team's page at that startIndex begins in ByDomain; 10 minutes
+//	SCIM page mark    SCIMPAGE#<teamId>          <startIndex, 10 digits>  where the team's page at that startIndex begins in ByDomain; an hour
 func invitePK(hash string) string             { return "INVITE#" + hash }
 func emailPK(id string) string                { return "EMAIL#" + id }
 func usagePK(teamID, memberID string) string  { return "USAGE#" + teamID + "#" + memberID }
