@@ -127,7 +127,7 @@ func curve(b *testing.B, n int) {
 	// one: a lookup by userName (what Entra ID and Okta do before every
 	// change); a provider jumping to the middle of the team before any
 	// page was read (no mark near: it reads the team up to there, or is
-	// refused past 20,000 members); pages of 100 of the whole team by
+	// refused past 10,000 members); pages of 100 of the whole team by
 	// startIndex (Okta's import): the first, the next (it starts at the
 	// mark the first left), and, up to 10,000 members, every page of an
 	// import in turn (the average and the last). The floor is the users

@@ -283,9 +283,10 @@ func (d Deps) scimMember(ctx context.Context, a scimAccess, id string) (users.Me
 
 // scimMaxSkip is how many members a page by startIndex may read to reach
 // its first one when no page mark is near it (dynamo.MembersByDomain):
-// about 22 MB of the ByDomain index, a couple of seconds of the
-// function's ten. A provider paging through the team never comes near it.
-const scimMaxSkip = 20_000
+// about 11 MB of the ByDomain index in a dozen queries, a second or two of
+// the function's ten (decoding them on a 256 MB function's share of a
+// CPU is most of it). A provider paging through the team never comes near it.
+const scimMaxSkip = 10_000
 
 // scimFind answers a filter: the members its keys find (a strongly
 // consistent read each), kept when the whole filter matches them.
