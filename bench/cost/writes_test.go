@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
@@ -47,10 +48,11 @@ func scaled(u meter.Units, n int) meter.Units {
 	d.ReadUnits /= f
 	d.WriteUnits /= f
 	d.IndexUnits /= f
-	d.ItemsRead /= n
-	d.ItemsWritten /= n
-	d.IndexWrites /= n
-	d.Transactions /= n
+	per := func(x int) int { return int(math.Round(float64(x) / f)) }
+	d.ItemsRead = per(u.ItemsRead)
+	d.ItemsWritten = per(u.ItemsWritten)
+	d.IndexWrites = per(u.IndexWrites)
+	d.Transactions = per(u.Transactions)
 	d.ByIndex, d.ByTable = map[string]float64{}, map[string]float64{}
 	for k, v := range u.ByIndex {
 		d.ByIndex[k] = v / f
