@@ -33,7 +33,7 @@ help:
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
 	@echo "make run FAULT_RATE=0.1 [FAULT_INDEX_LAG_MS=500]   the local stack failing as AWS fails"
 	@echo "make faults   the faults injected so far, as one JSON line (FAULT_RATE=… changes the rate first)"
-	@echo "make bench    benchmarks: read costs, bulk resend, nightly cost, bootstrap sizes and cold starts"
+	@echo "make bench    benchmarks: read and write costs beside naive designs, the nightly job, capacity at internet scale, a month's bill, bootstrap sizes and cold starts"
 	@echo "make fuzz     every fuzz target for FUZZTIME (default 10s); make test runs their corpora"
 	@echo "make screenshots   refresh docs/screenshots/ from the browser tests"
 	@echo "make emails   every email kind rendered and photographed (600 px, 375 px, text) in docs/emails/"
@@ -146,8 +146,10 @@ screenshots: deps
 emails: chromium .state/go-mod
 	go test -count=1 -run TestEveryEmailLooksRightInABrowser ./tests/emails -args -shots=$(CURDIR)/docs/emails
 
+# One package at a time (they time things on a shared machine), the cost
+# benchmarks last: they end with the monthly bill.
 bench: deps
-	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./bench/...
+	go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 150m $$(go list ./bench/... | grep -v '/bench/cost$$') ./bench/cost
 
 # Every fuzz target (go test -fuzz) for FUZZTIME each; a failing input is
 # written under the package's testdata/fuzz (commit it with the fix: make

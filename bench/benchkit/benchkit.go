@@ -4,7 +4,9 @@ package benchkit
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 // Owner is the benchmark team's owner (an admin).
@@ -54,4 +57,101 @@ func NewTeam(store provisioning.Store, seats int, owner string) (string, error) 
 	t, err := provisioning.Service{Store: store, Now: time.Now}.Handle(context.Background(),
 		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: owner})
 	return t.TeamID, err
+}
+
+// Members makes n members of a team as of the instant at, spread at random
+// (but the same for the same n) over every status, bucket and role, so
+// that a member's facet says nothing of its place in any sort order:
+//
+//	invitation sent 10%, pending app login 10%, active 70% (recently 30%,
+//	last 7 days 15%, last 30 days 15%, more than 30 days 10%),
+//	signed in with app 7%, deactivated 3% (two in three had used the
+//	app: they keep their last activity); admins 10%.
+//
+// Addresses are user<k>@<domain> (k a shuffled 1..n; domains acme.example
+// 60%, acme-labs.example 25%, freelance.example 10%, and ten
+// contractor<j>.example 5%). Exactly one member in a hundred (k ≡ 50 mod
+// 100) changes by time alone within the day after at: active, last seen
+// 2.5 days before at, it leaves "recently" half a day after at. Nobody
+// else changes before at + 24h: the nightly job run then has 1% to do.
+func Members(teamID string, n int, at time.Time) []users.Member {
+	rng := rand.New(rand.NewPCG(uint64(n), 13))
+	day := 24 * time.Hour
+	ago := func(lo, hi float64) time.Time {
+		return at.Add(-time.Duration((lo + rng.Float64()*(hi-lo)) * float64(day))).Truncate(time.Millisecond)
+	}
+	perm := rng.Perm(n)
+	out := make([]users.Member, n)
+	for i := range out {
+		k := perm[i] + 1
+		var domain string
+		switch d := rng.Float64(); {
+		case d < 0.60:
+			domain = "acme.example"
+		case d < 0.85:
+			domain = "acme-labs.example"
+		case d < 0.95:
+			domain = "freelance.example"
+		default:
+			domain = fmt.Sprintf("contractor%d.example", rng.IntN(10))
+		}
+		m := users.Member{ID: users.NewID("m"), TeamID: teamID, Email: fmt.Sprintf("user%d@%s", k, domain),
+			Role: users.RoleUser, InvitedBy: Owner}
+		if rng.Float64() < 0.10 {
+			m.Role = users.RoleAdmin
+		}
+		m.InvitedAt = ago(100, 400)
+		m.InvitationSentAt = m.InvitedAt
+		m.InvitationExpiresAt = m.InvitedAt.Add(7 * day)
+		joined := func(last time.Time) {
+			m.AcceptedAt = m.InvitedAt.Add(day)
+			if !last.IsZero() {
+				m.FirstSignInAt = m.AcceptedAt.Add(time.Hour)
+				if last.Before(m.FirstSignInAt) {
+					m.FirstSignInAt = last
+				}
+				m.LastSignInAt, m.LastActiveAt = last, last
+			}
+		}
+		switch p := rng.Float64(); {
+		case k%100 == 50:
+			m.Status = users.StatusActive
+			joined(at.Add(-60 * time.Hour))
+		case p < 0.10:
+			m.Status = users.StatusInvitationSent
+			m.InvitedAt = ago(0.5, 5.5)
+			m.InvitationSentAt = m.InvitedAt
+			m.InvitationExpiresAt = m.InvitedAt.Add(7 * day)
+		case p < 0.20:
+			m.Status = users.StatusPendingAppLogin
+			joined(time.Time{})
+		case p < 0.50:
+			m.Status = users.StatusActive
+			joined(ago(0.01, 1.9))
+		case p < 0.65:
+			m.Status = users.StatusActive
+			joined(ago(3.1, 5.9))
+		case p < 0.80:
+			m.Status = users.StatusActive
+			joined(ago(7.1, 28.9))
+		case p < 0.90:
+			m.Status = users.StatusActive
+			joined(ago(30.1, 88.9))
+		case p < 0.97:
+			m.Status = users.StatusSignedInWithApp
+			joined(ago(91, 300))
+		default:
+			m.Status = users.StatusDeactivated
+			if rng.Float64() < 2.0/3 {
+				joined(ago(1, 200))
+			}
+			m.DeactivatedAt = ago(0.5, 60)
+			if m.DeactivatedAt.Before(m.InvitedAt) {
+				m.DeactivatedAt = m.InvitedAt.Add(day)
+			}
+		}
+		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, at)
+		out[i] = m
+	}
+	return out
 }

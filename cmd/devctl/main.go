@@ -132,13 +132,13 @@ func runNightly(args []string) error {
 	if err != nil {
 		return err
 	}
-	// The nightly job runs with the stack's own parameters (SignInRetentionDays).
-	cfg := lambdaapp.Config{Retention: users.DefaultRetention}
+	// The nightly job runs with the stack's own parameters (SignInRetentionDays, DueShards).
+	cfg := lambdaapp.Config{Retention: users.DefaultRetention, DueShards: dynamo.DefaultDueShards}
 	if err := local.ApplyParameters(inf.Parameters, &cfg, nil); err != nil {
 		return err
 	}
-	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName)
-	res, err := nightly.New(store, cfg.Retention, at).Run(context.Background())
+	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName).WithDueShards(cfg.DueShards)
+	res, err := nightly.New(store, cfg.Retention, at).WithShardsBefore(cfg.DueShardsBefore).Run(context.Background())
 	if err != nil {
 		return err
 	}

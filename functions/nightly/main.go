@@ -34,7 +34,7 @@ func main() {
 		if ev.At != nil {
 			at = *ev.At
 		}
-		res, err := nightly.New(app.Store, app.Config.Retention, at).Run(ctx)
+		res, err := nightly.New(app.Store, app.Config.Retention, at).WithShardsBefore(app.Config.DueShardsBefore).Run(ctx)
 		m.Count(metrics.NightlyMembersChanged, int(res.MembersChanged))
 		m.Count(metrics.NightlySignInsArchived, int(res.SignInsArchived))
 		if err != nil {

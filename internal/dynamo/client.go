@@ -71,8 +71,13 @@ func Backoff(attempt int, _ error) (time.Duration, error) {
 }
 
 // conflictOnly makes a transaction cancelled by TransactionConflict (and by
-// nothing else: no failed condition) worth retrying as it is.
+// nothing else: no failed condition) worth retrying as it is, and so a
+// single write refused because a transaction holds its item.
 func conflictOnly(err error) aws.Ternary {
+	var held *types.TransactionConflictException
+	if errors.As(err, &held) {
+		return aws.TrueTernary
+	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		return aws.UnknownTernary

@@ -42,21 +42,57 @@ const (
 	attrDueSK  = "dueSK"
 )
 
-// DueShards spreads the nightly work queue over this many index
-// partitions, so writes from a million teams never crowd one key; the
-// nightly run reads each shard once.
-const DueShards = 16
+// DefaultDueShards is how many index partitions the nightly work queue is
+// spread over when the stack does not say (template parameter DueShards,
+// DUE_SHARDS; Store.WithDueShards). Every write that moves an item's next
+// change writes to its shard, so the count bounds the queue's write rate:
+// the capacity model in docs/benchmarks.md (BenchmarkCapacity in
+// bench/cost) chose it. The nightly run reads each shard once. With 16,
+// at a million teams and a hundred million members, the busiest shard
+// takes about 1,750 write units a second at its busiest minute, over a
+// partition's 1,000; 64 keep it under half of that.
+const DefaultDueShards = 64
+
+// MaxDueShards bounds the shard count (DUE#00 … DUE#999).
+const MaxDueShards = 1000
 
 // dueKeys place an item in the ByDue work queue at the instant it next
-// changes by time alone; zero removes it from the queue.
-func dueKeys(at time.Time, pk, sk string) (string, string) {
+// changes by time alone, in one of shards partitions by a hash of its key;
+// a zero instant removes it from the queue. An item's shard follows the
+// count in force when it is written: after a change of count, an item
+// moves to its new shard on its next write (see Store.WithDueShards).
+func dueKeys(at time.Time, pk, sk string, shards int) (string, string) {
 	if at.IsZero() {
 		return "", ""
 	}
+	return duePK(dueShard(pk, sk, shards)), fmtTime(at) + "#" + pk + "#" + sk
+}
+
+// dueShard is the shard of an item's key: a hash, so that the queue's
+// writes spread evenly whatever the keys.
+func dueShard(pk, sk string, shards int) int {
 	h := fnv.New32a()
 	h.Write([]byte(pk + "|" + sk))
-	return fmt.Sprintf("DUE#%02d", h.Sum32()%DueShards), fmtTime(at) + "#" + pk + "#" + sk
+	return int(h.Sum32() % uint32(max(shards, 1)))
 }
+
+// Keys as the capacity model needs them (bench/cost replays a day of
+// activity through them): a member's and a sign-in's key, and the work
+// queue's shard of a key.
+
+// MemberKey is the table key of a member.
+func MemberKey(teamID, memberID string) (pk, sk string) { return teamPK(teamID), memberSK(memberID) }
+
+// SignInKey is the table key of a sign-in.
+func SignInKey(teamID, memberID string, at time.Time) (pk, sk string) {
+	return signInPK(teamID, memberID), fmtTime(at)
+}
+
+// DueShardOf is the work-queue shard an item of that key is written to.
+func DueShardOf(pk, sk string, shards int) int { return dueShard(pk, sk, shards) }
+
+// duePK is the partition key of one shard of the work queue.
+func duePK(shard int) string { return fmt.Sprintf("DUE#%02d", shard) }
 
 func teamPK(teamID string) string     { return "TEAM#" + teamID }
 func memberSK(memberID string) string { return "MEMBER#" + memberID }
@@ -144,6 +180,7 @@ const (
 //	external id       EXTID#<teamId>#<externalId> EXTID                   the member an identity provider's id names (one per id per team)
 //	user name         SCIMUSER#<teamId>#<userName, lower-case> SCIMUSER   the member an identity provider's user name names (likewise)
 //	SCIM token        SCIMTOKEN#<teamId>         <tokenId>                a team's SCIM tokens: name and the secret's SHA-256, never the secret
+//	SCIM page mark    SCIMPAGE#<teamId>          <startIndex, 10 digits>  where the team's page at that startIndex begins in ByDomain; an hour
 func invitePK(hash string) string             { return "INVITE#" + hash }
 func emailPK(id string) string                { return "EMAIL#" + id }
 func usagePK(teamID, memberID string) string  { return "USAGE#" + teamID + "#" + memberID }
@@ -155,6 +192,8 @@ func externalIDPK(teamID, externalID string) string {
 }
 func userNamePK(teamID, userName string) string { return "SCIMUSER#" + teamID + "#" + userName }
 func scimTokenPK(teamID string) string          { return "SCIMTOKEN#" + teamID }
+func scimPagePK(teamID string) string           { return "SCIMPAGE#" + teamID }
+func scimPageSK(startIndex int) string          { return fmt.Sprintf("%010d", startIndex) }
 
 // auditPK is a team's audit log, sorted by auditSK (time, then entry id);
 // auditTargetPK is one member's, in the sparse ByAuditTarget index.

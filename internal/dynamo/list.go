@@ -24,35 +24,66 @@ const MaxSearchRead = 5000
 // match before the caller is asked to type more.
 const MaxSearchDomains = 50
 
-// ListMembers returns one page of members matching q, after the position
-// `after` (the sort key of the last member of the previous page, "" for the
-// first page), and the position to continue from ("" on the last page).
+// ListMembers returns one page of members of team matching q, after the
+// position `after` (the sort key of the last member of the previous page,
+// "" for the first page), and the position to continue from ("" on the
+// last page).
 //
 // How it stays proportional to the page, not the team:
 //   - without a search, each (status, bucket, role) combination the filters
 //     select is its own index partition, already sorted by the requested
-//     column; the page is a lazy k-way merge of at most 16 sorted streams;
+//     column; the page is a k-way merge of at most 16 sorted streams;
 //   - with a search sorted by email, the streams are the email-prefix ranges
 //     of those partitions plus, for a domain prefix, one range per matching
 //     domain of the ByDomain index (sorted by email within a domain);
 //   - a search sorted by another column reads every match (at most
 //     MaxSearchRead) and sorts in memory.
-func (s *Store) ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error) {
+//
+// team is the team as the caller's authorization read it: its facet
+// counts (users.Team.Facets) say which partitions hold members, so a
+// partition known to be empty is not read at all, and how many, so the
+// first read of each partition is sized by its share of the page (see
+// mergeCounted). A team without counts (Facets nil: a caller that has
+// only the id) is read as if every partition held members. Counts only
+// steer what is read first: the page itself is always exact.
+func (s *Store) ListMembers(ctx context.Context, team users.Team, q users.ListQuery, after string) ([]users.Member, string, error) {
+	teamID := team.ID
+	facets := knownFacets(team, q)
 	if q.Q != "" && q.Sort != users.SortEmail {
-		return s.searchSorted(ctx, teamID, q, after)
+		return s.searchSorted(ctx, teamID, facets, q, after)
 	}
-	var streams []*stream
-	if q.Q == "" {
-		for _, f := range q.Facets() {
-			streams = append(streams, s.facetStream(teamID, f, q.Sort, "", after, q.Desc))
-		}
-	} else {
-		var err error
-		if streams, err = s.searchStreams(ctx, teamID, q, after, q.Desc); err != nil {
+	if q.Q != "" {
+		streams, err := s.searchStreams(ctx, teamID, facets, q, after, q.Desc)
+		if err != nil {
 			return nil, "", err
 		}
+		return s.merge(ctx, streams, q, q.Limit)
 	}
-	return s.merge(ctx, streams, q, q.Limit)
+	streams := make([]*stream, 0, len(facets))
+	for _, f := range facets {
+		streams = append(streams, s.facetStream(teamID, f, q.Sort, "", after, q.Desc))
+	}
+	if len(team.Facets) == 0 {
+		return s.merge(ctx, streams, q, q.Limit)
+	}
+	return s.mergeCounted(ctx, streams, facets, team.Facets, q, q.Limit)
+}
+
+// knownFacets are the combinations q selects, less those the team's
+// counters say are empty. A team whose item has no counters at all (nil
+// or empty: every team has at least its owner) keeps them all.
+func knownFacets(team users.Team, q users.ListQuery) []users.Facet {
+	all := q.Facets()
+	if len(team.Facets) == 0 {
+		return all
+	}
+	out := all[:0:0]
+	for _, f := range all {
+		if team.Facets[f] > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // stream is one sorted key range of one index partition, read lazily.
@@ -69,6 +100,13 @@ type stream struct {
 	start map[string]types.AttributeValue
 	done  bool
 	chunk int32
+
+	// What is known of the rest of the range (mergeCounted): the last key
+	// read, and a key up to which the stream is known to hold nothing more.
+	lastKey string
+	read    bool
+	cover   string
+	covered bool
 }
 
 func sortKeyFunc(f users.SortField) (index, attr string, key func(memberRecord) string) {
@@ -105,10 +143,10 @@ func (s *Store) facetStream(teamID string, f users.Facet, sort users.SortField, 
 }
 
 // searchStreams builds the streams of a search sorted by email.
-func (s *Store) searchStreams(ctx context.Context, teamID string, q users.ListQuery, after string, desc bool) ([]*stream, error) {
+func (s *Store) searchStreams(ctx context.Context, teamID string, facets []users.Facet, q users.ListQuery, after string, desc bool) ([]*stream, error) {
 	var streams []*stream
 	if !strings.HasPrefix(q.Q, "@") {
-		for _, f := range q.Facets() {
+		for _, f := range facets {
 			streams = append(streams, s.facetStream(teamID, f, users.SortEmail, q.Q, after, desc))
 		}
 	}
@@ -169,6 +207,12 @@ func (s *Store) merge(ctx context.Context, streams []*stream, q users.ListQuery,
 			st.done = true
 		}
 	}
+	return s.mergeLoop(ctx, streams, q, limit)
+}
+
+// mergeLoop takes members from the streams in order until it has limit+1
+// or the streams end, refilling a stream's buffer when it runs dry.
+func (s *Store) mergeLoop(ctx context.Context, streams []*stream, q users.ListQuery, limit int) ([]users.Member, string, error) {
 	var out []memberRecord
 	last := ""
 	for len(out) <= limit {
@@ -218,11 +262,26 @@ func (s *Store) merge(ctx context.Context, streams []*stream, q users.ListQuery,
 
 // refill fetches the next chunk of every stream whose buffer is empty, in
 // parallel: the first round costs one round trip, not one per partition.
+//
+// A stream known to hold nothing before the next member of the others
+// (mergeCounted read it up to a bound) is not read yet: it cannot be next.
 func (s *Store) refill(ctx context.Context, streams []*stream) error {
+	var head *string
+	for _, st := range streams {
+		if len(st.buf) > 0 {
+			k := st.sortKey(st.buf[0])
+			if head == nil || st.before(k, *head) {
+				head = &k
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(streams))
 	for i, st := range streams {
 		if len(st.buf) > 0 || st.done {
+			continue
+		}
+		if reach, ok := st.reach(); ok && head != nil && !st.before(reach, *head) {
 			continue
 		}
 		wg.Add(1)
@@ -235,6 +294,7 @@ func (s *Store) refill(ctx context.Context, streams []*stream) error {
 			}
 			st.buf, st.start, st.done = recs, next, next == nil
 			st.chunk = min(st.chunk*2, 101)
+			st.noteRead(recs)
 		}()
 	}
 	wg.Wait()
@@ -275,8 +335,8 @@ func (s *Store) query(ctx context.Context, index, pkAttr, pk, skAttr, lo, hi str
 
 // searchSorted serves a search sorted by a column other than email: it
 // gathers every match, sorts it and cuts the page after the position.
-func (s *Store) searchSorted(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error) {
-	streams, err := s.searchStreams(ctx, teamID, q, "", false)
+func (s *Store) searchSorted(ctx context.Context, teamID string, facets []users.Facet, q users.ListQuery, after string) ([]users.Member, string, error) {
+	streams, err := s.searchStreams(ctx, teamID, facets, q, "", false)
 	if err != nil {
 		return nil, "", err
 	}

@@ -178,13 +178,17 @@ func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Memb
 			return nil, after, err
 		}
 		tx.put("member", s.table, items[0], "version = :v", version)
-		if m.Email == before.Email {
-			tx.put("membership", s.table, items[1], "", nil)
-		} else {
+		switch {
+		case m.Email != before.Email:
 			// A new address (an identity provider's rename): the new
 			// membership is the one-email-one-member guard, the old goes.
 			tx.put("membership", s.table, items[1], notExists, nil)
 			tx.delete("membership-old", s.table, key(userPK(before.Email), membershipSK(before.TeamID)), "", nil)
+		case newMembershipRecord(m) != newMembershipRecord(before.domain()):
+			// The membership holds the role and status: most changes
+			// (activity, a bucket step) leave it as it is, and rewriting
+			// it costs writes.
+			tx.put("membership", s.table, items[1], "", nil)
 		}
 	}
 	facets := map[users.Facet]int{}
@@ -500,7 +504,7 @@ func (r signInRecord) domain() users.SignIn {
 func (s *Store) RecordSignIn(ctx context.Context, in users.SignIn) error {
 	rec := signInRecord{PK: signInPK(in.TeamID, in.MemberID), SK: fmtTime(in.At), Type: "signin", TeamID: in.TeamID, MemberID: in.MemberID,
 		At: fmtTime(in.At), AppVersion: in.AppVersion, Device: in.Device}
-	rec.DuePK, rec.DueSK = dueKeys(in.At.Add(s.retention), rec.PK, rec.SK)
+	rec.DuePK, rec.DueSK = dueKeys(in.At.Add(s.retention), rec.PK, rec.SK, s.dueShards)
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
 		return err

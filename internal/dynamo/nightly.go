@@ -18,7 +18,7 @@ import (
 // alone (a member whose bucket will step down, whose invitation will
 // expire, whose activity will become old enough to archive; a sign-in that
 // will become old enough to archive) carries duePK/dueSK in the sparse
-// ByDue index: the instant it changes, in one of DueShards partitions. The
+// ByDue index: the instant it changes, in one of dueShards partitions. The
 // job reads each shard up to "now" and nothing else.
 
 // WithArchive names the archive table of old sign-ins.
@@ -51,7 +51,7 @@ func (s *Store) DueItems(ctx context.Context, shard int, after string, limit int
 		TableName: &s.table, IndexName: aws.String(indexByDue),
 		KeyConditionExpression: aws.String("duePK = :pk AND dueSK <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(fmt.Sprintf("DUE#%02d", shard)), ":now": str(fmtTime(s.now()) + "#~"),
+			":pk": str(duePK(shard)), ":now": str(fmtTime(s.now()) + "#~"),
 		},
 		Limit: aws.Int32(limit), ExclusiveStartKey: start,
 	})

@@ -154,8 +154,8 @@ func newMemberRecord(m users.Member) memberRecord {
 
 // setIndexKeys derives every index key from the attributes, so no write can
 // leave an index disagreeing with the item.
-func (r *memberRecord) setIndexKeys(retention time.Duration) {
-	r.DuePK, r.DueSK = dueKeys(users.NextChange(r.domain(), retention), r.PK, r.SK)
+func (r *memberRecord) setIndexKeys(retention time.Duration, dueShards int) {
+	r.DuePK, r.DueSK = dueKeys(users.NextChange(r.domain(), retention), r.PK, r.SK, dueShards)
 	r.FacetPK = facetPK(r.TeamID, users.Facet{Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), Role: users.Role(r.Role)})
 	r.EmailSK = r.Email
 	r.ActiveSK = timeKey(parseTime(r.LastActiveAt), r.MemberID)

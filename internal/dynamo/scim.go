@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -243,16 +244,43 @@ func (s *Store) memberByGuard(ctx context.Context, teamID string, g guard, value
 	return s.GetMember(ctx, teamID, r.MemberID)
 }
 
-// MembersByDomain reads count members of a team in the order of the
-// ByDomain index (domain, then address), after skipping offset of them:
-// the pages an identity provider asks for by startIndex. Reads follow
-// offset + count (DynamoDB has no offsets), so a provider importing a
-// large team page by page reads more the further it goes.
-func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, count int) ([]users.Member, error) {
-	var out []users.Member
+// MembersByDomain reads count members of team in the order of the ByDomain
+// index (domain, then address), after skipping offset of them: the pages
+// an identity provider asks for by startIndex (offset = startIndex − 1).
+//
+// DynamoDB has no offsets: reaching member 50,000 means reading the
+// 49,999 before it, so a provider importing a large team page by page
+// would read the team over and over (its size squared over the pages).
+// So a page leaves a mark where the next begins (SCIMPAGE#<team> / the
+// next startIndex: the ByDomain key of its last member, for
+// scimPageMarkLife), and a page starts from the nearest mark at or before
+// its startIndex: an import's pages each read their own members, one
+// mark, and write the next. A mark is a cursor: members added or removed
+// since it was written shift what comes after by as many places, which is
+// what index-based paging allows (RFC 7644 §3.4.2.4) and no worse than
+// offsets, which repeat or skip a member for each such change. Marks are
+// an optimisation: failing to read or write one makes a page read more,
+// never answer wrong.
+//
+// A page that would skip more than maxSkip members to begin (no mark
+// near it) is refused with users.ErrPageTooFar, read nothing: reading
+// the team to that depth would outlast the function.
+func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, count, maxSkip int) ([]users.Member, error) {
 	var start map[string]types.AttributeValue
+	skip := offset
+	if offset > 0 {
+		if at, key := s.scimPageMark(ctx, teamID, offset); key != nil {
+			start, skip = key, offset-at
+		}
+	}
+	if skip > maxSkip {
+		return nil, users.ErrPageTooFar
+	}
+	var out []users.Member
+	var last *memberRecord
+	more := false
 	for count > 0 {
-		limit := int32(min(offset+count, 1000))
+		limit := int32(min(skip+count, 1000))
 		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName: &s.table, IndexName: aws.String(indexByDomain),
 			KeyConditionExpression:    aws.String("PK = :pk"),
@@ -263,10 +291,11 @@ func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, coun
 			return nil, fmt.Errorf("members of %s: %w", teamID, err)
 		}
 		s.itemsRead.Add(int64(page.ScannedCount))
-		skip := min(offset, len(page.Items))
-		offset -= skip
-		for _, it := range page.Items[skip:] {
+		n := min(skip, len(page.Items))
+		skip -= n
+		for _, it := range page.Items[n:] {
 			if count == 0 {
+				more = true
 				break
 			}
 			var r memberRecord
@@ -274,11 +303,67 @@ func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, coun
 				return nil, err
 			}
 			out = append(out, r.domain())
+			last = &r
 			count--
 		}
 		if start = page.LastEvaluatedKey; start == nil {
 			break
 		}
+		more = true
+	}
+	if last != nil && more {
+		s.markSCIMPage(ctx, teamID, offset+len(out), last)
 	}
 	return out, nil
+}
+
+// scimPageMarkLife is how long a page mark may be used: long enough for
+// an import of the largest team, and for one that pauses.
+const scimPageMarkLife = time.Hour
+
+// scimPageMarkRecord is where the team's page at a startIndex begins.
+type scimPageMarkRecord struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	Offset    int    `dynamodbav:"offset"`  // the members before the page
+	AfterPK   string `dynamodbav:"afterPK"` // the ByDomain key of the member before the page
+	AfterSK   string `dynamodbav:"afterSK"`
+	AfterDom  string `dynamodbav:"afterDomainSK"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	TTL       int64  `dynamodbav:"ttl"`
+}
+
+// scimPageMark is the nearest mark at or before offset, if it is live:
+// how many members it is past, and the ExclusiveStartKey that resumes
+// there (nil when there is none). One query of the team's marks, reading
+// one.
+func (s *Store) scimPageMark(ctx context.Context, teamID string, offset int) (int, map[string]types.AttributeValue) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: aws.String("PK = :pk AND SK <= :sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(scimPagePK(teamID)), ":sk": str(scimPageSK(offset + 1))},
+		ScanIndexForward:          aws.Bool(false), ConsistentRead: aws.Bool(true), Limit: aws.Int32(1),
+	})
+	if err != nil || len(out.Items) == 0 {
+		return 0, nil
+	}
+	s.itemsRead.Add(int64(out.ScannedCount))
+	var r scimPageMarkRecord
+	if err := attributevalue.UnmarshalMap(out.Items[0], &r); err != nil || s.now().Unix() >= r.ExpiresAt {
+		return 0, nil
+	}
+	return r.Offset, map[string]types.AttributeValue{attrPK: str(r.AfterPK), attrSK: str(r.AfterSK), attrDomainSK: str(r.AfterDom)}
+}
+
+// markSCIMPage leaves the mark of the page after offset members (its
+// startIndex offset + 1), which begins after last. A failed write is left
+// be: a later page reads from an earlier mark, or the first member.
+func (s *Store) markSCIMPage(ctx context.Context, teamID string, offset int, last *memberRecord) {
+	now := s.now()
+	item, err := attributevalue.MarshalMap(scimPageMarkRecord{PK: scimPagePK(teamID), SK: scimPageSK(offset + 1), Type: "scimpage", Offset: offset,
+		AfterPK: last.PK, AfterSK: last.SK, AfterDom: last.DomainSK, ExpiresAt: now.Add(scimPageMarkLife).Unix(), TTL: now.Add(scimPageMarkLife).Unix()})
+	if err != nil {
+		return
+	}
+	_, _ = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item})
 }

@@ -30,6 +30,7 @@ type Store struct {
 	archive   string // the archive table of old sign-ins
 	now       func() time.Time
 	retention time.Duration
+	dueShards int // the nightly work queue's shards (WithDueShards)
 
 	auditRetention time.Duration
 
@@ -39,7 +40,7 @@ type Store struct {
 // New returns a store on the named table. Build the client with
 // ClientOptions, so that it retries the way the store expects.
 func New(db DB, table string) *Store {
-	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention}
+	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention, dueShards: DefaultDueShards}
 }
 
 // WithClock returns a store that takes "now" from clock: the nightly job
@@ -57,9 +58,33 @@ func (s *Store) WithRetention(d time.Duration) *Store {
 	return c
 }
 
+// WithDueShards returns a store that writes the nightly work queue over n
+// shards (1 … MaxDueShards; other values keep the current count).
+//
+// Changing the count on a table that has a queue: every entry is written
+// to the shard of the count in force at its write, so a member's entry
+// moves to its new shard the next time the member is written (any change,
+// an app's activity included), and a sign-in's stays where it is until it
+// is archived. Raising the count is therefore safe as it is (a run reads
+// every shard below the new count, the old ones among them). Lowering it
+// leaves entries in shards the run no longer reads: the run must read the
+// old count's shards too until every entry written before has come due
+// (the nightly job's DueShardsBefore, DUE_SHARDS_BEFORE), that is for the
+// sign-in retention period.
+func (s *Store) WithDueShards(n int) *Store {
+	c := s.clone()
+	if n >= 1 && n <= MaxDueShards {
+		c.dueShards = n
+	}
+	return c
+}
+
+// DueShards is the number of shards the store writes the work queue over.
+func (s *Store) DueShards() int { return s.dueShards }
+
 // clone is a store with the same settings (and a counter of its own).
 func (s *Store) clone() *Store {
-	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: s.retention, auditRetention: s.auditRetention}
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: s.retention, auditRetention: s.auditRetention, dueShards: s.dueShards}
 }
 
 // ItemsRead is how many items the store has read (DynamoDB's ScannedCount
@@ -311,7 +336,7 @@ func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.M
 // memberRecordOf is the record of a member with every index key set.
 func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	r := newMemberRecord(m)
-	r.setIndexKeys(s.retention)
+	r.setIndexKeys(s.retention, s.dueShards)
 	return r
 }
 

@@ -63,7 +63,17 @@ const MaxTransactItems = 100
 // resend it with that token, so a commit whose answer was lost is not
 // applied again: DynamoDB answers the retry as a success. A cancellation
 // for failed conditions comes back as the names of the items that failed.
+//
+// A transaction of one item is written as a single conditional write
+// (commitOne): the same guarantee at half the cost.
 func (s *Store) commit(ctx context.Context, t *txn) (failed, error) {
+	if len(t.items) == 1 {
+		return s.commitOne(ctx, t)
+	}
+	return s.transact(ctx, t)
+}
+
+func (s *Store) transact(ctx context.Context, t *txn) (failed, error) {
 	if len(t.items) > MaxTransactItems {
 		return nil, fmt.Errorf("transaction of %d items is over DynamoDB's limit of %d", len(t.items), MaxTransactItems)
 	}

@@ -17,7 +17,7 @@ import (
 type Store interface {
 	Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error)
 	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
-	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
+	ListMembers(ctx context.Context, team users.Team, q users.ListQuery, after string) ([]users.Member, string, error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)
 	UpdateTeam(ctx context.Context, teamID string, c users.TeamChange) (users.Team, error)

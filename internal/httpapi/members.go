@@ -163,7 +163,7 @@ func listMembers(d Deps) http.HandlerFunc {
 				return
 			}
 		}
-		members, next, err := d.Store.ListMembers(r.Context(), a.Team.ID, q, after)
+		members, next, err := d.Store.ListMembers(r.Context(), a.Team, q, after)
 		if err != nil {
 			writeError(r.Context(), d.Log, w, err)
 			return

@@ -38,7 +38,7 @@ type SCIMStore interface {
 	MemberByEmail(ctx context.Context, teamID, email string) (users.Member, error)
 	MemberByUserName(ctx context.Context, teamID, userName string) (users.Member, error)
 	MemberByExternalID(ctx context.Context, teamID, externalID string) (users.Member, error)
-	MembersByDomain(ctx context.Context, teamID string, offset, count int) ([]users.Member, error)
+	MembersByDomain(ctx context.Context, teamID string, offset, count, maxSkip int) ([]users.Member, error)
 }
 
 // scimAccess is what a SCIM request knows once its token is checked.
@@ -264,7 +264,12 @@ func scimReadUsers(d Deps) http.HandlerFunc {
 				total += n // every member, deactivated ones too
 			}
 			if start <= total && count > 0 {
-				if matches, err = d.SCIM.MembersByDomain(r.Context(), a.Team.ID, start-1, count); err != nil {
+				matches, err = d.SCIM.MembersByDomain(r.Context(), a.Team.ID, start-1, count, scimMaxSkip)
+				if errors.Is(err, users.ErrPageTooFar) {
+					return scim.Errorf(http.StatusBadRequest, scim.TypeTooMany,
+						"startIndex %d is too far into the team to reach at once: read the pages before it (each page marks where the next begins), or filter by userName, emails.value, externalId or id.", start)
+				}
+				if err != nil {
 					return err
 				}
 			}
@@ -290,6 +295,13 @@ func (d Deps) scimMember(ctx context.Context, a scimAccess, id string) (users.Me
 	}
 	return m, err
 }
+
+// scimMaxSkip is how many members a page by startIndex may read to reach
+// its first one when no page mark is near it (dynamo.MembersByDomain):
+// about 11 MB of the ByDomain index in a dozen queries, a second or two of
+// the function's ten (decoding them on a 256 MB function's share of a
+// CPU is most of it). A provider paging through the team never comes near it.
+const scimMaxSkip = 10_000
 
 // scimFind answers a filter: the members its keys find (a strongly
 // consistent read each), kept when the whole filter matches them.

@@ -51,6 +51,8 @@ type Config struct {
 	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
 	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
 	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
+	DueShards        int           // DUE_SHARDS: the nightly work queue's shards (dynamo.WithDueShards)
+	DueShardsBefore  int           // DUE_SHARDS_BEFORE: a larger count used before, still read by the nightly job (0: none)
 	AuditRetention   time.Duration // AUDIT_RETENTION_DAYS, default 365
 	MetricsNamespace string        // METRICS_NAMESPACE: where the business metrics go (one per stack)
 	// DOWNLOAD_URL_WINDOWS, DOWNLOAD_URL_MACOS: the direct download for
@@ -80,6 +82,7 @@ func ConfigFromEnv() (Config, error) {
 		SendRate:         14,
 		ArchiveTable:     os.Getenv("ARCHIVE_TABLE_NAME"),
 		Retention:        users.DefaultRetention,
+		DueShards:        dynamo.DefaultDueShards,
 		MetricsNamespace: envOr("METRICS_NAMESPACE", "UsersApi"),
 
 		DownloadWindowsURL: os.Getenv("DOWNLOAD_URL_WINDOWS"),
@@ -126,6 +129,19 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("AUDIT_RETENTION_DAYS must be a whole number from 30 to 3650")
 		}
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
+	}
+	for _, e := range []struct {
+		name string
+		min  int
+		to   *int
+	}{{"DUE_SHARDS", 1, &c.DueShards}, {"DUE_SHARDS_BEFORE", 0, &c.DueShardsBefore}} {
+		if v := os.Getenv(e.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < e.min || n > dynamo.MaxDueShards {
+				return c, fmt.Errorf("%s must be a whole number from %d to %d", e.name, e.min, dynamo.MaxDueShards)
+			}
+			*e.to = n
+		}
 	}
 	if v := os.Getenv("SES_MAX_SEND_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -221,7 +237,8 @@ func Load() (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).WithAuditRetention(c.AuditRetention)
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).
+		WithAuditRetention(c.AuditRetention).WithDueShards(c.DueShards)
 	return &App{Config: c, AWS: awsCfg, Store: store, Log: log, Metrics: metrics.New(logging.Stdout, c.MetricsNamespace)}, nil
 }
 

@@ -29,6 +29,8 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"AuditRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.AuditRetention = time.Duration(atoi(v)) * 24 * time.Hour
 	},
+	"DueShards":       func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DueShards = atoi(v) },
+	"DueShardsBefore": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DueShardsBefore = atoi(v) },
 	"SesMaxSendRate": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.SendRate, _ = strconv.ParseFloat(v, 64)
 	},
@@ -80,7 +82,7 @@ var notLocal = map[string]string{
 // function would refuse to start with is refused here too.
 func checkLocal(name, v string) error {
 	switch name {
-	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays",
+	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays", "DueShards", "DueShardsBefore",
 		"InvitationsPerTeamPerDay", "TeamJobsPerTeamPerHour", "AcceptsPerAddressPerMinute":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)

@@ -88,6 +88,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		TableName: TableName, MailFrom: "no-reply@usersapi.local", ConfigurationSet: ConfigurationSet,
 		AcceptURL: portalURL + "/invitations/accept", DownloadURL: portalURL + "/download",
 		Policy: users.DefaultPolicy, SendRate: 50, ArchiveTable: ArchiveTableName, Retention: users.DefaultRetention,
+		DueShards: dynamo.DefaultDueShards,
 	}
 	if o.Policy != nil {
 		cfg.Policy = *o.Policy
@@ -133,7 +134,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithAuditRetention(cfg.AuditRetention)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithAuditRetention(cfg.AuditRetention).WithDueShards(cfg.DueShards)
 	keyring := appsecret.NewKeyring(cfg.Secret)
 	deps := httpapi.NewDeps(store, keyring, cfg.Policy, o.Log, nil)
 	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})

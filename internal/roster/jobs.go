@@ -72,7 +72,9 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 	ctx = users.WithAudit(ctx, users.Actor{Kind: users.ActorAdmin, Email: job.RequestedBy}, users.AuditRequest{Via: "job:" + job.ID})
 	for {
 		from := job.Position
-		members, next, err := j.Store.ListMembers(ctx, job.TeamID, jobQuery(job.Kind, j.PageSize), job.Position)
+		// The job has the team's id, not its counts: every partition it
+		// selects is read (two, for either button).
+		members, next, err := j.Store.ListMembers(ctx, users.Team{ID: job.TeamID}, jobQuery(job.Kind, j.PageSize), job.Position)
 		if err != nil {
 			return err
 		}

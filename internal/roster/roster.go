@@ -27,7 +27,7 @@ type Store interface {
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	RecordSignIn(ctx context.Context, in users.SignIn) error
 	AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string) (bool, error)
-	ListMembers(ctx context.Context, teamID string, q users.ListQuery, after string) ([]users.Member, string, error)
+	ListMembers(ctx context.Context, team users.Team, q users.ListQuery, after string) ([]users.Member, string, error)
 }
 
 // Service runs the write operations.

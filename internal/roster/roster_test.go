@@ -39,7 +39,7 @@ func (f *fakeStore) RecordSignIn(_ context.Context, in users.SignIn) error {
 func (f *fakeStore) AddCall(_ context.Context, teamID, memberID string, end time.Time, seconds int, key string) (bool, error) {
 	return f.addCall(teamID, memberID, end, seconds, key)
 }
-func (f *fakeStore) ListMembers(context.Context, string, users.ListQuery, string) ([]users.Member, string, error) {
+func (f *fakeStore) ListMembers(context.Context, users.Team, users.ListQuery, string) ([]users.Member, string, error) {
 	return nil, "", errors.New("not used")
 }
 

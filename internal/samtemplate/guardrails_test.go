@@ -64,7 +64,8 @@ func (n node) text() string {
 // never in an environment variable and readable only by the functions
 // whose main loads it; throttles only on routes that exist; an error alarm
 // on every function no API route covers; the nightly job alone at a time
-// with its failures kept; the stream-failure queue kept on delete.
+// with its failures kept; the stream-failure queue kept on delete; the
+// table expiring items by their ttl attribute.
 func TestTemplateGuardrails(t *testing.T) {
 	root, err := samtemplate.FindRoot()
 	if err != nil {
@@ -144,6 +145,11 @@ func TestTemplateGuardrails(t *testing.T) {
 	}
 	if res.get("NightlyNotFinishedAlarm", "Properties", "MetricName").value() != "NightlyRunsCompleted" || res.get("EmailsFailingAlarm").Node == nil {
 		t.Error("the nightly-run and failing-email alarms are missing")
+	}
+	// The store's expiring items (idempotency records, outbox emails,
+	// tokens, audit entries, SCIM page marks) say when in `ttl`.
+	if ttl := res.get("Table", "Properties", "TimeToLiveSpecification"); ttl.get("AttributeName").value() != "ttl" || ttl.get("Enabled").value() != "true" {
+		t.Errorf("the table does not expire items by their ttl attribute:\n%s", ttl.text())
 	}
 }
 

@@ -177,6 +177,22 @@ func (t *Template) Timeout(function string) time.Duration {
 	return DefaultTimeout
 }
 
+// DefaultMemorySize is Lambda's memory, in MB, when neither the function
+// nor Globals sets one.
+const DefaultMemorySize = 128
+
+// MemorySize is the function's MemorySize in MB: its own, else Globals',
+// else Lambda's default. The benchmarks price GB-seconds with it.
+func (t *Template) MemorySize(function string) int {
+	if fn, ok := t.cf.GetAllServerlessFunctionResources()[function]; ok && fn.MemorySize != nil {
+		return *fn.MemorySize
+	}
+	if g, ok := t.cf.Globals["Function"].(*global.Function); ok && g.MemorySize != nil {
+		return *g.MemorySize
+	}
+	return DefaultMemorySize
+}
+
 // CreateTableInput turns the AWS::DynamoDB::Table resource with the given
 // logical id into the CreateTable call that makes the same table locally.
 func (t *Template) CreateTableInput(logicalID, tableName string) (*ddb.CreateTableInput, error) {

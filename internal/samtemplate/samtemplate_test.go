@@ -66,3 +66,27 @@ func TestProjectTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// Memory comes from the function, else from Globals, else Lambda's default.
+func TestMemorySizeMergesGlobals(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "g.yaml")
+	body := "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    MemorySize: 256\nResources:\n" +
+		"  Own:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: bootstrap, Runtime: provided.al2023, CodeUri: ., MemorySize: 512}\n" +
+		"  Inherits:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: bootstrap, Runtime: provided.al2023, CodeUri: .}\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own, inh := tmpl.MemorySize("Own"), tmpl.MemorySize("Inherits"); own != 512 || inh != 256 {
+		t.Fatalf("own %d, inherits %d", own, inh)
+	}
+	n := filepath.Join(dir, "n.yaml")
+	_ = os.WriteFile(n, []byte("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: bootstrap, Runtime: provided.al2023, CodeUri: .}\n"), 0o644)
+	if tmpl, err = Load(n); err != nil || tmpl.MemorySize("Fn") != DefaultMemorySize {
+		t.Fatalf("default: %v", err)
+	}
+}

@@ -75,6 +75,9 @@ var (
 	// ErrDeactivated refuses an action that needs the member active.
 	ErrDeactivated   = &Error{Kind: KindConflict, Code: "deactivated", Message: "This member is deactivated; reactivate them first."}
 	ErrInvalidCursor = &Error{Kind: KindInvalid, Code: "invalid_cursor", Message: "The cursor is not valid for this query; start again from the first page."}
+	// ErrPageTooFar: a page by offset (SCIM's startIndex) that would read
+	// more members than the caller allows to reach it.
+	ErrPageTooFar = &Error{Kind: KindInvalid, Code: "page_too_far", Message: "This page is too far to reach without reading the pages before it."}
 )
 
 // Cooldown is the error for an email asked for again too soon.

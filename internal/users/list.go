@@ -69,6 +69,26 @@ func (q ListQuery) Facets() []Facet {
 	return out
 }
 
+// ActivityRank orders the last-call buckets by how recently their members
+// used the app: 0 for "recently", then "last 7 days", "last 30 days",
+// "more than 30 days", and 4 for members who never used it ("pending",
+// "not active"). Sorted by last activity, most recent first, the member
+// list meets the buckets in this order, give or take the members the
+// nightly job has not moved yet; the store plans its reads by it.
+func ActivityRank(lc LastCall) int {
+	switch lc {
+	case LastCallRecently:
+		return 0
+	case LastCallLast7Days:
+		return 1
+	case LastCallLast30Days:
+		return 2
+	case LastCallMoreThan30Days:
+		return 3
+	}
+	return 4
+}
+
 // Matches reports whether a member passes the query's filters and search.
 func (q ListQuery) Matches(m Member) bool {
 	if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, m.Status) {

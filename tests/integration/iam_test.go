@@ -473,6 +473,9 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	var su struct{ ID string }
 	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u1", "emails": []any{map[string]any{"value": "s1@iam.example", "primary": true}}}, 201).json(t, &su)
 	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "emails": "s9@iam.example"}, 409)
+	// Page by page: a page marks where the next begins, the next starts there.
+	do("GET", "/scim/v2/Users?startIndex=1&count=1", scimTok.Token, nil, 200)
+	do("GET", "/scim/v2/Users?startIndex=2&count=1", scimTok.Token, nil, 200)
 	for _, f := range []string{`userName eq "okta-1"`, `userName eq "a@iam.example"`, `externalId eq "00u1"`, `emails.value eq "s1@iam.example"`, `id eq "` + su.ID + `"`} {
 		do("GET", "/scim/v2/Users?filter="+url.QueryEscape(f), scimTok.Token, nil, 200)
 	}

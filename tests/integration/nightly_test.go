@@ -34,6 +34,13 @@ type nightlyFixture struct {
 // 10 days old, and invitations 8 and 2 days old.
 func newNightlyFixture(t *testing.T, name string) nightlyFixture {
 	t.Helper()
+	return newShardedNightlyFixture(t, name, dynamo.DefaultDueShards)
+}
+
+// newShardedNightlyFixture is newNightlyFixture with its work queue
+// written over shards shards.
+func newShardedNightlyFixture(t *testing.T, name string, shards int) nightlyFixture {
+	t.Helper()
 	ctx := context.Background()
 	db := local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
 	for logical, table := range map[string]string{"Table": name, "ArchiveTable": name + "-archive"} {
@@ -41,7 +48,7 @@ func newNightlyFixture(t *testing.T, name string) nightlyFixture {
 			t.Fatal(err)
 		}
 	}
-	base := dynamo.New(db, name).WithArchive(name + "-archive")
+	base := dynamo.New(db, name).WithArchive(name + "-archive").WithDueShards(shards)
 	at := func(t0 time.Time) *dynamo.Store { return base.WithClock(func() time.Time { return t0 }) }
 	seats := 20
 	created := nightAt.Add(-200 * day)
@@ -159,7 +166,7 @@ func TestNightlyMovesOnlyWhatChangesAndReadsOnlyThat(t *testing.T) {
 	// sign-ins are archived. Read: their queue entries and one fresh read
 	// each, plus one (empty) query per shard.
 	read := j.Store.(*dynamo.Store).ItemsRead()
-	if res.MembersChanged != 5 || res.SignInsArchived != 3 || read > 3*8+dynamo.DueShards {
+	if res.MembersChanged != 5 || res.SignInsArchived != 3 || read > 3*8+int64(stack.Config.DueShards) {
 		t.Fatalf("changed %d members, archived %d sign-ins, read %d items", res.MembersChanged, res.SignInsArchived, read)
 	}
 	// The changes the night made on its own are in the team's audit log:
