@@ -123,6 +123,35 @@ func curve(b *testing.B, n int) {
 		})
 	}
 
+	// One page is one draw: where the planned reads stop depends on where
+	// the members of the largest partition happen to fall. The pages after
+	// the first (ten, following nextCursor, up to 50,000 members: a page
+	// takes seconds under moto beyond that) show the spread: the mean and
+	// the largest multiple of the floor.
+	if n <= baselineLimit {
+		b.Run("list/unfiltered_pages_2_to_11", func(b *testing.B) {
+			var sum, worst float64
+			pages := 0
+			for b.Loop() {
+				sum, worst, pages = 0, 0, 0
+				cursor := t.cursorOf(b, base+"/members?limit=25")
+				for pages < 10 && cursor != "" {
+					var rows []string
+					u := measure(b, func() { rows, cursor = t.pageAndCursor(b, base+"/members?limit=25&cursor="+url.QueryEscape(cursor)) })
+					x := float64(u.ItemsRead) / float64(len(rows)+2)
+					sum, worst = sum+x, max(worst, x)
+					pages++
+				}
+			}
+			if pages == 0 {
+				b.Fatal("no second page")
+			}
+			b.ReportMetric(float64(pages), "pages")
+			b.ReportMetric(sum/float64(pages), "x-floor-items-mean")
+			b.ReportMetric(worst, "x-floor-items-max")
+		})
+	}
+
 	// An identity provider's reads (SCIM), with a token as an admin makes
 	// one: a lookup by userName (what Entra ID and Okta do before every
 	// change); a provider jumping to the middle of the team before any
@@ -235,6 +264,30 @@ func (t *table) page(b *testing.B, path string) []string {
 		ids[i] = m.ID
 	}
 	return ids
+}
+
+// pageAndCursor returns the ids of one page's rows and its nextCursor.
+func (t *table) pageAndCursor(b *testing.B, path string) ([]string, string) {
+	var p struct {
+		Members []struct {
+			ID string `json:"id"`
+		} `json:"members"`
+		NextCursor string `json:"nextCursor"`
+	}
+	if err := json.Unmarshal(t.get(b, path), &p); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, len(p.Members))
+	for i, m := range p.Members {
+		ids[i] = m.ID
+	}
+	return ids, p.NextCursor
+}
+
+// cursorOf is the nextCursor of a page.
+func (t *table) cursorOf(b *testing.B, path string) string {
+	_, c := t.pageAndCursor(b, path)
+	return c
 }
 
 // scimList reads GET /scim/v2/Users?query with a SCIM token and returns
