@@ -2,20 +2,15 @@ package cost
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,37 +35,11 @@ type lambdaStat struct {
 }
 
 // emulated is one built bootstrap served by aws-lambda-rie.
-type emulated struct {
-	url  string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	logs bytes.Buffer
-}
-
-func (e *emulated) Write(p []byte) (int, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.logs.Write(p)
-}
-
-func (e *emulated) output() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.logs.String()
-}
-
-func freePort(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+type emulated struct{ *local.Emulator }
 
 // emulate builds functions/<dir> (the same code `sam build` packages, for
 // this machine) and starts it under the runtime interface emulator.
-func emulate(b *testing.B, root, dir string, envs []string) *emulated {
+func emulate(b *testing.B, root, dir string, envs []string) emulated {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "bootstrap")
 	build := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, "./functions/"+dir)
@@ -78,43 +47,26 @@ func emulate(b *testing.B, root, dir string, envs []string) *emulated {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build %s: %v\n%s", dir, err, out)
 	}
-	port, apiPort := freePort(b), freePort(b)
-	e := &emulated{url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port)}
-	e.cmd = exec.Command(filepath.Join(root, ".state", "bin", "aws-lambda-rie"),
-		"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bin)
-	e.cmd.Env = append(os.Environ(), envs...)
-	e.cmd.Env = append(e.cmd.Env, "AWS_LAMBDA_FUNCTION_NAME="+dir)
-	e.cmd.Stdout, e.cmd.Stderr = e, e
-	if err := e.cmd.Start(); err != nil {
+	e, err := local.StartEmulator(filepath.Join(root, ".state", "bin", "aws-lambda-rie"), bin,
+		append(envs, "AWS_LAMBDA_FUNCTION_NAME="+dir))
+	if err != nil {
 		b.Fatal(err)
 	}
-	return e
-}
-
-func (e *emulated) stop() {
-	_ = e.cmd.Process.Kill()
-	_ = e.cmd.Wait()
+	return emulated{e}
 }
 
 // invoke sends one event and waits for the answer (one at a time: the
 // emulator serves one invocation at once).
-func (e *emulated) invoke(b *testing.B, event any) []byte {
+func (e emulated) invoke(b *testing.B, event any) []byte {
 	b.Helper()
 	raw, _ := json.Marshal(event)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Post(e.url, "application/json", bytes.NewReader(raw))
-		if err == nil {
-			defer resp.Body.Close()
-			out, _ := io.ReadAll(resp.Body)
-			return out
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the emulator did not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := e.Invoke(ctx, raw)
+	if err != nil {
+		b.Fatal(err)
 	}
+	return out
 }
 
 var (
@@ -124,8 +76,8 @@ var (
 
 // stats reads the emulator's log: billed durations of the invocations
 // after the first (the cold one), their log bytes, the cold start.
-func (e *emulated) stats(function string, memory int) lambdaStat {
-	out := e.output()
+func (e emulated) stats(function string, memory int) lambdaStat {
+	out := e.Logs()
 	s := lambdaStat{Function: function, MemoryMB: memory}
 	if m := initLine.FindStringSubmatch(out); m != nil {
 		s.InitMs, _ = strconv.ParseFloat(m[1], 64)
@@ -297,7 +249,7 @@ func lambdas(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.dir, func(b *testing.B) {
 			e := emulate(b, root, c.dir, envs)
-			defer e.stop()
+			defer e.Stop()
 			for i := range warm + 1 {
 				out := e.invoke(b, c.event(i))
 				var resp events.APIGatewayV2HTTPResponse
@@ -329,7 +281,7 @@ func lambdas(b *testing.B) {
 	// billed duration per item it handled.
 	b.Run("nightly", func(b *testing.B) {
 		e := emulate(b, root, "nightly", envs)
-		defer e.stop()
+		defer e.Stop()
 		e.invoke(b, map[string]any{"at": now.Add(-time.Hour)}) // cold, finds nothing due
 		out := e.invoke(b, map[string]any{"at": now.Add(24 * time.Hour)})
 		var res struct {

@@ -40,22 +40,24 @@ type Emulator struct {
 	cmd  *exec.Cmd
 	url  string
 	mu   sync.Mutex // one invocation at a time
-	logs *lockedBuffer
+	logs *LogBuffer
 	done chan struct{} // closed when the emulator has exited
 }
 
-type lockedBuffer struct {
+// LogBuffer keeps what a process or a logger wrote; goroutines may write
+// to it at once and read it while they do.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -89,7 +91,7 @@ func startEmulator(rie, bootstrap string, env []string) (*Emulator, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	e := &Emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", logs: &lockedBuffer{}, done: make(chan struct{})}
+	e := &Emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", logs: &LogBuffer{}, done: make(chan struct{})}
 	e.cmd = exec.Command(rie, "--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bootstrap)
 	e.cmd.Env = append(os.Environ(), env...)

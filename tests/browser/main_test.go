@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/users"
+	"github.com/teamusers/usersapi/tests/testkit"
 )
 
 var screenshots = flag.String("screenshots", "", "save the screenshots of the main states in this folder (make screenshots)")
@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	var err error
-	if chromium, err = findChromium(); err != nil {
+	if chromium, err = testkit.Chromium("the browser tests"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -79,21 +79,6 @@ func run(m *testing.M) int {
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 	return m.Run()
-}
-
-// findChromium finds Debian's chromium (make deps installs it), or the
-// browser named by $CHROMIUM.
-func findChromium() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p, nil
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("the browser tests need Chromium: run `make deps` (as root where apt-get exists), " +
-		"or `sudo apt-get install -y chromium`, or set CHROMIUM=/path/to/chrome")
 }
 
 // newTeam provisions a pro team the way billing does and fills it with n

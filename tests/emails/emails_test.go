@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"html"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/mail/samples"
+	"github.com/teamusers/usersapi/tests/testkit"
 )
 
 var shots = flag.String("shots", "", "save the screenshots and their index in this folder (make emails)")
@@ -142,7 +142,7 @@ type chromium struct{ ctx context.Context }
 
 func startChromium(t *testing.T) *chromium {
 	t.Helper()
-	path, err := findChromium()
+	path, err := testkit.Chromium("the email screenshots")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,18 +157,6 @@ func startChromium(t *testing.T) *chromium {
 		t.Fatalf("start chromium (%s): %v", path, err)
 	}
 	return &chromium{ctx: ctx}
-}
-
-func findChromium() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p, nil
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("the email screenshots need Chromium: run `make deps`, or set CHROMIUM=/path/to/chrome")
 }
 
 // looked is what the page shows.

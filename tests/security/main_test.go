@@ -21,7 +21,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +41,7 @@ const (
 var (
 	stack *local.Stack
 	api   *httptest.Server
-	logs  = &logBuffer{} // what the functions logged (the stack's logger, WARN and above)
+	logs  = &local.LogBuffer{} // what the functions logged (the stack's logger, WARN and above)
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -400,22 +399,4 @@ func pathOf(e httpapi.Endpoint, ids map[string]string) (method, path string) {
 		path = strings.ReplaceAll(path, "{"+name+"}", v)
 	}
 	return method, path
-}
-
-// logBuffer keeps what the stack logged; its goroutines write at once.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
