@@ -130,16 +130,17 @@ func curve(b *testing.B, n int) {
 	// the largest multiple of the floor.
 	if n <= baselineLimit {
 		b.Run("list/unfiltered_pages_2_to_11", func(b *testing.B) {
-			var sum, worst float64
+			var sum, worst, rru, maxRRU float64
 			pages := 0
 			for b.Loop() {
-				sum, worst, pages = 0, 0, 0
+				sum, worst, rru, maxRRU, pages = 0, 0, 0, 0, 0
 				cursor := t.cursorOf(b, base+"/members?limit=25")
 				for pages < 10 && cursor != "" {
 					var rows []string
 					u := measure(b, func() { rows, cursor = t.pageAndCursor(b, base+"/members?limit=25&cursor="+url.QueryEscape(cursor)) })
 					x := float64(u.ItemsRead) / float64(len(rows)+2)
 					sum, worst = sum+x, max(worst, x)
+					rru, maxRRU = rru+u.ReadUnits, max(maxRRU, u.ReadUnits)
 					pages++
 				}
 			}
@@ -149,6 +150,8 @@ func curve(b *testing.B, n int) {
 			b.ReportMetric(float64(pages), "pages")
 			b.ReportMetric(sum/float64(pages), "x-floor-items-mean")
 			b.ReportMetric(worst, "x-floor-items-max")
+			b.ReportMetric(rru/float64(pages), "rru-mean")
+			b.ReportMetric(maxRRU, "rru-max")
 		})
 	}
 

@@ -43,7 +43,6 @@ const (
 	planSlack    = 0.5 // standard deviations of a share read ahead (planRounds)
 	planMinShare = 0.5 // a smaller expected share is not read before a bound (planRounds)
 	pilotRounds  = 4   // extensions of the pilot before planning as a whole
-	pilotSlack   = 0.5 // standard deviations of its share the pilot reads short (pilotRead)
 )
 
 // mergeCounted merges whole facet partitions (streams[i] reads facets[i])
@@ -128,16 +127,17 @@ func (s *Store) pilot(ctx context.Context, streams []*stream, weights []float64,
 }
 
 // pilotRead is how many members the pilot, a fraction share of the
-// members, reads when n more are wanted: its expected share, less half a
-// standard deviation (at least one). Every member up to the pilot's last
-// key is then read, so a pilot that read its share exactly would
-// overshoot about half the time, by as much as its last key lands late.
-// Reading a little short trades most of that for a round more now and
-// then: each extension asks only for what is still missing. The spread
-// over pages is measured by bench/cost (list/unfiltered_pages_2_to_11).
+// members, reads when n more are wanted: its expected share. Every member
+// up to the pilot's last key is then read, so the page overshoots when
+// that key lands late, and needs another round when it lands early. Each
+// round queries every partition short of the new bound again, at least
+// half a read unit each however little it returns, so reading short of
+// the share trades items for rounds that cost more read units, and
+// reading beyond it the other way. bench/cost's
+// list/unfiltered_pages_2_to_11 measures both (items against the floor,
+// read units) over ten pages.
 func pilotRead(n, share float64) float64 {
-	m := n * share
-	return max(1, math.Ceil(m-pilotSlack*math.Sqrt(m)))
+	return math.Ceil(n * share)
 }
 
 // planRounds plans the page as a whole: a first round of every
