@@ -309,7 +309,10 @@ func TestClientRequestToken(t *testing.T) {
 	if got := counter(); got != "1" {
 		t.Fatalf("after a replay the counter is %s", got)
 	}
-	if st, _ := s.DynamoDBFaults().State(ctx); st.TokenReplays != before.TokenReplays+1 {
+	// At least the one replay: the client may have replayed the first call
+	// too (it retries a connection error with the same token, which a
+	// loaded machine now and then gives it), and that replay counts.
+	if st, _ := s.DynamoDBFaults().State(ctx); st.TokenReplays < before.TokenReplays+1 {
 		t.Errorf("replays %d → %d", before.TokenReplays, st.TokenReplays)
 	}
 	var mismatch *types.IdempotentParameterMismatchException
