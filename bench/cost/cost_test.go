@@ -6,7 +6,7 @@
 // and of 100,000 members at the list prices of bench/prices.json. Every
 // unit comes from bench/meter, on the requests actually made.
 //
-//	go test -run '^$' -bench . -benchtime 1x -timeout 150m ./bench/cost
+//	go test -run '^$' -bench . -benchtime 1x -timeout 240m ./bench/cost
 //
 // The benchmarks run in the order below and share what they measure: the
 // bill is priced from the other three, so it runs last (alone, it skips).
