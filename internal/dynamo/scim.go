@@ -259,8 +259,10 @@ func (s *Store) memberByGuard(ctx context.Context, teamID string, g guard, value
 // since it was written shift what comes after by as many places, which is
 // what index-based paging allows (RFC 7644 §3.4.2.4) and no worse than
 // offsets, which repeat or skip a member for each such change. Marks are
-// an optimisation: failing to read or write one makes a page read more,
-// never answer wrong.
+// an optimisation: failing to write one makes a later page read more,
+// never answer wrong; failing to read one fails the page (a 503 the
+// provider retries), since reading it as no mark could refuse a page that
+// is near one.
 //
 // A page that would skip more than maxSkip members to begin (no mark
 // near it) is refused with users.ErrPageTooFar, read nothing: reading
@@ -269,7 +271,11 @@ func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, coun
 	var start map[string]types.AttributeValue
 	skip := offset
 	if offset > 0 {
-		if at, key := s.scimPageMark(ctx, teamID, offset); key != nil {
+		at, key, err := s.scimPageMark(ctx, teamID, offset)
+		if err != nil {
+			return nil, err
+		}
+		if key != nil {
 			start, skip = key, offset-at
 		}
 	}
@@ -323,36 +329,39 @@ const scimPageMarkLife = time.Hour
 
 // scimPageMarkRecord is where the team's page at a startIndex begins.
 type scimPageMarkRecord struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	Type      string `dynamodbav:"type"`
-	Offset    int    `dynamodbav:"offset"`  // the members before the page
-	AfterPK   string `dynamodbav:"afterPK"` // the ByDomain key of the member before the page
-	AfterSK   string `dynamodbav:"afterSK"`
-	AfterDom  string `dynamodbav:"afterDomainSK"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
-	TTL       int64  `dynamodbav:"ttl"`
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	Type     string `dynamodbav:"type"`
+	Offset   int    `dynamodbav:"offset"`  // the members before the page
+	AfterPK  string `dynamodbav:"afterPK"` // the ByDomain key of the member before the page
+	AfterSK  string `dynamodbav:"afterSK"`
+	AfterDom string `dynamodbav:"afterDomainSK"`
+	TTL      int64  `dynamodbav:"ttl"` // the end of its life (DynamoDB's TTL deletes it up to days later: checked on read)
 }
 
 // scimPageMark is the nearest mark at or before offset, if it is live:
 // how many members it is past, and the ExclusiveStartKey that resumes
 // there (nil when there is none). One query of the team's marks, reading
-// one.
-func (s *Store) scimPageMark(ctx context.Context, teamID string, offset int) (int, map[string]types.AttributeValue) {
+// one. A failed read is an error, not "no mark": read as no mark, a
+// throttled query would turn a page near a mark into a page too far.
+func (s *Store) scimPageMark(ctx context.Context, teamID string, offset int) (int, map[string]types.AttributeValue, error) {
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.table, KeyConditionExpression: aws.String("PK = :pk AND SK <= :sk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(scimPagePK(teamID)), ":sk": str(scimPageSK(offset + 1))},
 		ScanIndexForward:          aws.Bool(false), ConsistentRead: aws.Bool(true), Limit: aws.Int32(1),
 	})
-	if err != nil || len(out.Items) == 0 {
-		return 0, nil
+	if err != nil {
+		return 0, nil, fmt.Errorf("SCIM page mark of %s: %w", teamID, err)
 	}
 	s.itemsRead.Add(int64(out.ScannedCount))
-	var r scimPageMarkRecord
-	if err := attributevalue.UnmarshalMap(out.Items[0], &r); err != nil || s.now().Unix() >= r.ExpiresAt {
-		return 0, nil
+	if len(out.Items) == 0 {
+		return 0, nil, nil
 	}
-	return r.Offset, map[string]types.AttributeValue{attrPK: str(r.AfterPK), attrSK: str(r.AfterSK), attrDomainSK: str(r.AfterDom)}
+	var r scimPageMarkRecord
+	if err := attributevalue.UnmarshalMap(out.Items[0], &r); err != nil || s.now().Unix() >= r.TTL {
+		return 0, nil, nil
+	}
+	return r.Offset, map[string]types.AttributeValue{attrPK: str(r.AfterPK), attrSK: str(r.AfterSK), attrDomainSK: str(r.AfterDom)}, nil
 }
 
 // markSCIMPage leaves the mark of the page after offset members (its
@@ -361,7 +370,7 @@ func (s *Store) scimPageMark(ctx context.Context, teamID string, offset int) (in
 func (s *Store) markSCIMPage(ctx context.Context, teamID string, offset int, last *memberRecord) {
 	now := s.now()
 	item, err := attributevalue.MarshalMap(scimPageMarkRecord{PK: scimPagePK(teamID), SK: scimPageSK(offset + 1), Type: "scimpage", Offset: offset,
-		AfterPK: last.PK, AfterSK: last.SK, AfterDom: last.DomainSK, ExpiresAt: now.Add(scimPageMarkLife).Unix(), TTL: now.Add(scimPageMarkLife).Unix()})
+		AfterPK: last.PK, AfterSK: last.SK, AfterDom: last.DomainSK, TTL: now.Add(scimPageMarkLife).Unix()})
 	if err != nil {
 		return
 	}
