@@ -241,10 +241,10 @@ func footprints(b *testing.B) map[string]footprint {
 		if it == nil {
 			b.Fatalf("no item %s %s", pk, sk)
 		}
-		n := float64(dynamo.ItemSize(it)) + 100
+		n := float64(meter.ItemSize(it)) + 100
 		for _, g := range in.GlobalSecondaryIndexes {
 			if e := db.schema.Entry(aws.ToString(g.IndexName), it); e != nil {
-				n += float64(dynamo.ItemSize(e)) + 100
+				n += float64(meter.ItemSize(e)) + 100
 			}
 		}
 		return n

@@ -105,7 +105,7 @@ func curve(b *testing.B, n int) {
 				shown += env.meter.Returned("TEAM#"+team, "MEMBER#"+id)
 			}
 			b.ReportMetric(float64(len(rows)+2), "floor-items/op")
-			b.ReportMetric(access.ReadUnits+dynamo.ReadUnits(shown, false), "floor-rru/op")
+			b.ReportMetric(access.ReadUnits+meter.ReadUnits(shown, false), "floor-rru/op")
 			b.ReportMetric(float64(u.ItemsRead)/float64(len(rows)+2), "x-floor-items")
 			if n <= baselineLimit {
 				q, _ := url.ParseQuery(shape.query)

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/teamusers/usersapi/bench/meter"
-	"github.com/teamusers/usersapi/internal/dynamo"
 )
 
 // traceDB is an in-memory DynamoDB for the capacity model: the store's
@@ -93,7 +92,7 @@ func (db *traceDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...fu
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	it := db.items[itemKey(aws.ToString(in.TableName), in.Key)]
-	db.log = append(db.log, access{Table: aws.ToString(in.TableName), Key: keyOf(in.Key["PK"]), Read: dynamo.ReadUnits(sizeOf(it), aws.ToBool(in.ConsistentRead))})
+	db.log = append(db.log, access{Table: aws.ToString(in.TableName), Key: keyOf(in.Key["PK"]), Read: meter.ReadUnits(sizeOf(it), aws.ToBool(in.ConsistentRead))})
 	return &dynamodb.GetItemOutput{Item: it}, nil
 }
 
@@ -101,7 +100,7 @@ func sizeOf(it map[string]types.AttributeValue) int {
 	if it == nil {
 		return 0
 	}
-	return dynamo.ItemSize(it)
+	return meter.ItemSize(it)
 }
 
 func (db *traceDB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -134,7 +133,7 @@ func (db *traceDB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 	for table, ka := range in.RequestItems {
 		for _, k := range ka.Keys {
 			it := db.items[itemKey(table, k)]
-			db.log = append(db.log, access{Table: table, Key: keyOf(k["PK"]), Read: dynamo.ReadUnits(sizeOf(it), aws.ToBool(ka.ConsistentRead))})
+			db.log = append(db.log, access{Table: table, Key: keyOf(k["PK"]), Read: meter.ReadUnits(sizeOf(it), aws.ToBool(ka.ConsistentRead))})
 			if it != nil {
 				out.Responses[table] = append(out.Responses[table], it)
 			}
@@ -250,9 +249,9 @@ func (db *traceDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*
 	}
 	n := 0
 	for _, it := range found {
-		n += dynamo.ItemSize(it)
+		n += meter.ItemSize(it)
 	}
 	out.Items, out.Count, out.ScannedCount = found, int32(len(found)), int32(len(found))
-	db.log = append(db.log, access{Table: table, Index: index, Key: pk, Read: dynamo.ReadUnits(n, aws.ToBool(in.ConsistentRead))})
+	db.log = append(db.log, access{Table: table, Index: index, Key: pk, Read: meter.ReadUnits(n, aws.ToBool(in.ConsistentRead))})
 	return out, nil
 }

@@ -270,7 +270,7 @@ func writes(b *testing.B) {
 			b.Fatalf("%s %s %s: %v", kind, pk, sk, err)
 		}
 		results.Lock()
-		results.sizes[kind] = itemSize{Bytes: dynamo.ItemSize(out.Item), Index: env.meter.Entries(tableName, out.Item)}
+		results.sizes[kind] = itemSize{Bytes: meter.ItemSize(out.Item), Index: env.meter.Entries(tableName, out.Item)}
 		results.Unlock()
 	}
 	for _, id := range []string{"c3", "c4", "c5"} { // the day's five calls

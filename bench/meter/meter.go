@@ -49,8 +49,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
-
-	"github.com/teamusers/usersapi/internal/dynamo"
 )
 
 // Units is what a set of requests cost.
@@ -187,7 +185,7 @@ func (m *Meter) noteReturned(table string, items []map[string]types.AttributeVal
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, it := range items {
-		sz := dynamo.ItemSize(it)
+		sz := ItemSize(it)
 		n += sz
 		if sc != nil {
 			m.returned[keyString(it[sc.pk])+"|"+keyString(it[sc.sk])] = sz
@@ -206,7 +204,7 @@ func (m *Meter) Entries(table string, item map[string]types.AttributeValue) map[
 	}
 	for _, ix := range sc.indexes {
 		if e := sc.entry(ix, item); e != nil {
-			out[ix.name] = dynamo.ItemSize(e)
+			out[ix.name] = ItemSize(e)
 		}
 	}
 	return out
@@ -316,7 +314,7 @@ func (sc *schema) changes(before, after map[string]types.AttributeValue, transac
 	if item == nil {
 		item = after
 	}
-	t := dynamo.WriteUnits(max(size(before), size(after)))
+	t := WriteUnits(max(size(before), size(after)))
 	if transactional {
 		t *= 2
 	}
@@ -324,7 +322,7 @@ func (sc *schema) changes(before, after map[string]types.AttributeValue, transac
 	for _, ix := range sc.indexes {
 		b, a := sc.entry(ix, before), sc.entry(ix, after)
 		put := func(e map[string]types.AttributeValue) {
-			out = append(out, Change{Index: ix.name, Key: keyString(e[ix.pk]), Units: dynamo.WriteUnits(dynamo.ItemSize(e))})
+			out = append(out, Change{Index: ix.name, Key: keyString(e[ix.pk]), Units: WriteUnits(ItemSize(e))})
 		}
 		switch {
 		case b == nil && a == nil:
@@ -421,7 +419,7 @@ func size(item map[string]types.AttributeValue) int {
 	if item == nil {
 		return 0
 	}
-	return dynamo.ItemSize(item)
+	return ItemSize(item)
 }
 
 func (u *Units) plus(v Units) {
@@ -563,7 +561,7 @@ func (m *Meter) writes(ctx context.Context, in middleware.InitializeInput, next 
 		if before[0] != nil {
 			sz = max(size(ts[0].put), size(before[0]))
 		}
-		u.WriteUnits = dynamo.WriteUnits(sz)
+		u.WriteUnits = WriteUnits(sz)
 		u.ByTable = map[string]float64{ts[0].table: u.WriteUnits}
 		m.add(u)
 		return out, md, err
@@ -590,7 +588,7 @@ func (m *Meter) writes(ctx context.Context, in middleware.InitializeInput, next 
 		if t.check {
 			if transactional {
 				// A condition check reads its item, twice in a transaction.
-				u.ReadUnits += 2 * dynamo.ReadUnits(size(m.get(ctx, t.table, t.key)), true)
+				u.ReadUnits += 2 * ReadUnits(size(m.get(ctx, t.table, t.key)), true)
 			}
 			continue
 		}
@@ -624,7 +622,7 @@ func (m *Meter) getItem(ctx context.Context, p *dynamodb.GetItemInput, o *dynamo
 			item = m.get(ctx, aws.ToString(p.TableName), p.Key)
 		}
 	}
-	u.ReadUnits = dynamo.ReadUnits(size(item), aws.ToBool(p.ConsistentRead))
+	u.ReadUnits = ReadUnits(size(item), aws.ToBool(p.ConsistentRead))
 	m.add(u)
 }
 
@@ -658,7 +656,7 @@ func (m *Meter) batchGet(ctx context.Context, p *dynamodb.BatchGetItemInput, o *
 				u.ItemsRead++
 			}
 			// Each key is its own GetItem: rounded up alone, a missing one at the minimum.
-			u.ReadUnits += dynamo.ReadUnits(size(it), consistent)
+			u.ReadUnits += ReadUnits(size(it), consistent)
 		}
 	}
 	m.add(u)
@@ -683,9 +681,9 @@ func (m *Meter) evaluated(_ context.Context, table string, consistent bool, item
 	}
 	n := 0
 	for _, it := range items {
-		n += dynamo.ItemSize(it)
+		n += ItemSize(it)
 	}
-	u.ReadUnits = dynamo.ReadUnits(n, consistent)
+	u.ReadUnits = ReadUnits(n, consistent)
 	m.add(u)
 }
 

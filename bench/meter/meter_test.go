@@ -168,7 +168,7 @@ func TestReadsAreChargedForWhatTheyEvaluate(t *testing.T) {
 	sizes := 0
 	for _, id := range []string{"a", "b", "c", "d"} {
 		it := member(id, "active", strings.Repeat("y", 1000))
-		sizes += dynamo.ItemSize(it)
+		sizes += ItemSize(it)
 		if _, err := raw.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("t"), Item: it}); err != nil {
 			t.Fatal(err)
 		}
