@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/tests/testkit"
 )
 
 // env is what every benchmark of the package shares: one quiet local
@@ -131,32 +130,24 @@ func (t *table) drop() {
 // call makes one request to the table's API and returns its status and body.
 func (t *table) call(b *testing.B, method, path, email string, body any, header map[string]string) (int, []byte) {
 	b.Helper()
-	var r io.Reader
+	var raw []byte
+	h := map[string]string{}
 	if body != nil {
-		raw, _ := json.Marshal(body)
-		r = strings.NewReader(string(raw))
-	}
-	req, _ := http.NewRequest(method, t.api.URL+path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if email != "" {
-		tok, err := env.stack.Keys.Mint(email, local.TokenOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+		raw, _ = json.Marshal(body)
+		h["Content-Type"] = "application/json"
 	}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
+	tok := ""
+	if email != "" {
+		var err error
+		if tok, err = env.stack.Keys.Mint(email, local.TokenOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	r := testkit.Do(b, nil, method, t.api.URL+path, tok, h, raw)
+	return r.Status, r.Body
 }
 
 // measure runs f (a request) and returns what its DynamoDB requests cost.

@@ -4,12 +4,10 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -115,23 +113,17 @@ func asAdmin(t *testing.T, email string) apiClient {
 
 func (c apiClient) do(method, path, contentType string, body []byte, out any) int {
 	c.t.Helper()
-	req, _ := http.NewRequest(method, site+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	h := map[string]string{}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		h["Content-Type"] = contentType
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+	r := testkit.Do(c.t, nil, method, site+path, c.token, h, body)
+	if out != nil && r.Status < 300 {
+		if err := json.Unmarshal(r.Body, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, r.Body)
 		}
 	}
-	return resp.StatusCode
+	return r.Status
 }
 
 type problem struct {
@@ -143,20 +135,11 @@ type problem struct {
 func (c apiClient) problem(method, path, contentType string, body []byte) problem {
 	c.t.Helper()
 	var p problem
-	req, _ := http.NewRequest(method, site+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
+	r := testkit.Do(c.t, nil, method, site+path, c.token, map[string]string{"Content-Type": contentType}, body)
+	if r.Status < 400 {
+		c.t.Fatalf("%s %s: %d, want a refusal", method, path, r.Status)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 400 {
-		c.t.Fatalf("%s %s: %d, want a refusal", method, path, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
+	r.JSON(c.t, &p)
 	return p
 }
 

@@ -54,7 +54,7 @@ func auditLog(t *testing.T, team, tok string, q url.Values) []auditEntry {
 			Entries    []auditEntry
 			NextCursor string
 		}
-		r.json(t, &pg)
+		r.JSON(t, &pg)
 		all = append(all, pg.Entries...)
 		if cursor = pg.NextCursor; cursor == "" {
 			return all
@@ -156,13 +156,13 @@ func TestAuditLogRecordsEveryChange(t *testing.T) {
 	// Never readable by another team, nor by a user-role member.
 	other := newTeam(t, "pro", 3, "owner@audit-other.example")
 	stranger := token(t, "owner@audit-other.example", local.TokenOptions{})
-	if c := call(t, "GET", "/v1/teams/"+team+"/audit-log", stranger, nil).problem(t, 404); c != "team_not_found" {
+	if c := call(t, "GET", "/v1/teams/"+team+"/audit-log", stranger, nil).Problem(t, 404); c != "team_not_found" {
 		t.Errorf("another team's admin: %s", c)
 	}
 	if es := auditLog(t, other, stranger, url.Values{"target": {ann}}); len(es) != 0 {
 		t.Errorf("another team's member through a filter: %+v", es)
 	}
-	if c := call(t, "GET", "/v1/teams/"+team+"/audit-log", token(t, "bob@audit.example", local.TokenOptions{}), nil).problem(t, 404); c != "team_not_found" {
+	if c := call(t, "GET", "/v1/teams/"+team+"/audit-log", token(t, "bob@audit.example", local.TokenOptions{}), nil).Problem(t, 404); c != "team_not_found" {
 		t.Errorf("an invitee: %s", c)
 	}
 	for _, q := range []string{"action=delete_everything", "limit=0", "limit=101", "from=yesterday", "cursor=bm90LWEtY3Vyc29y", "target=A!", "actor=nobody", "color=red", "action="} {
@@ -198,7 +198,7 @@ func TestNoChangeWithoutItsAuditEntry(t *testing.T) {
 		t.Fatal("the invitation was written although its audit entry could not be")
 	}
 	var info memberInfo
-	call(t, "GET", "/v1/teams/"+team+"/members/"+m, owner, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+m, owner, nil).JSON(t, &info)
 	if info.Role != "user" {
 		t.Fatalf("the role changed without its entry: %+v", info)
 	}

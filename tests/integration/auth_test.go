@@ -61,7 +61,7 @@ func TestTeamEndpointsAuthorizeExactlyAsSpecified(t *testing.T) {
 				}
 				continue
 			}
-			if got := r.problem(t, c.status); got != c.code {
+			if got := r.Problem(t, c.status); got != c.code {
 				t.Errorf("%s: GET %s: code %q, want %q", c.name, path, got, c.code)
 			}
 		}
@@ -89,7 +89,7 @@ func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
 		if r.Status < 400 || r.Status >= 500 {
 			t.Errorf("%s %s = %d", c.method, c.path, r.Status)
 		}
-		r.problem(t, r.Status)
+		r.Problem(t, r.Status)
 	}
 }
 

@@ -31,7 +31,7 @@ func waitForEmailState(t *testing.T, team, tok, id, state string) deliveryView {
 	t.Helper()
 	var m deliveryView
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		call(t, "GET", "/v1/teams/"+team+"/members/"+id, tok, nil).json(t, &m)
+		call(t, "GET", "/v1/teams/"+team+"/members/"+id, tok, nil).JSON(t, &m)
 		if m.LastEmail != nil && m.LastEmail.State == state {
 			return m
 		}
@@ -67,14 +67,14 @@ func TestBouncesAndComplaintsShowOnTheMember(t *testing.T) {
 	for !stack.Simulator.Idle() {
 		time.Sleep(20 * time.Millisecond)
 	}
-	call(t, "GET", "/v1/teams/"+team+"/members/"+fine, owner, nil).json(t, &m)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+fine, owner, nil).JSON(t, &m)
 	if m.EmailProblem != "" || m.LastEmail.State != "sent" {
 		t.Fatalf("a delivered email shows a problem: %+v %+v", m, m.LastEmail)
 	}
 
 	// The list's rows say so too, so the portal can flag a mistyped address.
 	var p struct{ Members []deliveryView }
-	call(t, "GET", "/v1/teams/"+team+"/members?"+url.Values{"status": {"invitation_sent"}}.Encode(), owner, nil).json(t, &p)
+	call(t, "GET", "/v1/teams/"+team+"/members?"+url.Values{"status": {"invitation_sent"}}.Encode(), owner, nil).JSON(t, &p)
 	problems := map[string]string{}
 	for _, r := range p.Members {
 		problems[r.ID] = r.EmailProblem

@@ -39,7 +39,7 @@ func TestADeactivatedMemberFreesTheSeatAndCannotSignIn(t *testing.T) {
 	// Deactivated: the seat is free, the row leaves the default list.
 	var info deactivated
 	r := call(t, "POST", "/v1/teams/"+team+"/members/"+ann+"/deactivate", owner, nil)
-	r.json(t, &info)
+	r.JSON(t, &info)
 	if r.Status != 200 || info.Status != "deactivated" || info.LastCall != "not_active" || info.DeactivatedAt == nil || info.LastActiveAt == nil {
 		t.Fatalf("deactivate: %d %s", r.Status, r.Body)
 	}
@@ -74,14 +74,14 @@ func TestADeactivatedMemberFreesTheSeatAndCannotSignIn(t *testing.T) {
 		{"POST", "/v1/me/calls", map[string]any{"startedAt": started, "durationSeconds": 60}},
 		{"GET", "/v1/teams/" + team + "/summary", nil},
 	} {
-		if code := call(t, c.method, c.path, annApp, c.body).problem(t, 403); code != "member_deactivated" {
+		if code := call(t, c.method, c.path, annApp, c.body).Problem(t, 403); code != "member_deactivated" {
 			t.Fatalf("%s %s by a deactivated member: %s", c.method, c.path, code)
 		}
 	}
 	var me struct {
 		Teams []struct{ TeamID, Status string }
 	}
-	call(t, "GET", "/v1/me", annApp, nil).json(t, &me)
+	call(t, "GET", "/v1/me", annApp, nil).JSON(t, &me)
 	if len(me.Teams) != 1 || me.Teams[0].Status != "deactivated" {
 		t.Fatalf("me: %+v", me)
 	}
@@ -93,17 +93,17 @@ func TestADeactivatedMemberFreesTheSeatAndCannotSignIn(t *testing.T) {
 
 	// The freed seat is taken; reactivating then waits for a seat.
 	invite(t, team, owner, "cy@off.example")
-	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+ann+"/reactivate", owner, nil).problem(t, 409); code != "seat_limit_reached" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+ann+"/reactivate", owner, nil).Problem(t, 409); code != "seat_limit_reached" {
 		t.Fatalf("reactivate without a seat: %s", code)
 	}
 	// Bob's invitation is voided by deactivation: his link no longer works.
 	link := tokenFrom(t, waitForMail(t, "bob@off.example", 1)[0])
 	call(t, "POST", "/v1/teams/"+team+"/members/"+bob+"/deactivate", owner, nil)
-	if code := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": link}).problem(t, 400); code != "invalid_token" {
+	if code := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": link}).Problem(t, 400); code != "invalid_token" {
 		t.Fatalf("a deactivated invitee's link: %s", code)
 	}
 	r = call(t, "POST", "/v1/teams/"+team+"/members/"+ann+"/reactivate", owner, nil)
-	r.json(t, &info)
+	r.JSON(t, &info)
 	if r.Status != 200 || info.Status != "active" || info.LastCall != "recently" || info.DeactivatedAt != nil {
 		t.Fatalf("reactivate: %d %s", r.Status, r.Body)
 	}
@@ -111,14 +111,14 @@ func TestADeactivatedMemberFreesTheSeatAndCannotSignIn(t *testing.T) {
 		t.Fatalf("sign-in after reactivation: %d %s", r.Status, r.Body)
 	}
 	// Bob never joined: he comes back as an expired invitation, to resend.
-	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+bob+"/reactivate", owner, nil).problem(t, 409); code != "seat_limit_reached" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+bob+"/reactivate", owner, nil).Problem(t, 409); code != "seat_limit_reached" {
 		t.Fatalf("bob without a seat: %s", code)
 	}
 	if err := provisionSeatsOK(team, 4); err != nil {
 		t.Fatal(err)
 	}
 	r = call(t, "POST", "/v1/teams/"+team+"/members/"+bob+"/reactivate", owner, nil)
-	r.json(t, &info)
+	r.JSON(t, &info)
 	if r.Status != 200 || info.Status != "invitation_sent" || !info.InvitationExpired {
 		t.Fatalf("reactivate an invitee: %d %s", r.Status, r.Body)
 	}
@@ -129,17 +129,17 @@ func TestADeactivatedMemberFreesTheSeatAndCannotSignIn(t *testing.T) {
 
 	// Who may not be deactivated.
 	ownerID := mustOwnerID(t, team)
-	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+ownerID+"/deactivate", owner, nil).problem(t, 403); code != "owner_protected" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+ownerID+"/deactivate", owner, nil).Problem(t, 403); code != "owner_protected" {
 		t.Fatalf("the owner: %s", code)
 	}
 	annAdmin := token(t, "ann@off.example", local.TokenOptions{})
-	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+ann+"/deactivate", annAdmin, nil).problem(t, 403); code != "cannot_change_self" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+ann+"/deactivate", annAdmin, nil).Problem(t, 403); code != "cannot_change_self" {
 		t.Fatalf("oneself: %s", code)
 	}
-	if code := call(t, "POST", "/v1/teams/"+team+"/members/m_nobody/deactivate", owner, nil).problem(t, 404); code != "member_not_found" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/members/m_nobody/deactivate", owner, nil).Problem(t, 404); code != "member_not_found" {
 		t.Fatalf("nobody: %s", code)
 	}
-	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+bob+"/deactivate", owner, map[string]any{"why": "x"}).problem(t, 400); code != "invalid_json" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/members/"+bob+"/deactivate", owner, map[string]any{"why": "x"}).Problem(t, 400); code != "invalid_json" {
 		t.Fatalf("a body: %s", code)
 	}
 
@@ -171,7 +171,7 @@ func TestBulkDeactivateAndReactivate(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("bulk %s: %d %s", action, r.Status, r.Body)
 		}
-		r.json(t, &out)
+		r.JSON(t, &out)
 		got := map[string]string{}
 		for _, x := range out.Results {
 			got[x.MemberID] = x.Result + ":" + x.Code

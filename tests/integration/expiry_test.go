@@ -29,7 +29,7 @@ func TestExpiredInvitationStaysListedAndCanBeResent(t *testing.T) {
 	if got := tokenFrom(t, waitForMail(t, m.Email, 1)[0]); got != tok {
 		t.Fatal("the emailed token is not the stored one")
 	}
-	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).problem(t, 410); c != "invitation_expired" {
+	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).Problem(t, 410); c != "invitation_expired" {
 		t.Fatalf("expired accept: %s", c)
 	}
 	rows, _ := listAll(t, team, admin, url.Values{"status": {"invitation_sent"}})
@@ -44,7 +44,7 @@ func TestExpiredInvitationStaysListedAndCanBeResent(t *testing.T) {
 	}
 	fresh := tokenFrom(t, waitForMail(t, m.Email, 2)[1])
 	var info memberInfo
-	call(t, "GET", "/v1/teams/"+team+"/members/"+m.ID, admin, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+m.ID, admin, nil).JSON(t, &info)
 	if info.InvitationExpired || info.InvitationExpiresAt == nil {
 		t.Fatalf("after resend: %+v", info)
 	}

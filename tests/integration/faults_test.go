@@ -29,7 +29,7 @@ func TestInvitationsHoldUnderContentionAndFaults(t *testing.T) {
 				t.Errorf("invite %d: %d %s", i, r.Status, r.Body)
 				return
 			}
-			r.json(t, &res)
+			r.JSON(t, &res)
 			results[i] = res.Results[0].Result
 		}()
 	}

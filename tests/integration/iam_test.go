@@ -397,7 +397,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	}
 
 	var inv inviteResults
-	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"a@iam.example", "b@iam.example", "c@iam.example", "d@iam.example", "bounce@simulator.amazonses.com"}}, 200).json(t, &inv)
+	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"a@iam.example", "b@iam.example", "c@iam.example", "d@iam.example", "bounce@simulator.amazonses.com"}}, 200).JSON(t, &inv)
 	withKey(team+"/invitations", map[string]any{"emails": []string{"f@iam.example"}})
 	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"g@iam.example", "h@iam.example", "a@iam.example"}}, 200) // seats run out
 	a, b, c, d := inv.Results[0].MemberID, inv.Results[1].MemberID, inv.Results[2].MemberID, inv.Results[3].MemberID
@@ -421,7 +421,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	do("POST", team+"/members/bulk", owner, map[string]any{"action": "resend_invite", "memberIds": []string{c, d}}, 200)
 	withKey(team+"/members/bulk", map[string]any{"action": "send_instructions", "memberIds": []string{c}})
 	var job struct{ JobID string }
-	do("POST", team+"/invitations/resend", owner, nil, 202).json(t, &job)
+	do("POST", team+"/invitations/resend", owner, nil, 202).JSON(t, &job)
 	withKey(team+"/invitations/resend", nil)
 	do("POST", team+"/instructions", owner, nil, 202)
 	withKey(team+"/instructions", nil)
@@ -447,7 +447,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 
 	// Deactivation (an invitee's link voided, a joined member) and back.
 	inv2 := inviteResults{}
-	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"e@iam.example"}}, 200).json(t, &inv2)
+	do("POST", team+"/invitations", owner, map[string]any{"emails": []string{"e@iam.example"}}, 200).JSON(t, &inv2)
 	e := inv2.Results[0].MemberID
 	do("POST", team+"/members/"+e+"/deactivate", owner, nil, 200)
 	withKey(team+"/members/"+b+"/deactivate", nil)
@@ -463,7 +463,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	var scimTok struct{ ID, Token string }
-	do("POST", team+"/scim-tokens", owner, map[string]string{"name": "Okta"}, 201).json(t, &scimTok)
+	do("POST", team+"/scim-tokens", owner, map[string]string{"name": "Okta"}, 201).JSON(t, &scimTok)
 	withKey(team+"/scim-tokens", map[string]string{"name": "spare"})
 	do("GET", team+"/scim-tokens", owner, nil, 200)
 	do("GET", "/scim/v2/ServiceProviderConfig", "", nil, 200)
@@ -471,7 +471,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	do("PATCH", "/scim/v2/Groups", "", nil, 404)
 	do("GET", "/scim/v2/Users?startIndex=1&count=10", scimTok.Token, nil, 200)
 	var su struct{ ID string }
-	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u1", "emails": []any{map[string]any{"value": "s1@iam.example", "primary": true}}}, 201).json(t, &su)
+	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "externalId": "00u1", "emails": []any{map[string]any{"value": "s1@iam.example", "primary": true}}}, 201).JSON(t, &su)
 	do("POST", "/scim/v2/Users", scimTok.Token, map[string]any{"userName": "okta-1", "emails": "s9@iam.example"}, 409)
 	// Page by page: a page marks where the next begins, the next starts there.
 	do("GET", "/scim/v2/Users?startIndex=1&count=1", scimTok.Token, nil, 200)

@@ -41,7 +41,7 @@ func summary(t *testing.T, team, tok string) summaryBody {
 	if r.Status != 200 {
 		t.Fatalf("summary: %d %s", r.Status, r.Body)
 	}
-	r.json(t, &s)
+	r.JSON(t, &s)
 	return s
 }
 
@@ -95,7 +95,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	r := call(t, "POST", "/v1/teams/"+team+"/invitations", admin, map[string]any{
 		"emails": []string{"New.Person@Life.example", "not an email", "new.person@life.example", "owner@life.example"}, "role": "user"})
 	var res inviteResults
-	r.json(t, &res)
+	r.JSON(t, &res)
 	if r.Status != 200 || len(res.Results) != 4 || res.Results[0].Result != "invited" || res.Results[0].Email != "new.person@life.example" ||
 		res.Results[1].Result != "invalid_email" || res.Results[2].Result != "duplicate_in_request" || res.Results[3].Result != "already_member" {
 		t.Fatalf("invite: %d %s", r.Status, r.Body)
@@ -113,7 +113,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	}
 	settle(t)
 	var info memberInfo
-	call(t, "GET", "/v1/teams/"+team+"/members/"+id, admin, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+id, admin, nil).JSON(t, &info)
 	if info.Status != "invitation_sent" || info.LastCall != "pending" || info.LastEmail == nil || info.LastEmail.Kind != "invitation" || info.LastEmail.State != "sent" {
 		t.Fatalf("member information after the email: %+v %+v", info, info.LastEmail)
 	}
@@ -123,7 +123,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":"pending_app_login"`) {
 		t.Fatalf("accept: %d %s", r.Status, r.Body)
 	}
-	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).problem(t, 409); c != "already_accepted" {
+	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).Problem(t, 409); c != "already_accepted" {
 		t.Fatalf("second accept: %s", c)
 	}
 	if s := summary(t, team, admin); s.PendingInvitations != 0 || s.NeverUsedApp != 2 {
@@ -136,7 +136,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":"active","lastCall":"recently"`) {
 		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
 	}
-	call(t, "GET", "/v1/teams/"+team+"/members/"+id, admin, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+id, admin, nil).JSON(t, &info)
 	if info.Status != "active" || info.LastCall != "recently" || info.AcceptedAt == nil || info.FirstSignInAt == nil || info.LastActiveAt == nil {
 		t.Fatalf("member information after sign-in: %+v", info)
 	}
@@ -151,7 +151,7 @@ func TestInvitationLifecycle(t *testing.T) {
 			t.Fatalf("call: %d %s", r.Status, r.Body)
 		}
 	}
-	call(t, "GET", "/v1/teams/"+team+"/members/"+id, admin, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+id, admin, nil).JSON(t, &info)
 	if *info.LastSignInAt != first {
 		t.Fatalf("a sign-in seconds later moved lastSignInAt: %s → %s", first, *info.LastSignInAt)
 	}
@@ -170,7 +170,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		}
 	}
 	// Someone with no team gets a clear 404.
-	if c := call(t, "POST", "/v1/me/sign-ins", token(t, "stranger@life.example", local.TokenOptions{}), map[string]string{}).problem(t, 404); c != "no_team" {
+	if c := call(t, "POST", "/v1/me/sign-ins", token(t, "stranger@life.example", local.TokenOptions{}), map[string]string{}).Problem(t, 404); c != "no_team" {
 		t.Fatalf("stranger sign-in: %s", c)
 	}
 }
@@ -179,13 +179,13 @@ func TestResendReplacesTheTokenAndRespectsTheCooldown(t *testing.T) {
 	team := newTeam(t, "pro", 5, "owner@resend.example")
 	admin := token(t, "owner@resend.example", local.TokenOptions{})
 	var res inviteResults
-	call(t, "POST", "/v1/teams/"+team+"/invitations", admin, map[string]any{"emails": []string{"late@resend.example"}}).json(t, &res)
+	call(t, "POST", "/v1/teams/"+team+"/invitations", admin, map[string]any{"emails": []string{"late@resend.example"}}).JSON(t, &res)
 	id := res.Results[0].MemberID
 	old := tokenFrom(t, waitForMail(t, "late@resend.example", 1)[0])
 
 	// Right after the invitation: too soon.
 	r := call(t, "POST", "/v1/teams/"+team+"/members/"+id+"/resend-invite", admin, nil)
-	if c := r.problem(t, 429); c != "cooldown" || r.Header.Get("Retry-After") == "" {
+	if c := r.Problem(t, 429); c != "cooldown" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("resend in cooldown: %s, Retry-After %q", c, r.Header.Get("Retry-After"))
 	}
 	time.Sleep(1100 * time.Millisecond) // the test stack's cooldown is one second
@@ -197,7 +197,7 @@ func TestResendReplacesTheTokenAndRespectsTheCooldown(t *testing.T) {
 	if fresh == old {
 		t.Fatal("resend reused the token")
 	}
-	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": old}).problem(t, 400); c != "invalid_token" {
+	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": old}).Problem(t, 400); c != "invalid_token" {
 		t.Fatalf("old token: %s", c)
 	}
 	if r := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": fresh}); r.Status != 200 {
@@ -205,12 +205,12 @@ func TestResendReplacesTheTokenAndRespectsTheCooldown(t *testing.T) {
 	}
 	// Accepted members are not re-invited.
 	time.Sleep(1100 * time.Millisecond)
-	if c := call(t, "POST", "/v1/teams/"+team+"/members/"+id+"/resend-invite", admin, nil).problem(t, 409); c != "not_pending" {
+	if c := call(t, "POST", "/v1/teams/"+team+"/members/"+id+"/resend-invite", admin, nil).Problem(t, 409); c != "not_pending" {
 		t.Fatalf("resend to a member: %s", c)
 	}
 	// Forged and malformed tokens.
 	for _, tok := range []string{"", "x", strings.Repeat("A", 43), fresh + "A"} {
-		if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).problem(t, 400); c != "invalid_token" {
+		if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).Problem(t, 400); c != "invalid_token" {
 			t.Errorf("token %q: %s", tok, c)
 		}
 	}

@@ -25,7 +25,7 @@ func TestFiveHundredInvitationsInOneRequest(t *testing.T) {
 	}
 	var res inviteResults
 	r := call(t, "POST", "/v1/teams/"+team+"/invitations", owner, map[string]any{"emails": emails})
-	r.json(t, &res)
+	r.JSON(t, &res)
 	if r.Status != 200 || len(res.Results) != 500 {
 		t.Fatalf("%d, %d results", r.Status, len(res.Results))
 	}
@@ -59,7 +59,7 @@ func TestIdempotencyKeysWithCommasAreRefused(t *testing.T) {
 	body, _ := jsonBytes(map[string]any{"emails": []string{"x@comma.example"}})
 	for _, key := range []string{"k,first", ",k", "k k", strings.Repeat("k", 129)} {
 		r := send(t, "POST", "/v1/teams/"+team+"/invitations", owner, map[string]string{"Content-Type": "application/json", "Idempotency-Key": key}, body)
-		if c := r.problem(t, 400); c != "invalid_idempotency_key" {
+		if c := r.Problem(t, 400); c != "invalid_idempotency_key" {
 			t.Fatalf("key %q: %s", key, c)
 		}
 	}

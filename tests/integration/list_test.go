@@ -65,7 +65,7 @@ func pageThrough(t *testing.T, team, tok string, params url.Values, checkTotals 
 			t.Fatalf("list %v: %d %s", p, r.Status, r.Body)
 		}
 		var pg page
-		r.json(t, &pg)
+		r.JSON(t, &pg)
 		pages++
 		all = append(all, pg.Members...)
 		switch {

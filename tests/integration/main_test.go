@@ -3,11 +3,9 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +22,7 @@ import (
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/users"
+	"github.com/teamusers/usersapi/tests/testkit"
 )
 
 var (
@@ -153,39 +152,7 @@ func token(t *testing.T, email string, o local.TokenOptions) string {
 	return tok
 }
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r response) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-// problemCode checks that the response is a problem+json with the status
-// and returns its code.
-func (r response) problem(t *testing.T, status int) string {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("content type %q for an error: %s", ct, r.Body)
-	}
-	var p struct {
-		Type, Title, Detail, Code string
-		Status                    int
-	}
-	r.json(t, &p)
-	if p.Status != status || p.Code == "" || p.Detail == "" || p.Title == "" || p.Type == "" {
-		t.Fatalf("incomplete problem: %s", r.Body)
-	}
-	return p.Code
-}
+type response = testkit.Response
 
 func call(t *testing.T, method, path, tok string, body any) response {
 	t.Helper()
@@ -250,24 +217,7 @@ func settleIndexes() {
 
 func sendOnce(t *testing.T, base, method, path, tok string, headers map[string]string, body []byte) response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, base+path, rd)
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return testkit.Do(t, nil, method, base+path, tok, headers, body)
 }
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

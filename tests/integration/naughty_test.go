@@ -57,7 +57,7 @@ func TestNaughtyStringsNeverCauseA5xx(t *testing.T) {
 	var res inviteResults
 	r := call(t, "POST", "/v1/teams/"+team+"/invitations", owner, map[string]any{"emails": naughty[:min(len(naughty), 500)]})
 	check("invitations", r)
-	r.json(t, &res)
+	r.JSON(t, &res)
 	for _, x := range res.Results {
 		if x.Result == "invited" {
 			t.Errorf("a naughty string was invited as %q", x.Email)

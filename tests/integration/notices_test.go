@@ -58,7 +58,7 @@ func TestMembersAreToldOfChangesOnce(t *testing.T) {
 	// The member's last email is the notice, and it was recorded as sent.
 	waitFor(t, "the notice recorded as sent", func() bool {
 		var m struct{ LastEmail struct{ Kind, State string } }
-		call(t, "GET", path+"/members/"+id["joined@notice.example"], owner, nil).json(t, &m)
+		call(t, "GET", path+"/members/"+id["joined@notice.example"], owner, nil).JSON(t, &m)
 		return m.LastEmail.Kind == users.EmailRoleChanged && m.LastEmail.State == users.EmailSent
 	})
 	// The same role again changes nothing and sends nothing; an invitee's role changes quietly.
@@ -92,7 +92,7 @@ func TestMembersAreToldOfChangesOnce(t *testing.T) {
 	var sum struct {
 		Settings struct{ NotifyOnRevoke *bool }
 	}
-	call(t, "GET", path+"/summary", owner, nil).json(t, &sum)
+	call(t, "GET", path+"/summary", owner, nil).JSON(t, &sum)
 	if sum.Settings.NotifyOnRevoke == nil || *sum.Settings.NotifyOnRevoke {
 		t.Fatalf("summary settings: %+v", sum)
 	}
@@ -103,7 +103,7 @@ func TestMembersAreToldOfChangesOnce(t *testing.T) {
 			Detail map[string]string
 		}
 	}
-	call(t, "GET", path+"/audit-log?action=update_team", owner, nil).json(t, &log)
+	call(t, "GET", path+"/audit-log?action=update_team", owner, nil).JSON(t, &log)
 	if len(log.Entries) != 1 || log.Entries[0].Actor.Email != "owner@notice.example" || log.Entries[0].Detail["notifyOnRevoke"] != "false" {
 		t.Fatalf("audit log: %+v", log)
 	}
@@ -114,7 +114,7 @@ func TestMembersAreToldOfChangesOnce(t *testing.T) {
 		Results []struct{ MemberID, Result string }
 	}
 	call(t, "POST", path+"/members/bulk", owner, map[string]any{"action": "remove",
-		"memberIds": []string{id["bulk-invitee@notice.example"], id["bulk-joined@notice.example"]}}).json(t, &bulk)
+		"memberIds": []string{id["bulk-invitee@notice.example"], id["bulk-joined@notice.example"]}}).JSON(t, &bulk)
 	if len(bulk.Results) != 2 || bulk.Results[0].Result != "done" || bulk.Results[1].Result != "done" {
 		t.Fatalf("bulk removal: %+v", bulk)
 	}
@@ -146,24 +146,24 @@ func TestTeamSettingsRefuseWhatTheyCannotUse(t *testing.T) {
 		"another key":   map[string]any{"notifyOnRevoke": true, "digest": "weekly"},
 		"not an object": []bool{true},
 	} {
-		if c := call(t, "PATCH", path, owner, body).problem(t, 400); c != "invalid_settings" && c != "invalid_json" {
+		if c := call(t, "PATCH", path, owner, body).Problem(t, 400); c != "invalid_settings" && c != "invalid_json" {
 			t.Errorf("%s: %s", name, c)
 		}
 	}
-	if c := send(t, "PATCH", path, owner, map[string]string{"Content-Type": "text/plain"}, []byte("notifyOnRevoke=false")).problem(t, 415); c != "unsupported_media_type" {
+	if c := send(t, "PATCH", path, owner, map[string]string{"Content-Type": "text/plain"}, []byte("notifyOnRevoke=false")).Problem(t, 415); c != "unsupported_media_type" {
 		t.Errorf("text body: %s", c)
 	}
 	res := invite(t, team, owner, "user@settings.example")
 	call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tokenFrom(t, waitForMail(t, "user@settings.example", 1)[0])})
-	if c := call(t, "PATCH", path, token(t, "user@settings.example", local.TokenOptions{}), map[string]bool{"notifyOnRevoke": false}).problem(t, 403); c != "admin_required" {
+	if c := call(t, "PATCH", path, token(t, "user@settings.example", local.TokenOptions{}), map[string]bool{"notifyOnRevoke": false}).Problem(t, 403); c != "admin_required" {
 		t.Errorf("a user: %s", c)
 	}
-	if c := call(t, "PATCH", path, token(t, "stranger@elsewhere.example", local.TokenOptions{}), map[string]bool{"notifyOnRevoke": false}).problem(t, 404); c != "team_not_found" {
+	if c := call(t, "PATCH", path, token(t, "stranger@elsewhere.example", local.TokenOptions{}), map[string]bool{"notifyOnRevoke": false}).Problem(t, 404); c != "team_not_found" {
 		t.Errorf("a stranger: %s", c)
 	}
 	// Nothing changed: the setting is still on.
 	var sum struct{ Settings struct{ NotifyOnRevoke bool } }
-	call(t, "GET", "/v1/teams/"+team+"/summary", owner, nil).json(t, &sum)
+	call(t, "GET", "/v1/teams/"+team+"/summary", owner, nil).JSON(t, &sum)
 	if !sum.Settings.NotifyOnRevoke || res.Results[0].Result != "invited" {
 		t.Fatalf("after refused changes: %+v", sum)
 	}

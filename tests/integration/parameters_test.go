@@ -65,10 +65,10 @@ func TestParameterOverridesSetTheLocalStack(t *testing.T) {
 		return sendTo(t, gw.URL, "POST", path, tok, map[string]string{"Content-Type": "application/json"}, b)
 	}
 	var res inviteResults
-	at("/v1/teams/"+created.TeamID+"/invitations", map[string]any{"emails": []string{"new@params.example"}}).json(t, &res)
+	at("/v1/teams/"+created.TeamID+"/invitations", map[string]any{"emails": []string{"new@params.example"}}).JSON(t, &res)
 	var info struct{ InvitedAt, InvitationExpiresAt time.Time }
 	r := at("/v1/teams/"+created.TeamID+"/members/"+res.Results[0].MemberID+"/resend-invite", nil)
-	r.json(t, &info)
+	r.JSON(t, &info)
 	// No cooldown: resending at once is accepted (the default is 10 minutes).
 	if r.Status != 202 {
 		t.Fatalf("resend at once with EmailCooldownSeconds=0: %d %s", r.Status, r.Body)

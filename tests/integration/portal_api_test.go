@@ -46,7 +46,7 @@ func TestMeListsTheCallersTeams(t *testing.T) {
 			IsOwner                          bool
 		}
 	}
-	call(t, "GET", "/v1/me", token(t, "Pat@Me.example", local.TokenOptions{}), nil).json(t, &me)
+	call(t, "GET", "/v1/me", token(t, "Pat@Me.example", local.TokenOptions{}), nil).JSON(t, &me)
 	if me.Email != "pat@me.example" || len(me.Teams) != 2 {
 		t.Fatalf("me: %+v", me)
 	}
@@ -57,17 +57,17 @@ func TestMeListsTheCallersTeams(t *testing.T) {
 	if zeta.TeamID != a.TeamID || zeta.Name != "Zeta Works" || zeta.Plan != "pro" || zeta.Role != "user" || zeta.Status != "invitation_sent" || zeta.IsOwner {
 		t.Fatalf("zeta: %+v", zeta)
 	}
-	call(t, "GET", "/v1/me", token(t, "nobody@me.example", local.TokenOptions{}), nil).json(t, &me)
+	call(t, "GET", "/v1/me", token(t, "nobody@me.example", local.TokenOptions{}), nil).JSON(t, &me)
 	if len(me.Teams) != 0 {
 		t.Fatalf("a stranger's teams: %+v", me.Teams)
 	}
-	if c := call(t, "GET", "/v1/me", "", nil).problem(t, 401); c != "unauthorized" {
+	if c := call(t, "GET", "/v1/me", "", nil).Problem(t, 401); c != "unauthorized" {
 		t.Fatal(c)
 	}
 	var s struct {
 		Team struct{ ID, Name, Plan string }
 	}
-	call(t, "GET", "/v1/teams/"+a.TeamID+"/summary", boss, nil).json(t, &s)
+	call(t, "GET", "/v1/teams/"+a.TeamID+"/summary", boss, nil).JSON(t, &s)
 	if s.Team.ID != a.TeamID || s.Team.Name != "Zeta Works" || s.Team.Plan != "pro" {
 		t.Fatalf("summary's team: %+v", s.Team)
 	}
@@ -87,7 +87,7 @@ func TestASignInWithTheInvitedAddressJoins(t *testing.T) {
 	before := summary(t, team, owner)
 
 	// Not verified by the identity provider: not trusted to join.
-	if c := send(t, "POST", "/v1/me/sign-ins", token(t, "unverified@join.example", local.TokenOptions{Unverified: true}), nil, nil).problem(t, 404); c != "no_team" {
+	if c := send(t, "POST", "/v1/me/sign-ins", token(t, "unverified@join.example", local.TokenOptions{Unverified: true}), nil, nil).Problem(t, 404); c != "no_team" {
 		t.Fatalf("unverified sign-in: %s", c)
 	}
 	// Verified, with no body at all (as the app may send it).
@@ -96,7 +96,7 @@ func TestASignInWithTheInvitedAddressJoins(t *testing.T) {
 		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
 	}
 	var info memberInfo
-	call(t, "GET", "/v1/teams/"+team+"/members/"+res.Results[0].MemberID, owner, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+res.Results[0].MemberID, owner, nil).JSON(t, &info)
 	if info.Status != "active" || info.LastCall != "recently" || info.AcceptedAt == nil || info.FirstSignInAt == nil || info.LastSignInAt == nil {
 		t.Fatalf("after joining by sign-in: %+v", info)
 	}
@@ -107,7 +107,7 @@ func TestASignInWithTheInvitedAddressJoins(t *testing.T) {
 	assertCountersMatchRecount(t, team, owner)
 	// The link in the invitation now says it was used.
 	tok := tokenFrom(t, waitForMail(t, "new@join.example", 1)[0])
-	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).problem(t, 409); c != "already_accepted" {
+	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}).Problem(t, 409); c != "already_accepted" {
 		t.Fatalf("the link after joining: %s", c)
 	}
 	// A second sign-in is an ordinary one.
@@ -128,7 +128,7 @@ func TestASignInDoesNotJoinAnExpiredInvitation(t *testing.T) {
 	if err := stack.Store.AddMember(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	if c := send(t, "POST", "/v1/me/sign-ins", token(t, "late@late.example", local.TokenOptions{}), nil, nil).problem(t, 404); c != "no_team" {
+	if c := send(t, "POST", "/v1/me/sign-ins", token(t, "late@late.example", local.TokenOptions{}), nil, nil).Problem(t, 404); c != "no_team" {
 		t.Fatalf("sign-in with an expired invitation: %s", c)
 	}
 }
@@ -151,7 +151,7 @@ func TestARetriedCallReportCountsOnce(t *testing.T) {
 		}
 	}
 	var me struct{ Teams []struct{ MemberID string } }
-	call(t, "POST", "/v1/me/sign-ins", app, map[string]string{}).json(t, &me)
+	call(t, "POST", "/v1/me/sign-ins", app, map[string]string{}).JSON(t, &me)
 	r := call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": []string{me.Teams[0].MemberID}})
 	if r.Status != 200 {
 		t.Fatalf("report: %d %s", r.Status, r.Body)
@@ -179,7 +179,7 @@ func TestListTotalsAreExact(t *testing.T) {
 	invite(t, team, owner, "late@totals.example")
 	assertCountersMatchRecount(t, team, owner)
 	var pg page
-	call(t, "GET", "/v1/teams/"+team+"/members?limit=1&status=active", owner, nil).json(t, &pg)
+	call(t, "GET", "/v1/teams/"+team+"/members?limit=1&status=active", owner, nil).JSON(t, &pg)
 	if pg.Total == nil || *pg.Total != len(all)-1 {
 		t.Fatalf("total %v after removing one of %d", pg.Total, len(all))
 	}

@@ -46,7 +46,7 @@ func TestProvisioningCreatesAndChangesTeams(t *testing.T) {
 	if _, err := svc.Handle(ctx, provisioning.Request{TeamID: team, Plan: "free"}); err != nil {
 		t.Fatal(err)
 	}
-	if c := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil).problem(t, 403); c != "plan_required" {
+	if c := call(t, "GET", "/v1/teams/"+team+"/summary", tok, nil).Problem(t, 403); c != "plan_required" {
 		t.Fatalf("after downgrade: %s", c)
 	}
 	if _, err := svc.Handle(ctx, provisioning.Request{TeamID: team, Plan: "pro"}); err != nil {

@@ -24,7 +24,7 @@ func TestCursorsCannotBeForgedOrMoved(t *testing.T) {
 	tok := token(t, "owner@cursor.example", local.TokenOptions{})
 	r := call(t, "GET", "/v1/teams/"+team+"/members?limit=5&status=active", tok, nil)
 	var pg page
-	r.json(t, &pg)
+	r.JSON(t, &pg)
 	if pg.NextCursor == "" {
 		t.Fatal("expected a next page")
 	}
@@ -42,7 +42,7 @@ func TestCursorsCannotBeForgedOrMoved(t *testing.T) {
 		"not a cursor":          {team, "cursor=%00%FF"},
 	} {
 		r := call(t, "GET", "/v1/teams/"+c.team+"/members?"+c.query, tok, nil)
-		if code := r.problem(t, 400); code != "invalid_cursor" {
+		if code := r.Problem(t, 400); code != "invalid_cursor" {
 			t.Errorf("%s: code %s", name, code)
 		}
 	}
@@ -58,7 +58,7 @@ func TestBadListQueriesGetProblems(t *testing.T) {
 	for _, q := range []string{"limit=0", "limit=101", "limit=-1", "limit=1e3", "status=archived", "lastCall=today",
 		"role=owner", "sort=name", "order=random", "color=blue", "q=a&q=b", "q=" + strings.Repeat("a", 300), "q=a%20b", "q=%FF%FE", "status=%FF", "sort=%C0"} {
 		r := call(t, "GET", "/v1/teams/"+team+"/members?"+q, tok, nil)
-		if code := r.problem(t, 400); code != "invalid_query" {
+		if code := r.Problem(t, 400); code != "invalid_query" {
 			t.Errorf("%s: code %s", q, code)
 		}
 	}
@@ -90,7 +90,7 @@ func TestMemberInformation(t *testing.T) {
 		LastEmail           any     `json:"lastEmail"`
 	}
 	r := call(t, "GET", "/v1/teams/"+team+"/members/"+active.ID, tok, nil)
-	r.json(t, &info)
+	r.JSON(t, &info)
 	at := func(p *string) time.Time {
 		if p == nil {
 			return time.Time{}
@@ -108,7 +108,7 @@ func TestMemberInformation(t *testing.T) {
 		t.Fatalf("member information %s does not match %+v", r.Body, active)
 	}
 	r = call(t, "GET", "/v1/teams/"+team+"/members/"+invited.ID, tok, nil)
-	r.json(t, &info)
+	r.JSON(t, &info)
 	if info.AcceptedAt != nil || info.FirstSignInAt != nil || info.InvitationExpiresAt == nil || info.LastCall != "pending" ||
 		info.InvitationExpired != !now.Before(invited.InvitationExpiresAt) {
 		t.Fatalf("invited member information: %s", r.Body)
@@ -116,7 +116,7 @@ func TestMemberInformation(t *testing.T) {
 	// Another team's member, and ids that are not ours, are simply not found.
 	otherOwner := mustOwnerID(t, other)
 	for _, id := range []string{otherOwner, "m_nobody", "..%2F..%2Fsummary", strings.Repeat("m", 65)} {
-		if code := call(t, "GET", "/v1/teams/"+team+"/members/"+id, tok, nil).problem(t, 404); code != "member_not_found" && code != "route_not_found" {
+		if code := call(t, "GET", "/v1/teams/"+team+"/members/"+id, tok, nil).Problem(t, 404); code != "member_not_found" && code != "route_not_found" {
 			t.Errorf("%s: code %s", id, code)
 		}
 	}
@@ -139,7 +139,7 @@ func TestSummaryIsConstantCostAndEqualsARecount(t *testing.T) {
 		PendingInvitations int
 		NeverUsedApp       int
 	}
-	r.json(t, &s)
+	r.JSON(t, &s)
 	want := struct{ assigned, pending, never int }{assigned: len(ms) + 1, never: 1} // the owner never used the app
 	for _, m := range ms {
 		switch m.Status {

@@ -36,15 +36,15 @@ func TestCSVSelectionFeedsTheBulkEndpoint(t *testing.T) {
 		t.Fatalf("bulk remove from the selection: %s", r.Body)
 	}
 
-	if c := postRaw(t, "/v1/teams/"+team+"/members/csv-selection", owner, "application/json", []byte(`{}`)).problem(t, 415); c != "unsupported_media_type" {
+	if c := postRaw(t, "/v1/teams/"+team+"/members/csv-selection", owner, "application/json", []byte(`{}`)).Problem(t, 415); c != "unsupported_media_type" {
 		t.Fatalf("json body: %s", c)
 	}
 	rows := bytes.Repeat([]byte("a@csv.example\n"), 50_001)
-	if c := postRaw(t, "/v1/teams/"+team+"/members/csv-selection", owner, "text/csv", rows).problem(t, 413); c != "too_many_rows" {
+	if c := postRaw(t, "/v1/teams/"+team+"/members/csv-selection", owner, "text/csv", rows).Problem(t, 413); c != "too_many_rows" {
 		t.Fatalf("50,001 rows: %s", c)
 	}
 	big := append([]byte("email\n"), bytes.Repeat([]byte("x"), 5<<20)...)
-	if c := postRaw(t, "/v1/teams/"+team+"/members/csv-selection", owner, "text/csv", big).problem(t, 413); c != "file_too_large" {
+	if c := postRaw(t, "/v1/teams/"+team+"/members/csv-selection", owner, "text/csv", big).Problem(t, 413); c != "file_too_large" {
 		t.Fatalf("over 5 MiB: %s", c)
 	}
 }
@@ -181,13 +181,13 @@ func TestUsageReportLeavesOutRemovedMembers(t *testing.T) {
 		t.Fatalf("exposed headers: %q", exposed)
 	}
 	// Only removed members: nothing to report on, as for ids that never were members.
-	if c := call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": ids[1:]}).problem(t, 400); c != "unknown_members" {
+	if c := call(t, "POST", "/v1/teams/"+team+"/usage-report", owner, map[string]any{"memberIds": ids[1:]}).Problem(t, 400); c != "unknown_members" {
 		t.Fatalf("only removed members: %s", c)
 	}
 
 	r = call(t, "POST", "/v1/teams/"+team+"/usage-report/email", owner, map[string]any{"memberIds": ids})
 	var queued struct{ LeftOut []string }
-	r.json(t, &queued)
+	r.JSON(t, &queued)
 	if r.Status != 202 || len(queued.LeftOut) != 2 {
 		t.Fatalf("email: %d %s", r.Status, r.Body)
 	}

@@ -19,7 +19,7 @@ func invite(t *testing.T, team, tok string, emails ...string) inviteResults {
 	if r.Status != 200 {
 		t.Fatalf("invite: %d %s", r.Status, r.Body)
 	}
-	r.json(t, &res)
+	r.JSON(t, &res)
 	return res
 }
 
@@ -36,10 +36,10 @@ func TestSeatsRemovalAndDeadInvitations(t *testing.T) {
 	if r := call(t, "DELETE", "/v1/teams/"+team+"/members/"+res.Results[1].MemberID, admin, nil); r.Status != 204 {
 		t.Fatalf("remove: %d %s", r.Status, r.Body)
 	}
-	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tokB}).problem(t, 400); c != "invalid_token" {
+	if c := call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tokB}).Problem(t, 400); c != "invalid_token" {
 		t.Fatalf("accepting after removal: %s", c)
 	}
-	if c := call(t, "DELETE", "/v1/teams/"+team+"/members/"+res.Results[1].MemberID, admin, nil).problem(t, 404); c != "member_not_found" {
+	if c := call(t, "DELETE", "/v1/teams/"+team+"/members/"+res.Results[1].MemberID, admin, nil).Problem(t, 404); c != "member_not_found" {
 		t.Fatalf("second removal: %s", c)
 	}
 	if res := invite(t, team, admin, "c@seats.example"); res.Results[0].Result != "invited" {
@@ -80,7 +80,7 @@ func TestRoleRulesAndUserRoleCallers(t *testing.T) {
 		"an unknown member":  {"PATCH", "/members/m_nobody", owner, map[string]string{"role": "admin"}, 404, "member_not_found"},
 	} {
 		r := call(t, c.method, "/v1/teams/"+team+c.path, c.tok, c.body)
-		if code := r.problem(t, c.status); code != c.code {
+		if code := r.Problem(t, c.status); code != c.code {
 			t.Errorf("%s: %s, want %s", name, code, c.code)
 		}
 	}
@@ -98,7 +98,7 @@ func TestRoleRulesAndUserRoleCallers(t *testing.T) {
 		if ep.method != "GET" && ep.method != "DELETE" {
 			body = map[string]any{"emails": []string{"x@roles.example"}, "role": "user", "action": "remove", "memberIds": []string{second}}
 		}
-		if c := call(t, ep.method, "/v1/teams/"+team+ep.path, user, body).problem(t, 403); c != "admin_required" {
+		if c := call(t, ep.method, "/v1/teams/"+team+ep.path, user, body).Problem(t, 403); c != "admin_required" {
 			t.Errorf("%s %s as a user: %s", ep.method, ep.path, c)
 		}
 	}
@@ -119,7 +119,7 @@ func TestBulkActions(t *testing.T) {
 		Results []struct{ MemberID, Result, Code string }
 	}
 	r := call(t, "POST", "/v1/teams/"+team+"/members/bulk", owner, map[string]any{"action": "change_role", "memberIds": []string{ids[0], ids[1], ownerID, "m_ghost"}, "role": "admin"})
-	r.json(t, &out)
+	r.JSON(t, &out)
 	want := []string{"done/", "done/", "skipped/unchanged", "skipped/member_not_found"}
 	for i, res := range out.Results {
 		if res.Result+"/"+res.Code != want[i] {
@@ -127,12 +127,12 @@ func TestBulkActions(t *testing.T) {
 		}
 	}
 	r = call(t, "POST", "/v1/teams/"+team+"/members/bulk", owner, map[string]any{"action": "remove", "memberIds": []string{ids[2], ownerID}})
-	r.json(t, &out)
+	r.JSON(t, &out)
 	if out.Results[0].Result != "done" || out.Results[1].Code != "owner_protected" {
 		t.Fatalf("remove: %s", r.Body)
 	}
 	r = call(t, "POST", "/v1/teams/"+team+"/members/bulk", owner, map[string]any{"action": "resend_invite", "memberIds": []string{ids[0], ownerID}})
-	r.json(t, &out)
+	r.JSON(t, &out)
 	// Within the (one second) cooldown the resend is refused. On a slow or
 	// hostile stack the second may have passed since the invitation: then
 	// the resend may go, and that is right too.
@@ -194,7 +194,7 @@ func TestBadBodiesAreRefusedWholesale(t *testing.T) {
 		"an array":        {"application/json", `["a@bodies.example"]`, 400},
 	} {
 		r := post(c.ct, []byte(c.body))
-		r.problem(t, c.status)
+		r.Problem(t, c.status)
 		_ = name
 	}
 	if s := summary(t, team, owner); s.Seats.Assigned != 1 {
@@ -218,7 +218,7 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	if !strings.Contains(string(first.Body), `"result":"invited"`) {
 		t.Fatalf("first answer: %s", first.Body)
 	}
-	if c := do("key-1", map[string]any{"emails": []string{"other@idem.example"}}).problem(t, 400); c != "idempotency_key_reused" {
+	if c := do("key-1", map[string]any{"emails": []string{"other@idem.example"}}).Problem(t, 400); c != "idempotency_key_reused" {
 		t.Fatalf("reused key: %s", c)
 	}
 	settle(t)
@@ -244,7 +244,7 @@ func TestConcurrentInvitesAndARandomMixKeepTheCounters(t *testing.T) {
 			defer wg.Done()
 			var res inviteResults
 			r := call(t, "POST", "/v1/teams/"+team+"/invitations", owner, map[string]any{"emails": []string{fmt.Sprintf("c%02d@mix.example", i)}})
-			r.json(t, &res)
+			r.JSON(t, &res)
 			results[i] = res.Results[0].Result
 		}()
 	}
@@ -321,7 +321,7 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 		t.Fatalf("resend all: %d %s", r.Status, r.Body)
 	}
 	var started struct{ JobID string }
-	r.json(t, &started)
+	r.JSON(t, &started)
 	for _, a := range addrs[1:] {
 		waitForMail(t, a, 2)
 	}
@@ -332,14 +332,14 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for job.State != "done" && time.Now().Before(deadline) {
-		call(t, "GET", "/v1/teams/"+team+"/jobs/"+started.JobID, owner, nil).json(t, &job)
+		call(t, "GET", "/v1/teams/"+team+"/jobs/"+started.JobID, owner, nil).JSON(t, &job)
 		time.Sleep(50 * time.Millisecond)
 	}
 	if job.State != "done" || job.Members != 29 || job.Done != 29 || job.Skipped != 0 {
 		t.Fatalf("job: %+v", job)
 	}
 	other := newTeam(t, "pro", 2, "owner@all-other.example")
-	if c := call(t, "GET", "/v1/teams/"+other+"/jobs/"+started.JobID, token(t, "owner@all-other.example", local.TokenOptions{}), nil).problem(t, 404); c != "job_not_found" {
+	if c := call(t, "GET", "/v1/teams/"+other+"/jobs/"+started.JobID, token(t, "owner@all-other.example", local.TokenOptions{}), nil).Problem(t, 404); c != "job_not_found" {
 		t.Fatalf("another team's job: %s", c)
 	}
 	settle(t)

@@ -70,20 +70,6 @@ func scimCall(t *testing.T, method, path, tok string, body any, headers ...strin
 	return r
 }
 
-// scimError checks a SCIM error response and returns its scimType.
-func (r response) scimError(t *testing.T, status int) string {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-	var e scim.ErrorJSON
-	r.json(t, &e)
-	if len(e.Schemas) != 1 || e.Schemas[0] != scim.SchemaError || e.Status != sprintf("%d", status) || e.Detail == "" {
-		t.Fatalf("not a SCIM error: %s", r.Body)
-	}
-	return e.ScimType
-}
-
 func filterQuery(f string) string { return "/Users?filter=" + url.QueryEscape(f) }
 
 // newSCIMToken makes a team's SCIM token as its admin does.
@@ -91,7 +77,7 @@ func newSCIMToken(t *testing.T, team, admin, name string) string {
 	t.Helper()
 	r := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", admin, map[string]string{"name": name})
 	var out struct{ ID, Name, Token, BaseURL string }
-	r.json(t, &out)
+	r.JSON(t, &out)
 	if r.Status != 201 || !strings.HasPrefix(out.Token, "scim."+team+".") || out.Name != name || out.BaseURL != api.URL+"/scim/v2" {
 		t.Fatalf("create SCIM token: %d %s", r.Status, r.Body)
 	}
@@ -106,7 +92,7 @@ func scimCreate(t *testing.T, tok string, body map[string]any) (scimUser, respon
 	r := scimCall(t, "POST", "/Users", tok, body)
 	if r.Status == 409 && faultMode {
 		var l scimList
-		scimCall(t, "GET", filterQuery(`userName eq "`+body["userName"].(string)+`"`), tok, nil).json(t, &l)
+		scimCall(t, "GET", filterQuery(`userName eq "`+body["userName"].(string)+`"`), tok, nil).JSON(t, &l)
 		if l.TotalResults == 1 {
 			return l.Resources[0], r
 		}
@@ -115,7 +101,7 @@ func scimCreate(t *testing.T, tok string, body map[string]any) (scimUser, respon
 		t.Fatalf("create %v: %d %s", body["userName"], r.Status, r.Body)
 	}
 	var u scimUser
-	r.json(t, &u)
+	r.JSON(t, &u)
 	if r.Header.Get("Location") != u.Meta.Location || r.Header.Get("ETag") != u.Meta.Version || !strings.HasSuffix(u.Meta.Location, "/scim/v2/Users/"+u.ID) {
 		t.Fatalf("create: Location %q, ETag %q, meta %+v", r.Header.Get("Location"), r.Header.Get("ETag"), u.Meta)
 	}
@@ -132,7 +118,7 @@ func scimUserOf(t *testing.T, r response) scimUser {
 		t.Fatalf("status %d: %s", r.Status, r.Body)
 	}
 	var u scimUser
-	r.json(t, &u)
+	r.JSON(t, &u)
 	return u
 }
 
@@ -153,7 +139,7 @@ func TestOktaProvisioningSequence(t *testing.T) {
 	// table a moment later).
 	settleIndexes()
 	var l scimList
-	scimCall(t, "GET", "/Users?startIndex=1&count=2", tok, nil).json(t, &l)
+	scimCall(t, "GET", "/Users?startIndex=1&count=2", tok, nil).JSON(t, &l)
 	if len(l.Schemas) != 1 || l.Schemas[0] != scim.SchemaListResponse || l.TotalResults != 1 || l.ItemsPerPage != 1 || l.StartIndex != 1 ||
 		l.Resources[0].UserName != "owner@okta.example" || !l.Resources[0].Active || l.Resources[0].Roles[0].Value != "admin" {
 		t.Fatalf("connection test: %+v", l)
@@ -161,7 +147,7 @@ func TestOktaProvisioningSequence(t *testing.T) {
 
 	// Create: does the user exist? No; POST the profile.
 	const login = "test.user@okta.example"
-	scimCall(t, "GET", filterQuery(`userName eq "`+login+`"`)+"&startIndex=1&count=100", tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`userName eq "`+login+`"`)+"&startIndex=1&count=100", tok, nil).JSON(t, &l)
 	if l.TotalResults != 0 || len(l.Resources) != 0 {
 		t.Fatalf("before creation: %+v", l)
 	}
@@ -184,7 +170,7 @@ func TestOktaProvisioningSequence(t *testing.T) {
 		memberInfo
 		ProvisionedBy, ExternalID string
 	}
-	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).json(t, &info)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).JSON(t, &info)
 	if info.Status != "pending_app_login" || info.ProvisionedBy != "Okta" || info.ExternalID != "00ujl29u0le5T6Aj10h7" || info.AcceptedAt == nil {
 		t.Fatalf("member information: %+v", info)
 	}
@@ -220,10 +206,10 @@ func TestOktaProvisioningSequence(t *testing.T) {
 		t.Fatalf("summary after deactivating: %+v", s)
 	}
 	app := token(t, login, local.TokenOptions{})
-	if code := call(t, "POST", "/v1/me/sign-ins", app, map[string]string{}).problem(t, 403); code != "member_deactivated" {
+	if code := call(t, "POST", "/v1/me/sign-ins", app, map[string]string{}).Problem(t, 403); code != "member_deactivated" {
 		t.Fatalf("a deactivated member signs in: %s", code)
 	}
-	scimCall(t, "GET", filterQuery(`userName eq "`+login+`"`)+"&startIndex=1&count=100", tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`userName eq "`+login+`"`)+"&startIndex=1&count=100", tok, nil).JSON(t, &l)
 	if l.TotalResults != 1 || l.Resources[0].Active {
 		t.Fatalf("a deactivated user, found: %+v", l)
 	}
@@ -269,13 +255,13 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 
 	// The connection test: a user that does not exist.
 	var l scimList
-	scimCall(t, "GET", filterQuery(`userName eq "non-existent user 0f0d9a0c"`), tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`userName eq "non-existent user 0f0d9a0c"`), tok, nil).JSON(t, &l)
 	if l.TotalResults != 0 {
 		t.Fatalf("connection test: %+v", l)
 	}
 	const userName = "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1"
 	const extID = "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"
-	scimCall(t, "GET", filterQuery(`userName eq "`+userName+`"`), tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`userName eq "`+userName+`"`), tok, nil).JSON(t, &l)
 	if l.TotalResults != 0 {
 		t.Fatalf("before creation: %+v", l)
 	}
@@ -290,7 +276,7 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 	})
 	const address = "test_user_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"
 	var row memberInfo
-	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).json(t, &row)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).JSON(t, &row)
 	if u.UserName != userName || row.Email != address || row.Status != "pending_app_login" || row.Role != "user" {
 		t.Fatalf("created %+v as %+v", u, row)
 	}
@@ -298,7 +284,7 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 	// Found by each filter Entra ID uses to match.
 	for _, f := range []string{`userName eq "` + userName + `"`, `userName eq "` + strings.ToLower(userName) + `"`, `externalId eq "` + extID + `"`,
 		`emails[type eq "work"].value eq "` + address + `"`, `userName eq "` + userName + `" and active eq true`} {
-		scimCall(t, "GET", filterQuery(f), tok, nil).json(t, &l)
+		scimCall(t, "GET", filterQuery(f), tok, nil).JSON(t, &l)
 		if l.TotalResults != 1 || l.Resources[0].ID != u.ID {
 			t.Fatalf("filter %s: %+v", f, l)
 		}
@@ -312,7 +298,7 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 	if renamed.Emails[0].Value != "updatedEmail@microsoft.com" || renamed.Name.FamilyName != "updatedFamilyName" {
 		t.Fatalf("multi-valued update: %+v", renamed)
 	}
-	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).json(t, &row)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).JSON(t, &row)
 	if row.Email != "updatedemail@microsoft.com" {
 		t.Fatalf("the member's address after the update: %s", row.Email)
 	}
@@ -321,14 +307,14 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 	if single.UserName != newName {
 		t.Fatalf("single-valued update: %+v", single)
 	}
-	scimCall(t, "GET", filterQuery(`userName eq "`+userName+`"`), tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`userName eq "`+userName+`"`), tok, nil).JSON(t, &l)
 	if l.TotalResults != 0 {
 		t.Fatalf("the old userName still finds: %+v", l)
 	}
 
 	// An app role assignment (roles[primary eq "True"].value) makes an admin.
 	role := scimUserOf(t, scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "Add", "path": `roles[primary eq "True"].value`, "value": "admin"})))
-	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).json(t, &row)
+	call(t, "GET", "/v1/teams/"+team+"/members/"+u.ID, admin, nil).JSON(t, &row)
 	if len(role.Roles) != 1 || role.Roles[0].Value != "admin" || !role.Roles[0].Primary || row.Role != "admin" {
 		t.Fatalf("app role: %+v, member %s", role.Roles, row.Role)
 	}
@@ -356,10 +342,10 @@ func TestEntraIDProvisioningSequence(t *testing.T) {
 	if r := scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil); r.Status != 204 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	if typ := scimCall(t, "GET", "/Users/"+u.ID, tok, nil).scimError(t, 404); typ != "" {
+	if typ := scimCall(t, "GET", "/Users/"+u.ID, tok, nil).SCIMError(t, 404); typ != "" {
 		t.Fatalf("deleted user: %s", typ)
 	}
-	scimCall(t, "GET", filterQuery(`externalId eq "`+extID+`"`), tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`externalId eq "`+extID+`"`), tok, nil).JSON(t, &l)
 	if l.TotalResults != 0 {
 		t.Fatalf("a deleted user is found: %+v", l)
 	}
@@ -384,10 +370,10 @@ func TestSCIMTokensAreShownOnceAndRevokedAtOnce(t *testing.T) {
 	invite(t, team, admin, "user@tokens.example")
 	call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tokenFrom(t, waitForMail(t, "user@tokens.example", 1)[0])})
 	user := token(t, "user@tokens.example", local.TokenOptions{})
-	if code := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", user, map[string]string{"name": "Okta"}).problem(t, 403); code != "admin_required" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", user, map[string]string{"name": "Okta"}).Problem(t, 403); code != "admin_required" {
 		t.Fatalf("a user makes a token: %s", code)
 	}
-	if code := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", admin, map[string]string{"name": " "}).problem(t, 400); code != "invalid_name" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", admin, map[string]string{"name": " "}).Problem(t, 400); code != "invalid_name" {
 		t.Fatalf("no name: %s", code)
 	}
 	tok := newSCIMToken(t, team, admin, "Okta")
@@ -398,7 +384,7 @@ func TestSCIMTokensAreShownOnceAndRevokedAtOnce(t *testing.T) {
 	var list struct {
 		Tokens []struct{ ID, Name, CreatedBy, Token string }
 	}
-	r.json(t, &list)
+	r.JSON(t, &list)
 	if r.Status != 200 || len(list.Tokens) != 1 || list.Tokens[0].Name != "Okta" || list.Tokens[0].CreatedBy != "owner@tokens.example" ||
 		list.Tokens[0].Token != "" || strings.Contains(string(r.Body), secret) {
 		t.Fatalf("list: %d %s", r.Status, r.Body)
@@ -414,7 +400,7 @@ func TestSCIMTokensAreShownOnceAndRevokedAtOnce(t *testing.T) {
 	for _, bad := range []string{"", "nonsense", tok[:len(tok)-1] + "x", otherTeam, strings.Replace(tok, id, "sk_aaaaaaaaaaaaaaaaaaaaaaaaaa", 1),
 		token(t, "owner@tokens.example", local.TokenOptions{})} {
 		r := scimCall(t, "GET", "/Users", bad, nil)
-		if r.scimError(t, 401); r.Header.Get("WWW-Authenticate") == "" {
+		if r.SCIMError(t, 401); r.Header.Get("WWW-Authenticate") == "" {
 			t.Fatalf("401 without WWW-Authenticate for %q", bad)
 		}
 	}
@@ -423,9 +409,9 @@ func TestSCIMTokensAreShownOnceAndRevokedAtOnce(t *testing.T) {
 	if r := call(t, "DELETE", "/v1/teams/"+team+"/scim-tokens/"+id, admin, nil); r.Status != 204 {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
-	scimCall(t, "GET", "/Users", tok, nil).scimError(t, 401)
-	scimCall(t, "POST", "/Users", tok, map[string]any{"userName": "late@tokens.example"}).scimError(t, 401)
-	if code := call(t, "DELETE", "/v1/teams/"+team+"/scim-tokens/"+id, admin, nil).problem(t, 404); code != "scim_token_not_found" {
+	scimCall(t, "GET", "/Users", tok, nil).SCIMError(t, 401)
+	scimCall(t, "POST", "/Users", tok, map[string]any{"userName": "late@tokens.example"}).SCIMError(t, 401)
+	if code := call(t, "DELETE", "/v1/teams/"+team+"/scim-tokens/"+id, admin, nil).Problem(t, 404); code != "scim_token_not_found" {
 		t.Fatalf("revoked twice: %s", code)
 	}
 	if s := summary(t, team, admin); s.Seats.Assigned != 2 {
@@ -437,7 +423,7 @@ func TestSCIMTokensAreShownOnceAndRevokedAtOnce(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		live = newSCIMToken(t, team, admin, sprintf("token %d", i))
 	}
-	if code := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", admin, map[string]string{"name": "one too many"}).problem(t, 409); code != "scim_token_limit" {
+	if code := call(t, "POST", "/v1/teams/"+team+"/scim-tokens", admin, map[string]string{"name": "one too many"}).Problem(t, 409); code != "scim_token_limit" {
 		t.Fatalf("the eleventh: %s", code)
 	}
 	n := countActions(auditLog(t, team, admin, url.Values{}))
@@ -448,7 +434,7 @@ func TestSCIMTokensAreShownOnceAndRevokedAtOnce(t *testing.T) {
 	if _, err := (provisioning.Service{Store: stack.Store, Now: time.Now}).Handle(context.Background(), provisioning.Request{TeamID: team, Plan: "free"}); err != nil {
 		t.Fatal(err)
 	}
-	scimCall(t, "GET", "/Users", live, nil).scimError(t, 403)
+	scimCall(t, "GET", "/Users", live, nil).SCIMError(t, 403)
 }
 
 func TestSCIMAnswersInItsOwnWords(t *testing.T) {
@@ -506,37 +492,37 @@ func TestSCIMAnswersInItsOwnWords(t *testing.T) {
 		{"POST", "/ServiceProviderConfig", map[string]any{}, 405, ""},
 	} {
 		r := scimCall(t, c.method, c.path, tok, c.body)
-		if typ := r.scimError(t, c.status); typ != c.scimType {
+		if typ := r.SCIMError(t, c.status); typ != c.scimType {
 			t.Errorf("%s %s: scimType %q, want %q: %s", c.method, c.path, typ, c.scimType, r.Body)
 		}
 	}
 	// A body that is not JSON, or not SCIM's media type.
-	if typ := send(t, "POST", "/scim/v2/Users", tok, map[string]string{"Content-Type": scim.MediaType}, []byte("{")).scimError(t, 400); typ != "invalidSyntax" {
+	if typ := send(t, "POST", "/scim/v2/Users", tok, map[string]string{"Content-Type": scim.MediaType}, []byte("{")).SCIMError(t, 400); typ != "invalidSyntax" {
 		t.Fatalf("broken JSON: %s", typ)
 	}
-	send(t, "POST", "/scim/v2/Users", tok, map[string]string{"Content-Type": "text/plain"}, []byte("{}")).scimError(t, 415)
+	send(t, "POST", "/scim/v2/Users", tok, map[string]string{"Content-Type": "text/plain"}, []byte("{}")).SCIMError(t, 415)
 
 	// The owner stays an active admin at the address billing knows.
 	var l scimList
-	scimCall(t, "GET", filterQuery(`userName eq "owner@scimerr.example"`), tok, nil).json(t, &l)
+	scimCall(t, "GET", filterQuery(`userName eq "owner@scimerr.example"`), tok, nil).JSON(t, &l)
 	owner := l.Resources[0]
 	for _, body := range []any{
 		patchOp(map[string]any{"op": "replace", "path": "active", "value": false}),
 		patchOp(map[string]any{"op": "replace", "path": "roles", "value": []any{map[string]any{"value": "user"}}}),
 		patchOp(map[string]any{"op": "replace", "path": "emails", "value": []any{map[string]any{"value": "boss@scimerr.example"}}}),
 	} {
-		if typ := scimCall(t, "PATCH", "/Users/"+owner.ID, tok, body).scimError(t, 400); typ != "mutability" {
+		if typ := scimCall(t, "PATCH", "/Users/"+owner.ID, tok, body).SCIMError(t, 400); typ != "mutability" {
 			t.Fatalf("the owner: %s", typ)
 		}
 	}
-	scimCall(t, "DELETE", "/Users/"+owner.ID, tok, nil).scimError(t, 400)
+	scimCall(t, "DELETE", "/Users/"+owner.ID, tok, nil).SCIMError(t, 400)
 
 	// ETags: a stale If-Match is refused, the current one passes, and a
 	// current If-None-Match is "not modified".
 	stale := u.Meta.Version
 	cur := scimUserOf(t, scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Ann"}), "If-Match", stale))
-	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "A"}), "If-Match", stale).scimError(t, 412)
-	scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil, "If-Match", stale).scimError(t, 412)
+	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "A"}), "If-Match", stale).SCIMError(t, 412)
+	scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil, "If-Match", stale).SCIMError(t, 412)
 	if r := scimCall(t, "GET", "/Users/"+u.ID, tok, nil, "If-None-Match", cur.Meta.Version); r.Status != 304 {
 		t.Fatalf("If-None-Match: %d", r.Status)
 	}
@@ -544,15 +530,15 @@ func TestSCIMAnswersInItsOwnWords(t *testing.T) {
 	// Seats: three, two taken; one more fits, the next is refused and
 	// nothing is made.
 	scimCreate(t, tok, user("bob", "bob@scimerr.example", "ext-bob"))
-	scimCall(t, "POST", "/Users", tok, user("cy", "cy@scimerr.example", "ext-cy")).scimError(t, 403)
-	scimCall(t, "GET", filterQuery(`userName eq "cy"`), tok, nil).json(t, &l)
+	scimCall(t, "POST", "/Users", tok, user("cy", "cy@scimerr.example", "ext-cy")).SCIMError(t, 403)
+	scimCall(t, "GET", filterQuery(`userName eq "cy"`), tok, nil).JSON(t, &l)
 	if l.TotalResults != 0 {
 		t.Fatal("a user was made past the seats")
 	}
 	// Deactivating frees one; reactivating with none free is refused.
 	scimUserOf(t, scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "active", "value": false})))
 	cy, _ := scimCreate(t, tok, user("cy", "cy@scimerr.example", "ext-cy"))
-	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "active", "value": true})).scimError(t, 403)
+	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "active", "value": true})).SCIMError(t, 403)
 	// A user can be created inactive: no seat, no email.
 	dee, _ := scimCreate(t, tok, map[string]any{"userName": "dee", "emails": "dee@scimerr.example", "active": false})
 	if dee.Active {
@@ -560,22 +546,22 @@ func TestSCIMAnswersInItsOwnWords(t *testing.T) {
 	}
 	// Paging: startIndex and count over the team (5 members, 2 inactive).
 	settleIndexes()
-	scimCall(t, "GET", "/Users?startIndex=2&count=2", tok, nil).json(t, &l)
+	scimCall(t, "GET", "/Users?startIndex=2&count=2", tok, nil).JSON(t, &l)
 	if l.TotalResults != 5 || l.StartIndex != 2 || l.ItemsPerPage != 2 || len(l.Resources) != 2 {
 		t.Fatalf("a page: %+v", l)
 	}
-	scimCall(t, "GET", "/Users?startIndex=9&count=2", tok, nil).json(t, &l)
+	scimCall(t, "GET", "/Users?startIndex=9&count=2", tok, nil).JSON(t, &l)
 	if l.TotalResults != 5 || len(l.Resources) != 0 {
 		t.Fatalf("past the end: %+v", l)
 	}
-	scimCall(t, "GET", "/Users?count=0", tok, nil).json(t, &l)
+	scimCall(t, "GET", "/Users?count=0", tok, nil).JSON(t, &l)
 	if l.TotalResults != 5 || len(l.Resources) != 0 {
 		t.Fatalf("count=0: %+v", l)
 	}
 	// attributes and excludedAttributes.
 	r := scimCall(t, "GET", "/Users/"+cy.ID+"?attributes=userName,name.givenName", tok, nil)
 	var m map[string]any
-	r.json(t, &m)
+	r.JSON(t, &m)
 	if len(m) != 3 || m["userName"] != "cy" || m["id"] != cy.ID {
 		t.Fatalf("attributes: %s", r.Body)
 	}
@@ -654,7 +640,7 @@ func TestSCIMQueriesAndPreconditions(t *testing.T) {
 		{"GET", "/ServiceProviderConfig?filter=x", 403, ""},
 		{"GET", "/ResourceTypes?foo=1", 400, ""},
 	} {
-		if got := scimCall(t, c.method, c.path, tok, nil).scimError(t, c.status); got != c.scimType {
+		if got := scimCall(t, c.method, c.path, tok, nil).SCIMError(t, c.status); got != c.scimType {
 			t.Errorf("%s %s: scimType %q, want %q", c.method, c.path, got, c.scimType)
 		}
 	}
@@ -676,19 +662,19 @@ func TestSCIMQueriesAndPreconditions(t *testing.T) {
 	stale := `W/"0000000000000000"`
 	before := scimUserOf(t, scimCall(t, "GET", "/Users/"+u.ID, tok, nil))
 	// Refused anyway: the refusal, not 412 or 304.
-	if got := scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{"displayName": "no userName"}, "If-Match", stale).scimError(t, 400); got != "invalidValue" {
+	if got := scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{"displayName": "no userName"}, "If-Match", stale).SCIMError(t, 400); got != "invalidValue" {
 		t.Errorf("a PUT without userName, stale If-Match: %q", got)
 	}
-	if got := scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "remove"}), "If-Match", stale).scimError(t, 400); got != "noTarget" {
+	if got := scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "remove"}), "If-Match", stale).SCIMError(t, 400); got != "noTarget" {
 		t.Errorf("a PATCH without a target, stale If-Match: %q", got)
 	}
-	if got := scimCall(t, "GET", "/Users/"+u.ID+"?attributes=0", tok, nil, "If-None-Match", "*").scimError(t, 400); got != "invalidValue" {
+	if got := scimCall(t, "GET", "/Users/"+u.ID+"?attributes=0", tok, nil, "If-None-Match", "*").SCIMError(t, 400); got != "invalidValue" {
 		t.Errorf("a bad projection with If-None-Match: %q", got)
 	}
 	// Would be served: 412, nothing changed; with the current ETag, served.
-	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Stale"}), "If-Match", stale).scimError(t, 412)
-	scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{"userName": "ann@scimq.example"}, "If-Match", stale).scimError(t, 412)
-	scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil, "If-Match", stale).scimError(t, 412)
+	scimCall(t, "PATCH", "/Users/"+u.ID, tok, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Stale"}), "If-Match", stale).SCIMError(t, 412)
+	scimCall(t, "PUT", "/Users/"+u.ID, tok, map[string]any{"userName": "ann@scimq.example"}, "If-Match", stale).SCIMError(t, 412)
+	scimCall(t, "DELETE", "/Users/"+u.ID, tok, nil, "If-Match", stale).SCIMError(t, 412)
 	now := scimUserOf(t, scimCall(t, "GET", "/Users/"+u.ID, tok, nil))
 	if now.Meta.Version != before.Meta.Version {
 		t.Fatalf("refused requests changed the user: %+v → %+v", before, now)

@@ -125,7 +125,7 @@ func TestCSVSelectionTakesWhatBrowsersAndSpreadsheetsSend(t *testing.T) {
 			return
 		}
 		var s selection
-		r.json(t, &s)
+		r.JSON(t, &s)
 		if got := s.String(); got != want {
 			t.Errorf("%s:\n got  %s\n want %s", name, got, want)
 		}
@@ -165,7 +165,7 @@ func TestCSVSelectionRefusesWhatIsNotACSVOfEmails(t *testing.T) {
 	refuse := func(name, ct string, body []byte, status int, code, detail string) {
 		t.Helper()
 		r := postRaw(t, path, owner, ct, body)
-		if c := r.problem(t, status); c != code {
+		if c := r.Problem(t, status); c != code {
 			t.Errorf("%s: %s, want %s", name, c, code)
 		}
 		var p struct{ Detail string }

@@ -106,7 +106,7 @@ func TestUnexpectedValuesInTheTableFailClosed(t *testing.T) {
 		{"admin", "invitation_sent", 404, "team_not_found"},
 	} {
 		membership(c.role, c.status)
-		if code := call(t, "GET", "/v1/teams/"+tm.ID+"/summary", tok, nil).problem(t, c.want); code != c.code {
+		if code := call(t, "GET", "/v1/teams/"+tm.ID+"/summary", tok, nil).Problem(t, c.want); code != c.code {
 			t.Errorf("role %q, status %q: %s", c.role, c.status, code)
 		}
 	}
@@ -130,7 +130,7 @@ func TestUnexpectedValuesInTheTableFailClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := call(t, "GET", "/v1/teams/"+tm.ID+"/members/"+victim.ID, tm.Token, nil)
-	if code := r.problem(t, 500); code != "internal" {
+	if code := r.Problem(t, 500); code != "internal" {
 		t.Fatalf("an item that does not decode: %s", code)
 	}
 	if m := internals.FindString(string(r.Body)); m != "" {

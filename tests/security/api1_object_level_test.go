@@ -24,7 +24,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 	theirs := b.first(t, users.StatusActive, users.RoleUser)
 	pending := b.first(t, users.StatusInvitationSent, users.RoleUser)
 	var job struct{ JobID string }
-	call(t, "POST", "/v1/teams/"+b.ID+"/invitations/resend", b.Token, nil).json(t, &job)
+	call(t, "POST", "/v1/teams/"+b.ID+"/invitations/resend", b.Token, nil).JSON(t, &job)
 	waitForJob(t, b, job.JobID)
 	theirToken, theirSCIM := scimToken(t, b, "B's IdP")
 	_, ourSCIM := scimToken(t, a, "A's IdP")
@@ -37,7 +37,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 			continue
 		}
 		method, path := pathOf(e, map[string]string{"teamId": b.ID, "memberId": theirs.ID, "jobId": job.JobID, "tokenId": theirToken})
-		if code := call(t, method, path, a.Token, map[string]any{}).problem(t, 404); code != "team_not_found" {
+		if code := call(t, method, path, a.Token, map[string]any{}).Problem(t, 404); code != "team_not_found" {
 			t.Errorf("%s %s as another team's admin: %s", method, path, code)
 		}
 	}
@@ -56,7 +56,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 			{"POST", "/members/" + id + "/deactivate", nil},
 			{"POST", "/members/" + id + "/reactivate", nil},
 		} {
-			if code := call(t, c.method, "/v1/teams/"+a.ID+c.path, a.Token, c.body).problem(t, 404); code != "member_not_found" {
+			if code := call(t, c.method, "/v1/teams/"+a.ID+c.path, a.Token, c.body).Problem(t, 404); code != "member_not_found" {
 				t.Errorf("%s %s with B's member: %s", c.method, c.path, code)
 			}
 		}
@@ -64,12 +64,12 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 	// B's member as the audit log's target in A's log: nothing of B's.
 	var log struct{ Entries []any }
 	r0 := call(t, "GET", "/v1/teams/"+a.ID+"/audit-log?target="+theirs.ID, a.Token, nil)
-	r0.json(t, &log)
+	r0.JSON(t, &log)
 	if r0.Status != 200 || len(log.Entries) != 0 || strings.Contains(string(r0.Body), theirs.Email) {
 		t.Errorf("A's audit log about B's member: %d %s", r0.Status, r0.Body)
 	}
 	// B's SCIM token's id in A's path: A's admin cannot revoke it.
-	if code := call(t, "DELETE", "/v1/teams/"+a.ID+"/scim-tokens/"+theirToken, a.Token, nil).problem(t, 404); code != "scim_token_not_found" {
+	if code := call(t, "DELETE", "/v1/teams/"+a.ID+"/scim-tokens/"+theirToken, a.Token, nil).Problem(t, 404); code != "scim_token_not_found" {
 		t.Errorf("B's SCIM token in A's path: %s", code)
 	}
 	// A's SCIM token names B's users: no such user, whatever the method;
@@ -85,7 +85,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 				"Operations": []any{map[string]any{"op": "replace", "path": "active", "value": false}}}},
 			{"DELETE", nil},
 		} {
-			scimCall(t, c.method, "/Users/"+id, ourSCIM, c.body).scimError(t, 404)
+			scimCall(t, c.method, "/Users/"+id, ourSCIM, c.body).SCIMError(t, 404)
 		}
 	}
 	for _, q := range []string{
@@ -107,15 +107,15 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 		t.Fatalf("SCIM token %q", ourSCIM)
 	}
 	forged := strings.Join([]string{parts[0], b.ID, parts[2], parts[3]}, ".")
-	scimCall(t, "GET", "/Users", forged, nil).scimError(t, 401)
+	scimCall(t, "GET", "/Users", forged, nil).SCIMError(t, 401)
 	// B's own token still serves B, and only B.
 	if r := scimCall(t, "GET", "/Users/"+theirs.ID, theirSCIM, nil); r.Status != 200 {
 		t.Errorf("B's token on B's member: %d %s", r.Status, r.Body)
 	}
-	scimCall(t, "GET", "/Users/"+a.first(t, users.StatusActive, users.RoleUser).ID, theirSCIM, nil).scimError(t, 404)
+	scimCall(t, "GET", "/Users/"+a.first(t, users.StatusActive, users.RoleUser).ID, theirSCIM, nil).SCIMError(t, 404)
 
 	// B's job id in A's path.
-	if code := call(t, "GET", "/v1/teams/"+a.ID+"/jobs/"+job.JobID, a.Token, nil).problem(t, 404); code != "job_not_found" {
+	if code := call(t, "GET", "/v1/teams/"+a.ID+"/jobs/"+job.JobID, a.Token, nil).Problem(t, 404); code != "job_not_found" {
 		t.Errorf("B's job in A's path: %s", code)
 	}
 
@@ -133,7 +133,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 			Results []struct{ MemberID, Result, Code string }
 		}
 		r := call(t, "POST", "/v1/teams/"+a.ID+"/members/bulk", a.Token, body)
-		r.json(t, &res)
+		r.JSON(t, &res)
 		if r.Status != 200 || len(res.Results) != 2 {
 			t.Fatalf("bulk %v: %d %s", body["action"], r.Status, r.Body)
 		}
@@ -146,7 +146,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 	// ...and the reports: none of them is a member here; mixed with A's,
 	// they are left out and their rows never appear.
 	for _, path := range []string{"/usage-report", "/usage-report/email"} {
-		if code := call(t, "POST", "/v1/teams/"+a.ID+path, a.Token, map[string]any{"memberIds": ids}).problem(t, 400); code != "unknown_members" {
+		if code := call(t, "POST", "/v1/teams/"+a.ID+path, a.Token, map[string]any{"memberIds": ids}).Problem(t, 400); code != "unknown_members" {
 			t.Errorf("%s with B's members: %s", path, code)
 		}
 	}
@@ -164,7 +164,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 		Matched  []struct{ Email, MemberID string }
 		NotFound []struct{ Email string }
 	}
-	r.json(t, &sel)
+	r.JSON(t, &sel)
 	if r.Status != 200 || len(sel.Matched) != 1 || sel.Matched[0].MemberID != ours.ID || len(sel.NotFound) != 2 ||
 		strings.Contains(string(r.Body), theirs.ID) || strings.Contains(string(r.Body), pending.ID) {
 		t.Errorf("CSV naming B's members, uploaded to A: %d %s", r.Status, r.Body)
@@ -178,7 +178,7 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var page struct{ NextCursor string }
-	call(t, "GET", "/v1/teams/"+a.ID+"/members?limit=2", a.Token, nil).json(t, &page)
+	call(t, "GET", "/v1/teams/"+a.ID+"/members?limit=2", a.Token, nil).JSON(t, &page)
 	if page.NextCursor == "" {
 		t.Fatal("no cursor")
 	}
@@ -189,17 +189,17 @@ func TestAnotherTeamsObjectsAreOutOfReachEverywhereAnIDGoes(t *testing.T) {
 		"an altered cursor":     "/v1/teams/" + a.ID + "/members?limit=2&cursor=" + url.QueryEscape(string(tampered)),
 		"another query's":       "/v1/teams/" + a.ID + "/members?limit=2&role=admin&cursor=" + url.QueryEscape(page.NextCursor),
 	} {
-		if code := call(t, "GET", path, a.Token, nil).problem(t, 400); code != "invalid_cursor" {
+		if code := call(t, "GET", path, a.Token, nil).Problem(t, 400); code != "invalid_cursor" {
 			t.Errorf("%s: %s", name, code)
 		}
 	}
 
 	// A user of team B reads nothing of B through the admin routes (403),
 	// and an admin of B nothing of A: no route crosses teams.
-	if code := call(t, "GET", "/v1/teams/"+b.ID+"/members/"+theirs.ID, token(t, theirs.Email, local.TokenOptions{}), nil).problem(t, 403); code != "admin_required" {
+	if code := call(t, "GET", "/v1/teams/"+b.ID+"/members/"+theirs.ID, token(t, theirs.Email, local.TokenOptions{}), nil).Problem(t, 403); code != "admin_required" {
 		t.Errorf("B's user on B's member: %s", code)
 	}
-	if code := call(t, "GET", "/v1/teams/"+a.ID+"/members/"+ours.ID, b.Token, nil).problem(t, 404); code != "team_not_found" {
+	if code := call(t, "GET", "/v1/teams/"+a.ID+"/members/"+ours.ID, b.Token, nil).Problem(t, 404); code != "team_not_found" {
 		t.Errorf("B's admin on A's member: %s", code)
 	}
 

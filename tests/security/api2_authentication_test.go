@@ -59,7 +59,7 @@ func TestEveryProtectedRouteRefusesEveryBadToken(t *testing.T) {
 		for name, tok := range bad {
 			h := map[string]string{"Content-Type": "application/json"}
 			r := sendRaw(t, method, path, tok, h, []byte(`{}`))
-			if code := r.problem(t, 401); code != "unauthorized" || r.Header.Get("WWW-Authenticate") != "Bearer" {
+			if code := r.Problem(t, 401); code != "unauthorized" || r.Header.Get("WWW-Authenticate") != "Bearer" {
 				t.Errorf("%s %s with %s: %s %q", method, path, name, code, r.Header.Get("WWW-Authenticate"))
 			}
 		}
@@ -71,7 +71,7 @@ func TestEveryProtectedRouteRefusesEveryBadToken(t *testing.T) {
 			continue
 		}
 		method, path := pathOf(e, map[string]string{"teamId": tm.ID, "memberId": member.ID, "jobId": "j_doesnotexist"})
-		if code := call(t, method, path, token(t, "", local.TokenOptions{}), map[string]any{}).problem(t, 401); code != "unauthorized" {
+		if code := call(t, method, path, token(t, "", local.TokenOptions{}), map[string]any{}).Problem(t, 401); code != "unauthorized" {
 			t.Errorf("%s %s with no email claim: %s", method, path, code)
 		}
 	}
@@ -192,7 +192,7 @@ func TestEverySCIMRouteRefusesEveryBadToken(t *testing.T) {
 				h["Authorization"] = strings.TrimSpace(c.scheme + " " + c.tok)
 			}
 			r := send(t, nil, method, path, "", h, []byte(bodies[method]))
-			r.scimError(t, 401)
+			r.SCIMError(t, 401)
 			if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("%s %s with %s: WWW-Authenticate %q", method, path, name, r.Header.Get("WWW-Authenticate"))
 			}
@@ -216,5 +216,5 @@ func TestEverySCIMRouteRefusesEveryBadToken(t *testing.T) {
 	if _, err := (provisioning.Service{Store: stack.Store, Now: time.Now}).Handle(context.Background(), provisioning.Request{TeamID: tm.ID, Plan: "free"}); err != nil {
 		t.Fatal(err)
 	}
-	scimCall(t, "GET", "/Users/"+member.ID, good, nil).scimError(t, 403)
+	scimCall(t, "GET", "/Users/"+member.ID, good, nil).SCIMError(t, 403)
 }

@@ -55,7 +55,7 @@ func TestNoMassAssignmentThroughAnyBody(t *testing.T) {
 	}
 	for _, c := range cases {
 		r := send(t, nil, c.method, c.path, c.tok, map[string]string{"Content-Type": "application/json"}, []byte(c.body))
-		if code := r.problem(t, 400); code != "invalid_json" {
+		if code := r.Problem(t, 400); code != "invalid_json" {
 			t.Errorf("%s: %s", c.name, code)
 		}
 	}
@@ -75,7 +75,7 @@ func TestSCIMSetsNothingAUserDoesNotHold(t *testing.T) {
 	user := tm.first(t, users.StatusActive, users.RoleUser)
 	_, idp := scimToken(t, tm, "IdP")
 	var owner struct{ Resources []struct{ ID string } }
-	scimCall(t, "GET", "/Users?filter="+url.QueryEscape(`userName eq "`+tm.Owner+`"`), idp, nil).json(t, &owner)
+	scimCall(t, "GET", "/Users?filter="+url.QueryEscape(`userName eq "`+tm.Owner+`"`), idp, nil).JSON(t, &owner)
 	if len(owner.Resources) != 1 {
 		t.Fatal("the owner is not found by userName")
 	}
@@ -98,7 +98,7 @@ func TestSCIMSetsNothingAUserDoesNotHold(t *testing.T) {
 		{"the owner removed", "DELETE", ownerID, nil, "mutability"},
 	}
 	for _, c := range refused {
-		if got := scimCall(t, c.method, "/Users/"+c.id, idp, c.body).scimError(t, 400); got != c.scimType {
+		if got := scimCall(t, c.method, "/Users/"+c.id, idp, c.body).SCIMError(t, 400); got != c.scimType {
 			t.Errorf("%s: %q, want %q", c.name, got, c.scimType)
 		}
 	}
@@ -139,7 +139,7 @@ func TestNoAnswerCarriesAPropertyTheCallerMayNotSee(t *testing.T) {
 	keep := func(r response) response { answers = append(answers, r); return r }
 
 	var inv struct{ Results []struct{ MemberID string } }
-	keep(call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": []string{"new@reads.example"}})).json(t, &inv)
+	keep(call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": []string{"new@reads.example"}})).JSON(t, &inv)
 	invite := waitForToken(t, "new@reads.example")
 	keep(call(t, "GET", team+"/members/"+inv.Results[0].MemberID, tm.Token, nil))
 	keep(call(t, "POST", team+"/members/"+inv.Results[0].MemberID+"/resend-invite", tm.Token, nil))
@@ -157,7 +157,7 @@ func TestNoAnswerCarriesAPropertyTheCallerMayNotSee(t *testing.T) {
 	keep(call(t, "POST", team+"/members/bulk", tm.Token, map[string]any{"action": "send_instructions", "memberIds": []string{inv.Results[0].MemberID}}))
 	keep(call(t, "POST", team+"/usage-report", tm.Token, map[string]any{"memberIds": []string{inv.Results[0].MemberID}}))
 	var job struct{ JobID string }
-	keep(call(t, "POST", team+"/instructions", tm.Token, nil)).json(t, &job)
+	keep(call(t, "POST", team+"/instructions", tm.Token, nil)).JSON(t, &job)
 	keep(call(t, "GET", team+"/jobs/"+job.JobID, tm.Token, nil))
 	// The SCIM token is shown once, in its creation's answer; never again.
 	_, idp := scimToken(t, tm, "IdP")

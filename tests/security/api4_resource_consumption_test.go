@@ -60,7 +60,7 @@ func TestBodiesListsAndPagesHaveLimits(t *testing.T) {
 		{"a cursor of 3 KB", call(t, "GET", team+"/members?cursor="+strings.Repeat("a", 3000), tm.Token, nil), 400, "invalid_cursor"},
 	}
 	for _, c := range cases {
-		if code := c.r.problem(t, c.status); code != c.code {
+		if code := c.r.Problem(t, c.status); code != c.code {
 			t.Errorf("%s: %s, want %s", c.name, code, c.code)
 		}
 	}
@@ -86,7 +86,7 @@ func TestInvitationsPerTeamPerDayAreCapped(t *testing.T) {
 	}
 	invited := func(r response) int {
 		var res struct{ Results []struct{ Result string } }
-		r.json(t, &res)
+		r.JSON(t, &res)
 		n := 0
 		for _, x := range res.Results {
 			if x.Result == "invited" {
@@ -107,7 +107,7 @@ func TestInvitationsPerTeamPerDayAreCapped(t *testing.T) {
 	// 21 sent: 9 left. A request of 10 is refused whole and says so.
 	before := summary(t, tm)
 	r := call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": addresses(100, 10)})
-	if code := r.problem(t, 429); code != "invitation_limit" || !strings.Contains(string(r.Body), "9 are left") {
+	if code := r.Problem(t, 429); code != "invitation_limit" || !strings.Contains(string(r.Body), "9 are left") {
 		t.Fatalf("over the limit: %s %s", code, r.Body)
 	}
 	checkRetryAfter(t, r, users.InvitationWindow)
@@ -117,7 +117,7 @@ func TestInvitationsPerTeamPerDayAreCapped(t *testing.T) {
 	// 8 new invitations and a resend use 9: the limit is reached.
 	var res struct{ Results []struct{ MemberID string } }
 	r = call(t, "POST", team+"/invitations", tm.Token, map[string]any{"emails": addresses(200, 8)})
-	r.json(t, &res)
+	r.JSON(t, &res)
 	if invited(r) != 8 {
 		t.Fatalf("8 more: %s", r.Body)
 	}
@@ -130,7 +130,7 @@ func TestInvitationsPerTeamPerDayAreCapped(t *testing.T) {
 		"a resend":      call(t, "POST", team+"/members/"+res.Results[1].MemberID+"/resend-invite", tm.Token, nil),
 		"a bulk resend": call(t, "POST", team+"/members/bulk", tm.Token, map[string]any{"action": "resend_invite", "memberIds": []string{res.Results[2].MemberID}}),
 	} {
-		if code := r.problem(t, 429); code != "invitation_limit" {
+		if code := r.Problem(t, 429); code != "invitation_limit" {
 			t.Errorf("%s at the limit: %s", name, code)
 		}
 		checkRetryAfter(t, r, users.InvitationWindow)
@@ -160,7 +160,7 @@ func TestTeamWideResendsPerTeamPerHourAreCapped(t *testing.T) {
 	}
 	for _, p := range paths {
 		r := call(t, "POST", team+p, tm.Token, nil)
-		if code := r.problem(t, 429); code != "team_job_limit" {
+		if code := r.Problem(t, 429); code != "team_job_limit" {
 			t.Fatalf("%s over the limit: %s", p, code)
 		}
 		checkRetryAfter(t, r, users.TeamJobWindow)
@@ -298,14 +298,14 @@ func TestSCIMHasLimits(t *testing.T) {
 		{"a filter that would read the team", scimCall(t, "GET", `/Users?filter=`+url.QueryEscape(`userName sw "a"`), idp, nil), 400, "tooMany"},
 	}
 	for _, c := range cases {
-		if got := c.r.scimError(t, c.status); got != c.scimType {
+		if got := c.r.SCIMError(t, c.status); got != c.scimType {
 			t.Errorf("%s: %q, want %q", c.name, got, c.scimType)
 		}
 	}
 	// A page is at most 500 users, whatever count asks.
 	var page struct{ ItemsPerPage, TotalResults int }
 	r := scimCall(t, "GET", "/Users?count=100000", idp, nil)
-	r.json(t, &page)
+	r.JSON(t, &page)
 	if r.Status != 200 || page.ItemsPerPage != page.TotalResults || page.TotalResults > 500 {
 		t.Errorf("count=100000: %d %s", r.Status, r.Body)
 	}
@@ -316,7 +316,7 @@ func TestSCIMHasLimits(t *testing.T) {
 	for i := 2; i <= 10; i++ {
 		scimToken(t, tm, fmt.Sprintf("IdP %d", i))
 	}
-	if code := call(t, "POST", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, map[string]string{"name": "one too many"}).problem(t, 409); code != "scim_token_limit" {
+	if code := call(t, "POST", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, map[string]string{"name": "one too many"}).Problem(t, 409); code != "scim_token_limit" {
 		t.Errorf("the 11th token: %s", code)
 	}
 	// Every seat taken: the provider's next user is refused, and no email goes.
@@ -326,7 +326,7 @@ func TestSCIMHasLimits(t *testing.T) {
 		t.Fatalf("the last seat: %d %s", r.Status, r.Body)
 	}
 	mail := mailCount(t)
-	scimCall(t, "POST", "/Users", smallIdP, map[string]any{"userName": "second@scim-seats.example"}).scimError(t, 403)
+	scimCall(t, "POST", "/Users", smallIdP, map[string]any{"userName": "second@scim-seats.example"}).SCIMError(t, 403)
 	if n := mailCount(t); n != mail {
 		t.Errorf("%d emails for a refused user", n-mail)
 	}

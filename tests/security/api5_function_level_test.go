@@ -28,7 +28,7 @@ func TestEveryAdminRouteRefusesAUserRoleMember(t *testing.T) {
 	pending := tm.first(t, users.StatusInvitationSent, users.RoleUser)
 	userToken := token(t, user.Email, local.TokenOptions{})
 	var job struct{ JobID string }
-	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).json(t, &job)
+	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).JSON(t, &job)
 	waitForJob(t, tm, job.JobID)
 	tokenID, _ := scimToken(t, tm, "IdP")
 	before := snapshot(t, tm)
@@ -67,7 +67,7 @@ func TestEveryAdminRouteRefusesAUserRoleMember(t *testing.T) {
 			body = []byte(b)
 		}
 		r := send(t, nil, method, path, userToken, map[string]string{"Content-Type": ct}, body)
-		if code := r.problem(t, 403); code != "admin_required" {
+		if code := r.Problem(t, 403); code != "admin_required" {
 			t.Errorf("%s %s as a user-role member: %s", method, path, code)
 		}
 		// The same request as the owner is served (the refusal was the role's).
@@ -116,7 +116,7 @@ func TestADeactivatedMemberCannotAct(t *testing.T) {
 	}
 	tokenID, _ := scimToken(t, tm, "IdP")
 	var job struct{ JobID string }
-	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).json(t, &job)
+	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).JSON(t, &job)
 	waitForJob(t, tm, job.JobID)
 	before := snapshot(t, tm)
 	mailBefore := mailCount(t)
@@ -148,7 +148,7 @@ func TestADeactivatedMemberCannotAct(t *testing.T) {
 			body = []byte(b)
 		}
 		r := send(t, nil, method, path, theirs, map[string]string{"Content-Type": ct}, body)
-		if code := r.problem(t, 403); code != "member_deactivated" {
+		if code := r.Problem(t, 403); code != "member_deactivated" {
 			t.Errorf("%s %s as a deactivated admin: %s", method, path, code)
 		}
 	}
@@ -160,7 +160,7 @@ func TestADeactivatedMemberCannotAct(t *testing.T) {
 		{"/v1/me/calls", `{"startedAt":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `","durationSeconds":60}`},
 	} {
 		r := send(t, nil, "POST", c.path, theirs, map[string]string{"Content-Type": "application/json"}, []byte(c.body))
-		if code := r.problem(t, 403); code != "member_deactivated" {
+		if code := r.Problem(t, 403); code != "member_deactivated" {
 			t.Errorf("POST %s as a deactivated member: %s", c.path, code)
 		}
 	}

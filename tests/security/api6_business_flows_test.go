@@ -26,13 +26,13 @@ func TestAcceptAttemptsPerSourceAddressAreCapped(t *testing.T) {
 	h := map[string]string{"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"}
 	for i := 0; i < acceptsPerMinute; i++ {
 		h["X-Forwarded-For"] = "203.0.113." + string(rune('1'+i)) // a header changes nothing
-		if code := send(t, attacker, "POST", "/v1/invitations/accept", "", h, guess(i)).problem(t, 400); code != "invalid_token" {
+		if code := send(t, attacker, "POST", "/v1/invitations/accept", "", h, guess(i)).Problem(t, 400); code != "invalid_token" {
 			t.Fatalf("guess %d: %s", i, code)
 		}
 	}
 	for _, body := range [][]byte{guess(9), []byte(`{"token":"` + valid + `"}`), []byte(`not even JSON`)} {
 		r := send(t, attacker, "POST", "/v1/invitations/accept", "", h, body)
-		if code := r.problem(t, 429); code != "too_many_attempts" {
+		if code := r.Problem(t, 429); code != "too_many_attempts" {
 			t.Fatalf("over the limit: %s", code)
 		}
 		checkRetryAfter(t, r, users.AcceptWindow)

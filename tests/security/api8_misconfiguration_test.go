@@ -91,7 +91,7 @@ func TestEveryAnswerIsNoStoreAndNosniff(t *testing.T) {
 	tm := newTeam(t, "headers.example", 8)
 	member := tm.first(t, users.StatusInvitationSent, users.RoleUser)
 	var job struct{ JobID string }
-	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).json(t, &job)
+	call(t, "POST", "/v1/teams/"+tm.ID+"/instructions", tm.Token, nil).JSON(t, &job)
 	spare, _ := scimToken(t, tm, "spare")
 	_, idp := scimToken(t, tm, "IdP")
 	ids := map[string]string{"teamId": tm.ID, "memberId": member.ID, "jobId": job.JobID, "tokenId": spare, "userId": member.ID}
@@ -205,11 +205,11 @@ func TestNoAnswerShowsInternals(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range failing {
-		if code := r.problem(t, 503); code != "unavailable" || r.Header.Get("Retry-After") == "" {
+		if code := r.Problem(t, 503); code != "unavailable" || r.Header.Get("Retry-After") == "" {
 			t.Errorf("DynamoDB failing: %s %v", code, r.Header)
 		}
 	}
-	if scimFailing.scimError(t, 503); scimFailing.Header.Get("Retry-After") == "" {
+	if scimFailing.SCIMError(t, 503); scimFailing.Header.Get("Retry-After") == "" {
 		t.Errorf("DynamoDB failing under SCIM: %v", scimFailing.Header)
 	}
 	failing = append(failing, scimFailing)

@@ -6,11 +6,9 @@
 package security
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +26,7 @@ import (
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/users"
+	"github.com/teamusers/usersapi/tests/testkit"
 )
 
 // The limits of this stack (template parameters).
@@ -126,35 +124,7 @@ func token(t *testing.T, email string, o local.TokenOptions) string {
 	return tok
 }
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r response) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-// problem checks the answer is a problem+json of that status and returns its code.
-func (r response) problem(t *testing.T, status int) string {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("content type %q for an error: %s", ct, r.Body)
-	}
-	var p struct{ Code, Detail string }
-	r.json(t, &p)
-	if p.Code == "" || p.Detail == "" {
-		t.Fatalf("incomplete problem: %s", r.Body)
-	}
-	return p.Code
-}
+type response = testkit.Response
 
 // call sends a JSON body (nil: none).
 func call(t *testing.T, method, path, tok string, body any) response {
@@ -170,26 +140,7 @@ func call(t *testing.T, method, path, tok string, body any) response {
 
 func send(t *testing.T, client *http.Client, method, path, tok string, headers map[string]string, body []byte) response {
 	t.Helper()
-	if client == nil {
-		client = http.DefaultClient
-	}
-	req, _ := http.NewRequest(method, api.URL+path, bytes.NewReader(body))
-	if body == nil {
-		req, _ = http.NewRequest(method, api.URL+path, nil)
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return testkit.Do(t, client, method, api.URL+path, tok, headers, body)
 }
 
 // from is a client whose connections come from another loopback address,
@@ -239,7 +190,7 @@ func listAll(t *testing.T, tm team, filter string) []string {
 			Members    []json.RawMessage
 			NextCursor string
 		}
-		r.json(t, &page)
+		r.JSON(t, &page)
 		for _, m := range page.Members {
 			all = append(all, string(m))
 		}
@@ -256,7 +207,7 @@ func scimToken(t *testing.T, tm team, name string) (id, tok string) {
 	t.Helper()
 	r := call(t, "POST", "/v1/teams/"+tm.ID+"/scim-tokens", tm.Token, map[string]string{"name": name})
 	var out struct{ ID, Token string }
-	r.json(t, &out)
+	r.JSON(t, &out)
 	if r.Status != 201 || out.Token == "" {
 		t.Fatalf("SCIM token: %d %s", r.Status, r.Body)
 	}
@@ -273,27 +224,6 @@ func scimCall(t *testing.T, method, path, tok string, body any) response {
 		h["Content-Type"] = "application/scim+json"
 	}
 	return send(t, nil, method, "/scim/v2"+path, tok, h, b)
-}
-
-// scimError checks the answer is SCIM's error of that status (RFC 7644
-// §3.12), never problem+json, and returns its scimType.
-func (r response) scimError(t *testing.T, status int) string {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/scim+json" {
-		t.Fatalf("content type %q for a SCIM error: %s", ct, r.Body)
-	}
-	var e struct {
-		Schemas                  []string
-		Status, ScimType, Detail string
-	}
-	r.json(t, &e)
-	if len(e.Schemas) != 1 || e.Schemas[0] != "urn:ietf:params:scim:api:messages:2.0:Error" || e.Status != strconv.Itoa(status) || e.Detail == "" {
-		t.Fatalf("not a SCIM error: %s", r.Body)
-	}
-	return e.ScimType
 }
 
 var tokenInLink = regexp.MustCompile(`[?&]token=([A-Za-z0-9_-]{43})`)
@@ -378,7 +308,7 @@ func waitForJob(t *testing.T, tm team, id string) {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var j struct{ State string }
-		call(t, "GET", "/v1/teams/"+tm.ID+"/jobs/"+id, tm.Token, nil).json(t, &j)
+		call(t, "GET", "/v1/teams/"+tm.ID+"/jobs/"+id, tm.Token, nil).JSON(t, &j)
 		if j.State == "done" {
 			return
 		}

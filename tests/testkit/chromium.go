@@ -1,5 +1,5 @@
-// Package testkit holds what the test packages share beyond the local
-// stack itself (internal/local).
+// Package testkit holds what the test and benchmark packages share beyond
+// the local stack itself (internal/local).
 package testkit
 
 import (
