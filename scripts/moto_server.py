@@ -13,6 +13,10 @@ Changes to moto's behaviour, all to make it act like DynamoDB:
    item of the table on each query, then filters and sorts the matches
    again. A query on the table now looks only at its partition, and an index
    query at the items unsorted. Results are the same (sorted afterwards).
+   A table scan sorts by the keys' values, not by moto's comparison
+   objects, and starts its page by a binary search for the start key, not
+   by comparing every item before it: the same pages, minutes faster at
+   200,000 items.
 4. DynamoDB's limits, always on: an item over 400 KB (409,600 bytes, sized as
    DynamoDB sizes items) is refused on every write path; a transaction over
    100 actions or 4 MB is refused; TransactGetItems takes 100 items (moto
@@ -36,6 +40,7 @@ let one request at a time into the backend. Bound to 127.0.0.1 by default.
 
 import argparse
 import base64
+import bisect
 import copy
 import hashlib
 import io
@@ -68,7 +73,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 
 # ---------------------------------------------------------------------------
@@ -523,7 +528,37 @@ def scan(self, *args, **kwargs):
     index_name = kwargs.get("index_name", args[4] if len(args) > 4 else None)
     if index_name is not None:
         return lagged_read(self, lambda: _table_scan(self, *args, **kwargs))
-    return _table_scan(self, *args, **kwargs)
+    start = kwargs.get("exclusive_start_key", args[2] if len(args) > 2 else None)
+
+    def order(item):
+        h, r = item.hash_key.cast_value, item.range_key
+        return (h, r.cast_value) if r is not None else (h,)
+
+    def from_start():
+        # moto's own all_items sorts with DynamoType's comparisons (each one
+        # Python code casting both values), then the scan compares every
+        # item with the start key until it passes it: minutes a page at
+        # 200,000 items. The same order from the cast values, and a binary
+        # search for where the page begins.
+        items = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)
+        items.sort(key=order)
+        if start:
+            at = (DynamoType(start[self.hash_key_attr]).cast_value,)
+            if self.range_key_attr:
+                at += (DynamoType(start[self.range_key_attr]).cast_value,)
+            items = items[bisect.bisect_right(items, at, key=order):]
+        return items
+
+    self.all_items = from_start
+    try:
+        return _table_scan(self, *args, **kwargs)
+    finally:
+        del self.all_items
 
 
 Table.query = query
