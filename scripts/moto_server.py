@@ -530,9 +530,13 @@ def scan(self, *args, **kwargs):
         return lagged_read(self, lambda: _table_scan(self, *args, **kwargs))
     start = kwargs.get("exclusive_start_key", args[2] if len(args) > 2 else None)
 
+    def value(key):
+        # A key is S, N or B: moto's cast_value, without its type tests.
+        return Decimal(key.value) if key.type == "N" else key.value
+
     def order(item):
-        h, r = item.hash_key.cast_value, item.range_key
-        return (h, r.cast_value) if r is not None else (h,)
+        h, r = value(item.hash_key), item.range_key
+        return (h, value(r)) if r is not None else (h,)
 
     def from_start():
         # moto's own all_items sorts with DynamoType's comparisons (each one
@@ -548,9 +552,9 @@ def scan(self, *args, **kwargs):
                 items.append(hash_set)
         items.sort(key=order)
         if start:
-            at = (DynamoType(start[self.hash_key_attr]).cast_value,)
+            at = (value(DynamoType(start[self.hash_key_attr])),)
             if self.range_key_attr:
-                at += (DynamoType(start[self.range_key_attr]).cast_value,)
+                at += (value(DynamoType(start[self.range_key_attr])),)
             items = items[bisect.bisect_right(items, at, key=order):]
         return items
 
