@@ -497,17 +497,22 @@ _table_query = Table.query
 _table_scan = Table.scan
 
 
+def table_items(table):
+    """Every item of the table, in no order (a fresh list)."""
+    out = []
+    for hash_set in table.items.values():
+        if table.range_key_attr:
+            out.extend(hash_set.values())
+        else:
+            out.append(hash_set)
+    return out
+
+
 def query(self, hash_key, *args, **kwargs):
     index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
 
     def unsorted():
-        out = []
-        for hash_set in self.items.values():
-            if self.range_key_attr:
-                out.extend(hash_set.values())
-            else:
-                out.append(hash_set)
-        return out
+        return table_items(self)
 
     def partition():
         hash_set = self.items.get(hash_key)
@@ -544,12 +549,7 @@ def scan(self, *args, **kwargs):
         # item with the start key until it passes it: minutes a page at
         # 200,000 items. The same order from the cast values, and a binary
         # search for where the page begins.
-        items = []
-        for hash_set in self.items.values():
-            if self.range_key_attr:
-                items.extend(hash_set.values())
-            else:
-                items.append(hash_set)
+        items = table_items(self)
         items.sort(key=order)
         if start:
             at = (value(DynamoType(start[self.hash_key_attr])),)
