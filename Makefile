@@ -149,7 +149,9 @@ emails: chromium .state/go-mod
 # One package at a time (they time things on a shared machine), the cost
 # benchmarks last: they end with the monthly bill.
 bench: deps
-	go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 240m $$(go list ./bench/... | grep -v '/bench/cost$$') ./bench/cost
+	@start=$$(date +%s); \
+	go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 240m $$(go list ./bench/... | grep -v '/bench/cost$$') ./bench/cost; \
+	rc=$$?; echo "make bench took $$(( ($$(date +%s) - start) / 60 )) min"; exit $$rc
 
 # Every fuzz target (go test -fuzz) for FUZZTIME each; a failing input is
 # written under the package's testdata/fuzz (commit it with the fix: make
