@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test: the Go tests (unit, integration against the local stack,
+# make test: the local DynamoDB's own test (tests/localdb, pytest), the
+# Go tests (unit, integration against the local stack,
 # every function under the Lambda runtime emulator, bootstrap sizes), the
 # invariant tests a second time on the hostile stack (FAULT_SUITE) and,
 # beside them, the template checks (scripts/template-checks.sh: sam
@@ -11,7 +12,12 @@ mkdir -p .state/test
 log=.state/test/template-checks.log
 scripts/template-checks.sh > "$log" 2>&1 &
 checks=$!
-trap 'kill "$checks" 2>/dev/null' INT TERM
+# The local DynamoDB's own test (tests/localdb: its sorted indexes answer
+# every page as moto does), beside the Go tests.
+dblog=.state/test/localdb.log
+PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/localdb > "$dblog" 2>&1 &
+localdb=$!
+trap 'kill "$checks" "$localdb" 2>/dev/null' INT TERM
 
 FAULT_RATE= FAULT_INDEX_LAG_MS= go test -count=1 -timeout 30m ./...
 tests=$?
@@ -21,6 +27,14 @@ if [ "$tests" -eq 0 ] && [ -n "${FAULT_SUITE:-}" ]; then
   FAULT_RATE=${TEST_FAULT_RATE:-0.1} FAULT_INDEX_LAG_MS=${TEST_FAULT_INDEX_LAG_MS:-200} \
     go test -count=1 -timeout 20m -run "$FAULT_SUITE" ./tests/integration
   tests=$?
+fi
+
+if wait "$localdb"; then
+  echo "== tests/localdb: $(grep -E 'passed|failed' "$dblog" | tail -n 1)"
+else
+  cat "$dblog"
+  echo "tests/localdb failed (log: $dblog)" >&2
+  tests=1
 fi
 
 if wait "$checks"; then

@@ -1,9 +1,12 @@
 package local
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -180,6 +183,28 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, tmpl *samtemplate.Tem
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) && !strings.Contains(err.Error(), "ResourceInUse") {
 		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	return nil
+}
+
+// SetQueryMode switches how the local DynamoDB answers a Query
+// (scripts/moto_server.py, "Sorted indexes"): "sorted", its default, or a
+// baseline, "walk" (every item, moto's sort: the path before the sorted
+// indexes) or "moto" (moto's own query). The benchmarks compare them.
+func (s *Services) SetQueryMode(ctx context.Context, mode string) error {
+	body, _ := json.Marshal(map[string]string{"queryMode": mode})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.DynamoDBEndpoint+"/_moto", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("query mode %q: %s %s", mode, resp.Status, bytes.TrimSpace(b))
 	}
 	return nil
 }
