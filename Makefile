@@ -21,7 +21,7 @@ export FAULT_RATE FAULT_INDEX_LAG_MS FAULT_SEED
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run up stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots emails fuzz
+.PHONY: help deps run-deps run up load stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots emails fuzz
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -32,6 +32,7 @@ help:
 	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com NAME=\"Acme Inc\"   provision a team (TEAM=<id> to change one)"
 	@echo "make nightly AT=2026-12-31T03:00:00Z   run the nightly job as of an instant"
 	@echo "make run FAULT_RATE=0.1 [FAULT_INDEX_LAG_MS=500]   the local stack failing as AWS fails"
+	@echo "make load     a bounded load test of the running stack (LOAD_DURATION=60s LOAD_RATE=50)"
 	@echo "make faults   the faults injected so far, as one JSON line (FAULT_RATE=… changes the rate first)"
 	@echo "make bench    benchmarks: read and write costs beside naive designs, the nightly job, capacity at internet scale, a month's bill, bootstrap sizes and cold starts"
 	@echo "make fuzz     every fuzz target for FUZZTIME (default 10s); make test runs their corpora"
@@ -44,7 +45,12 @@ help:
 
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
-deps: .venv/.installed .venv-tools/.installed node_modules/.installed .state/go-mod $(BIN)/aws-lambda-rie chromium
+# What running the stack needs (make run): moto, the SES stand-in, Go
+# modules. The tests need more (deps): the SAM CLI and checkov, the Lambda
+# runtime emulator and Chromium, installed by the first target that needs them.
+run-deps: .venv/.installed node_modules/.installed .state/go-mod
+
+deps: run-deps .venv-tools/.installed $(BIN)/aws-lambda-rie chromium
 
 .venv/.installed: requirements.txt
 	python3 -m venv .venv
@@ -90,7 +96,7 @@ tools: .state/go-mod
 
 ## Local stack -------------------------------------------------------------
 
-up: deps tools
+up: run-deps tools
 	@scripts/up.sh
 
 run: up
@@ -108,6 +114,15 @@ team: up
 
 nightly: up
 	@$(BIN)/devctl nightly $(if $(AT),-at "$(AT)")
+
+# A bounded load test of the running stack (make run first, or it starts
+# one): LOAD_DURATION (default 60s) at LOAD_RATE requests a second (default
+# 50) against a team of LOAD_MEMBERS (default 10000), made on first use.
+LOAD_DURATION ?= 60s
+LOAD_RATE ?= 50
+LOAD_MEMBERS ?= 10000
+load: up
+	@$(BIN)/devctl load -duration $(LOAD_DURATION) -rate $(LOAD_RATE) -members $(LOAD_MEMBERS)
 
 faults: tools
 	@$(BIN)/devctl faults $(if $(FAULT_RATE),-rate "$(FAULT_RATE)") $(if $(FAULT_INDEX_LAG_MS),-index-lag-ms "$(FAULT_INDEX_LAG_MS)")

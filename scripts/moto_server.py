@@ -52,12 +52,15 @@ import argparse
 import base64
 import bisect
 import copy
+import functools
 import hashlib
 import inspect
 import io
 import json
+import logging
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -75,7 +78,10 @@ from moto.moto_server.werkzeug_app import (
 )
 
 import moto.dynamodb.responses as moto_responses
-from moto.dynamodb.responses import DynamoResult
+from moto.core.request import Request as MotoRequest
+from moto.core.responses import ActionResult
+from moto.dynamodb.models.utilities import dynamo_to_dict
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ItemSizeToUpdateTooLarge,
@@ -85,7 +91,11 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+import moto.dynamodb.models.table as moto_table_module
+import moto.backends as moto_backends
+import moto.core.responses as moto_core_responses
+import moto.utilities.aws_headers as moto_aws_headers
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
 from sortedcontainers import SortedList
 
@@ -328,6 +338,26 @@ class Faults:
 
 
 FAULTS = Faults()
+# MOTO_TRACE=1: a line on stderr per data-plane call (operation, table and
+# index, time in moto, time waiting for the request lock).
+TRACE = os.environ.get("MOTO_TRACE") == "1"
+# MOTO_PROFILE=file (with MOTO_TRACE=1): cProfile of the data-plane calls,
+# written to file when the server stops.
+PROFILE = None
+if TRACE and os.environ.get("MOTO_PROFILE"):
+    import atexit
+    import cProfile
+
+    PROFILE = cProfile.Profile()
+    atexit.register(lambda: PROFILE.dump_stats(os.environ["MOTO_PROFILE"]))
+
+
+def reset_profile():
+    """POST /_moto {"profile": "reset"}: forget what was profiled so far."""
+    global PROFILE
+    import cProfile
+
+    PROFILE = cProfile.Profile()
 
 
 # ---------------------------------------------------------------------------
@@ -609,8 +639,11 @@ def sorted_indexes(table):
 
 
 def sync(table, hash_key, range_key):
-    """Brings the sorted indexes in step with the item now stored at these keys."""
-    sorted_indexes(table).sync(table, hash_key, range_key, stored(table, hash_key, range_key))
+    """Brings the sorted indexes in step with the item now stored at these
+    keys (and forgets its size: it may have changed in place)."""
+    item = stored(table, hash_key, range_key)
+    forget_size(item)
+    sorted_indexes(table).sync(table, hash_key, range_key, item)
 
 
 def successor(prefix):
@@ -775,26 +808,116 @@ class NotPlain(TypeError):
 
 
 def plain(value):
+    """json's fallback for what a read's answer holds: moto's DynamoType
+    values (as {type: value}, their insides written in turn) and bytes
+    (base64, as the serializer writes binary values)."""
+    if isinstance(value, DynamoType):
+        return {value.type: value.value}
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode("ascii")
     raise NotPlain(type(value).__name__)
 
 
 _execute_result = DynamoResult.execute_result
+_dynamo_result_init = DynamoResult.__init__
+
+
+def dynamo_result_init(self, result):
+    # A read's answer keeps moto's values until it is written (below); moto
+    # first turns every value of every item into plain dicts (dynamo_to_dict),
+    # half the time of a page of 25.
+    if QueryMode.mode == "sorted":
+        ActionResult.__init__(self, result)
+        self.raw = True
+    else:
+        _dynamo_result_init(self, result)
 
 
 def execute_result(self, context):
-    if QueryMode.mode == "sorted" and context.operation_model.name in FAST_ACTIONS:
-        try:
-            body = json.dumps(self.result, default=plain, separators=(",", ":"))
-        except NotPlain:
-            pass
-        else:
-            return 200, {"Content-Type": context.serializer_class.CONTENT_TYPE}, body
+    if getattr(self, "raw", False):
+        if context.operation_model.name in FAST_ACTIONS:
+            try:
+                body = json.dumps(self.result, default=plain, separators=(",", ":"))
+            except NotPlain:
+                pass
+            else:
+                return 200, {"Content-Type": context.serializer_class.CONTENT_TYPE}, body
+        self._result, self.raw = dynamo_to_dict(self.result), False
     return _execute_result(self, context)
 
 
+DynamoResult.__init__ = dynamo_result_init
 DynamoResult.execute_result = execute_result
+
+
+# ---------------------------------------------------------------------------
+# Less work per answer (reads in QueryMode "sorted"): moto sizes each item of
+# a page three times (Item.size() walks every attribute), deep-copies the
+# page before projecting it, and lists its own package folder on every
+# request. An item's size is kept until the item changes (sync() and
+# update_item() forget it: every in-place change goes through them); the
+# page is copied shallowly (nothing after the query changes the items: the
+# projection makes new ones and the answer is written at once, under the
+# request lock); moto's module list, and each handler's method names, are
+# read once.
+
+_item_size = Item.size
+
+
+def item_size_kept(self):
+    size = self.__dict__.get("_size")
+    if size is None:
+        size = self.__dict__["_size"] = _item_size(self)
+    return size
+
+
+def forget_size(item):
+    if item is not None:
+        item.__dict__.pop("_size", None)
+
+
+Item.size = item_size_kept
+
+
+class _PageCopy:
+    """moto's table module's `copy`: a page of items is copied shallowly
+    while a sorted query runs, anything else deeply as before."""
+
+    shallow = False
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    def deepcopy(self, value, memo=None):
+        if self.shallow and isinstance(value, list):
+            return list(value)
+        return copy.deepcopy(value, memo)
+
+
+PAGE_COPY = _PageCopy()
+moto_table_module.copy = PAGE_COPY
+_moto_modules = list(moto_backends.list_of_moto_modules())
+moto_backends.list_of_moto_modules = lambda: iter(_moto_modules)
+# moto makes each answer's request id from 52 random.choice calls.
+moto_aws_headers.gen_amzn_requestid_long = lambda headerdict=None: request_id(headerdict)
+moto_core_responses.gen_amzn_requestid_long = moto_aws_headers.gen_amzn_requestid_long
+
+
+_ids = random.Random()
+
+
+def request_id(headerdict):
+    # Unique is all a request id needs; uuid4 reads os.urandom, which costs
+    # 0.15 ms a call on these machines.
+    rid = "%052X" % _ids.getrandbits(208)
+    if isinstance(headerdict, dict):
+        headerdict["x-amzn-requestid"] = rid
+    return rid
+
+
+# moto lists a handler class's methods (inspect.getmembers) on every call.
+moto_core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+    moto_core_responses.method_names_from_class)
 
 
 # ---------------------------------------------------------------------------
@@ -807,6 +930,7 @@ _backend_update = DynamoDBBackend.update_item
 def update_item(self, table_name, key, *args, **kwargs):
     table = self.get_table(table_name)
     hash_key, range_key = self.get_keys_value(table, key)
+    forget_size(stored(table, hash_key, range_key))  # changed in place below
     before = copy.deepcopy(table.get_item(hash_key, range_key))
     shard, table.stream_shard = table.stream_shard, None
     try:
@@ -961,6 +1085,7 @@ def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_k
         if candidates is not None:
             self.all_items = lambda: candidates
             self.sorted_items = keep_order
+            PAGE_COPY.shallow = True
         else:
             # The walk: a table query looks only at its partition, an index
             # query at every item unsorted (moto sorts the matches itself).
@@ -970,6 +1095,7 @@ def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_k
         finally:
             del self.all_items
             self.__dict__.pop("sorted_items", None)
+            PAGE_COPY.shallow = False
 
     def unsorted():
         return table_items(self)
@@ -1171,15 +1297,50 @@ class Server:
         if service != "DynamoDB_20120810" or op not in DATA_PLANE:
             with self.lock:
                 # Materialise the body inside the lock: moto builds responses lazily.
-                return list(self.app(environ, start_response))
+                if not TRACE:
+                    return list(self.app(environ, start_response))
+                start = time.perf_counter()
+                if PROFILE is not None:
+                    PROFILE.enable()
+                try:
+                    out = list(self.app(environ, start_response))
+                finally:
+                    if PROFILE is not None:
+                        PROFILE.disable()
+                print("trace: %s %.2f ms" % (op or environ.get("PATH_INFO"), (time.perf_counter() - start) * 1000),
+                      file=sys.stderr, flush=True)
+                return out
         body = read_body(environ)  # outside the lock: a slow client blocks nobody
+        if not TRACE:
+            with self.lock:
+                return self.data_plane(op, body, environ, start_response)
+        queued = time.perf_counter()
         with self.lock:
-            return self.data_plane(op, body, environ, start_response)
+            start = time.perf_counter()
+            if PROFILE is not None:
+                PROFILE.enable()
+            try:
+                out = self.data_plane(op, body, environ, start_response)
+            finally:
+                if PROFILE is not None:
+                    PROFILE.disable()
+            done = time.perf_counter()
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        key = (req.get("Key") or req.get("Item") or {}).get("PK", {}).get("S", "")
+        print("trace: %s %s%s %.2f ms (waited %.2f ms) %s" % (
+            op, req.get("TableName", ""), ("/" + req["IndexName"]) if req.get("IndexName") else "",
+            (done - start) * 1000, (start - queued) * 1000, key.split("#")[0]), file=sys.stderr, flush=True)
+        return out
 
     def run(self, environ, body):
         """Calls moto; returns (status line, headers, body)."""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        if QueryMode.mode == "sorted":
+            return fast_read(environ, body) or direct(environ)
         seen = {}
 
         def start(status, headers, exc_info=None):
@@ -1263,9 +1424,12 @@ class Server:
         with self.lock:
             if method == "POST":
                 try:
-                    mode = json.loads(read_body(environ) or b"{}").get("queryMode")
+                    req = json.loads(read_body(environ) or b"{}")
+                    mode = req.get("queryMode", QueryMode.mode)
                 except (ValueError, AttributeError):
-                    mode = None
+                    req, mode = {}, None
+                if PROFILE is not None and req.get("profile") == "reset":
+                    reset_profile()
                 if mode not in QUERY_MODES:
                     return json_answer(start_response, "400 Bad Request",
                                        {"message": "queryMode must be one of %s" % ", ".join(QUERY_MODES)})
@@ -1292,6 +1456,81 @@ class Server:
             out = json.dumps(FAULTS.state()).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
         return [out]
+
+
+class DirectRequest(MotoRequest):
+    from_wsgi_server = True
+
+
+def direct(environ):
+    """A data-plane call handed to moto's DynamoDB handler directly, as its
+    Flask app would hand it (moto's request, URL and headers; its status,
+    headers and body back), without the app's routing, request context and
+    CORS: about half of a small call's time. QueryMode "walk" and "moto" go
+    through the app, so tests/localdb compares the two."""
+    req = DirectRequest(environ)
+    status, headers, body = DynamoHandler.dispatch(req, req.raw_url, dict(req.headers))
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    status = int(status)
+    reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}.get(status, "")
+    out = [(k, str(v)) for k, v in headers.items() if k.lower() not in ("status", "content-length")]
+    out.append(("Content-Length", str(len(body))))
+    return "%d %s" % (status, reason), out, body
+
+
+FAST_READS = {"Query": "query", "GetItem": "get_item", "BatchGetItem": "batch_get_item"}
+BINARY = re.compile(rb'"BS?"\s*:')
+
+
+def fast_read(environ, body):
+    """A Query, GetItem or BatchGetItem answered by moto's own handler
+    method, without the request's dispatch (moto's Request, its parameter
+    parsing by botocore shapes, its response building): most of a small
+    read's time. Anything unusual (binary values, which moto's parser would
+    decode, or any error, so that every error is moto's own answer) goes
+    the whole way instead: reads change nothing, so trying twice is safe.
+    Returns (status line, headers, body), or None."""
+    method = FAST_READS.get(environ.get("HTTP_X_AMZ_TARGET", "").partition(".")[2])
+    if method is None or BINARY.search(body):
+        return None
+    try:
+        params = json.loads(body)
+        handler = DynamoHandler()
+        handler.body = params
+        handler.region, handler.current_account = caller_of(environ)
+        result = getattr(handler, method)()
+        out = json.dumps(result.result, default=plain, separators=(",", ":")).encode()
+    except Exception:  # noqa: BLE001 - moto's own path answers it, errors included
+        return None
+    return "200 OK", [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(out))),
+        ("x-amzn-RequestId", request_id(None)),
+        ("X-Amz-Crc32", str(zlib.crc32(out) & 0xFFFFFFFF)),
+        ("server", "amazon.com"),
+    ], out
+
+
+_callers = {}
+
+
+def caller_of(environ):
+    """(region, account) of a request, as moto's BaseResponse finds them
+    (the Authorization header's scope; the account from MOTO_ACCOUNT_ID,
+    x-moto-account-id or the access key), remembered per header."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = auth.split(",")[0]
+    key = (scope, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
+    known = _callers.get(key)
+    if known is None:
+        from moto.iam.models import get_account_id_from
+
+        region = scope.split("/")[2] if "AWS4" in auth and scope.count("/") >= 2 else "us-east-1"
+        access_key = scope.split("Credential=")[1].split("/")[0] if "Credential=" in scope else "AKIAEXAMPLE"
+        account = os.environ.get("MOTO_ACCOUNT_ID") or key[1] or get_account_id_from(access_key)
+        known = _callers[key] = (region, account)
+    return known
 
 
 def json_answer(start_response, status, value):
@@ -1323,6 +1562,10 @@ def main():
     FAULTS.configure({"rate": args.fault_rate, "indexLagMs": args.index_lag_ms, "seed": args.seed})
     print("faults:", json.dumps(FAULTS.state()), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if not TRACE:
+        # werkzeug logs a line per request: hundreds a second under load,
+        # each through Python's logging. MOTO_TRACE=1 keeps them.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, Server(app), threaded=True,
                request_handler=MotoRequestHandler)

@@ -5,6 +5,7 @@
 //	devctl team -team t_… -plan free             change a team
 //	devctl nightly -at 2026-12-31T03:00:00Z      the nightly job as of an instant
 //	devctl faults [-rate 0.1] [-index-lag-ms 500] the faults injected so far (after changing them)
+//	devctl load [-duration 60s] [-rate 50]       a bounded load test of the running stack
 //
 // Each prints its result as its last line.
 package main
@@ -29,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: devctl token|team|nightly|faults [flags]")
+		fmt.Fprintln(os.Stderr, "usage: devctl token|team|nightly|faults|load [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -42,6 +43,8 @@ func main() {
 		err = runNightly(os.Args[2:])
 	case "faults":
 		err = faults(os.Args[2:])
+	case "load":
+		err = load(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

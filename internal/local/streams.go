@@ -51,24 +51,19 @@ func (p *StreamPoller) Run(ctx context.Context) error {
 		return fmt.Errorf("table %s has no stream", p.Table)
 	}
 	iterators := map[string]*string{}
+	var described time.Time
 	for ctx.Err() == nil {
-		ds, err := p.Streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: &arn})
-		if err != nil {
-			p.Log.Warn("describe stream", "error", err.Error())
-			sleepCtx(ctx, time.Second)
-			continue
-		}
-		for _, sh := range ds.StreamDescription.Shards {
-			id := aws.ToString(sh.ShardId)
-			if _, ok := iterators[id]; ok {
-				continue
-			}
-			it, err := p.Streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: &arn, ShardId: sh.ShardId, ShardIteratorType: st.ShardIteratorTypeTrimHorizon})
+		// New shards are rare: look for them every two seconds, not on every
+		// poll (each DescribeStream is a request to the one-at-a-time moto).
+		if time.Since(described) >= 2*time.Second {
+			ds, err := p.Streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: &arn})
 			if err != nil {
-				p.Log.Warn("shard iterator", "error", err.Error())
+				p.Log.Warn("describe stream", "error", err.Error())
+				sleepCtx(ctx, time.Second)
 				continue
 			}
-			iterators[id] = it.ShardIterator
+			described = time.Now()
+			p.openShards(ctx, arn, ds.StreamDescription.Shards, iterators)
 		}
 		got := 0
 		for id, it := range iterators {
@@ -93,6 +88,23 @@ func (p *StreamPoller) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// openShards starts reading every shard it has no iterator for yet, from
+// the stream's beginning.
+func (p *StreamPoller) openShards(ctx context.Context, arn string, shards []st.Shard, iterators map[string]*string) {
+	for _, sh := range shards {
+		id := aws.ToString(sh.ShardId)
+		if _, ok := iterators[id]; ok {
+			continue
+		}
+		it, err := p.Streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: &arn, ShardId: sh.ShardId, ShardIteratorType: st.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			p.Log.Warn("shard iterator", "error", err.Error())
+			continue
+		}
+		iterators[id] = it.ShardIterator
+	}
 }
 
 // dispatch hands a batch to every handler, in the background so a slow
