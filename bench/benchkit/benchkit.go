@@ -70,15 +70,23 @@ func NewTeam(store provisioning.Store, seats int, owner string) (string, error) 
 //
 // Addresses are user<k>@<domain> (k a shuffled 1..n; domains acme.example
 // 60%, acme-labs.example 25%, freelance.example 10%, and ten
-// contractor<j>.example 5%). Exactly one member in a hundred (k ≡ 50 mod
-// 100) changes by time alone within the day after at: active, last seen
-// 2.5 days before at, it leaves "recently" half a day after at. Nobody
-// else changes before at + 24h: the nightly job run then has 1% to do.
+// contractor<j>.example 5%). Days are UTC calendar days, and the ages
+// below count from the last 03:00 at or before at (the nightly run's hour), so a
+// member's bucket is the same whatever the hour of at. Exactly one member
+// in a hundred (k ≡ 50 mod 100) changes by time alone within the day
+// after at: active, last seen three days before (60 hours before 03:00),
+// it leaves "recently" at the next midnight. Nobody else changes before
+// at + 24h: the nightly job run then has 1% to do.
 func Members(teamID string, n int, at time.Time) []users.Member {
 	rng := rand.New(rand.NewPCG(uint64(n), 13))
 	day := 24 * time.Hour
+	y, mo, d := at.UTC().Date()
+	base := time.Date(y, mo, d, 3, 0, 0, 0, time.UTC)
+	if base.After(at) {
+		base = base.Add(-day) // before 03:00: the day before's, so nothing is in the future
+	}
 	ago := func(lo, hi float64) time.Time {
-		return at.Add(-time.Duration((lo + rng.Float64()*(hi-lo)) * float64(day))).Truncate(time.Millisecond)
+		return base.Add(-time.Duration((lo + rng.Float64()*(hi-lo)) * float64(day))).Truncate(time.Millisecond)
 	}
 	perm := rng.Perm(n)
 	out := make([]users.Member, n)
@@ -116,7 +124,7 @@ func Members(teamID string, n int, at time.Time) []users.Member {
 		switch p := rng.Float64(); {
 		case k%100 == 50:
 			m.Status = users.StatusActive
-			joined(at.Add(-60 * time.Hour))
+			joined(base.Add(-60 * time.Hour))
 		case p < 0.10:
 			m.Status = users.StatusInvitationSent
 			m.InvitedAt = ago(0.5, 5.5)
@@ -130,7 +138,7 @@ func Members(teamID string, n int, at time.Time) []users.Member {
 			joined(ago(0.01, 1.9))
 		case p < 0.65:
 			m.Status = users.StatusActive
-			joined(ago(3.1, 5.9))
+			joined(ago(3.2, 5.9))
 		case p < 0.80:
 			m.Status = users.StatusActive
 			joined(ago(7.1, 28.9))
@@ -150,7 +158,7 @@ func Members(teamID string, n int, at time.Time) []users.Member {
 				m.DeactivatedAt = m.InvitedAt.Add(day)
 			}
 		}
-		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, at)
+		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, at, time.UTC)
 		out[i] = m
 	}
 	return out

@@ -35,7 +35,7 @@ func TestMembersSpreadAndOnePercentChangeTonight(t *testing.T) {
 	for _, m := range ms {
 		facets[users.FacetOf(m)]++
 		emails[m.Email] = true
-		if next := users.NextChange(m, users.DefaultRetention); !next.IsZero() && !next.After(at.Add(24*time.Hour)) {
+		if next := users.NextChange(m, users.DefaultRetention, time.UTC); !next.IsZero() && !next.After(at.Add(24*time.Hour)) {
 			due++
 			if !next.After(at) {
 				t.Fatalf("%s is due before the seed's instant", m.Email)

@@ -84,7 +84,7 @@ func writes(b *testing.B) {
 	base := "/v1/teams/" + team
 	// Members who used the app yesterday (bucket "recently"): the daily case.
 	daily := func(name string) users.Member {
-		last := now.Add(-20 * time.Hour)
+		last := users.DayStart(now, -1, time.UTC).Add(time.Hour)
 		return users.Member{ID: users.NewID("m"), TeamID: team, Email: name + "@acme.example", Role: users.RoleUser,
 			Status: users.StatusActive, InvitedAt: now.Add(-100 * 24 * time.Hour), AcceptedAt: now.Add(-99 * 24 * time.Hour),
 			FirstSignInAt: now.Add(-99 * 24 * time.Hour), LastSignInAt: last, LastActiveAt: last}
@@ -161,8 +161,11 @@ func writes(b *testing.B) {
 		s, out := t.call(b, "POST", "/v1/invitations/accept", "", map[string]string{"token": tok}, key())
 		ok(s, out, 200)
 	})
-	// The app: a first sign-in (pending app login → active), a daily sign-in,
-	// a sign-in again within 15 minutes, a call, a call again.
+	// The app: a first sign-in (pending app login → active), a daily sign-in
+	// (the member's first activity of the day: the member is written), a
+	// sign-in again later that day, a call that is a member's first
+	// activity of the day, and a call later that day (only the day's usage
+	// is written: the profile's calls).
 	run("first_sign_in", 1, func() {
 		s, out := t.call(b, "POST", "/v1/me/sign-ins", joiner.Email, map[string]any{"appVersion": "3.1.0", "device": "mac"}, nil)
 		ok(s, out, 200)
@@ -171,7 +174,7 @@ func writes(b *testing.B) {
 		s, out := t.call(b, "POST", "/v1/me/sign-ins", signer.Email, map[string]any{"appVersion": "3.1.0", "device": "mac"}, nil)
 		ok(s, out, 200)
 	})
-	run("sign_in_within_15_minutes", 1, func() {
+	run("sign_in_later_that_day", 1, func() {
 		s, out := t.call(b, "POST", "/v1/me/sign-ins", signer.Email, map[string]any{"appVersion": "3.1.0", "device": "mac"}, nil)
 		ok(s, out, 200)
 	})
@@ -182,7 +185,7 @@ func writes(b *testing.B) {
 		s, out := t.call(b, "POST", "/v1/me/calls", caller.Email, call("c1"), nil)
 		ok(s, out, 200)
 	})
-	run("call_within_15_minutes", 1, func() {
+	run("call_later_that_day", 1, func() {
 		s, out := t.call(b, "POST", "/v1/me/calls", caller.Email, call("c2"), nil)
 		ok(s, out, 200)
 	})

@@ -162,7 +162,7 @@ func largestFacet(ctx context.Context, b *testing.B, db *dynamodb.Client, team s
 	var best users.Facet
 	var id string
 	for _, m := range ms {
-		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, time.Now())
+		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, time.Now(), time.UTC)
 		f := users.FacetOf(m)
 		count[f]++
 		if count[f] > count[best] {

@@ -140,7 +140,7 @@ func runNightly(args []string) error {
 	if err := local.ApplyParameters(inf.Parameters, &cfg, nil); err != nil {
 		return err
 	}
-	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName).WithDueShards(cfg.DueShards)
+	store := dynamo.New(local.NewDynamoDB(inf.DynamoDBEndpoint), inf.TableName).WithArchive(local.ArchiveTableName).WithDueShards(cfg.DueShards).WithZone(cfg.Zone)
 	res, err := nightly.New(store, cfg.Retention, at).WithShardsBefore(cfg.DueShardsBefore).Run(context.Background())
 	if err != nil {
 		return err

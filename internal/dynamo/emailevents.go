@@ -38,9 +38,15 @@ func (s *Store) RecordEmailEvent(ctx context.Context, teamID, memberID, emailID 
 		in += name
 	}
 	in += ")"
+	// The row's emailProblem is its own attribute (the list indexes project
+	// it, not lastEmail, so a delivery's progress rewrites no index entry).
+	problem := ""
+	if (users.Member{LastEmail: &ev}).EmailProblem() != "" {
+		problem = ", " + attrEmailProblem + " = :state"
+	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(teamPK(teamID), memberSK(memberID)),
-		UpdateExpression:                    aws.String("SET lastEmail.#s = :state, lastEmail.#at = :at, lastEmail.reason = :reason ADD version :one"),
+		UpdateExpression:                    aws.String("SET lastEmail.#s = :state, lastEmail.#at = :at, lastEmail.reason = :reason" + problem + " ADD version :one"),
 		ConditionExpression:                 aws.String("lastEmail.id = :id AND lastEmail.#s IN " + in),
 		ExpressionAttributeNames:            map[string]string{"#s": "state", "#at": "at"},
 		ExpressionAttributeValues:           vals,

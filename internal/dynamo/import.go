@@ -22,7 +22,7 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	now := s.now()
 	for _, m := range ms {
 		m.TeamID = teamID
-		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now)
+		m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now, s.zone)
 		items, err := marshalAll(s.memberRecordOf(m), newMembershipRecord(m))
 		if err != nil {
 			return err

@@ -37,6 +37,8 @@ const (
 	attrInvitedSK = "invitedSK"
 	attrDomainSK  = "domainSK"
 
+	attrEmailProblem = "emailProblem"
+
 	indexByDue = "ByDue"
 	attrDuePK  = "duePK"
 	attrDueSK  = "dueSK"
@@ -154,6 +156,25 @@ func timeKey(t time.Time, memberID string) string {
 }
 
 func domainSK(email string) string { return users.DomainOf(email) + "#" + email }
+
+// neverDay sorts before every real day.
+const neverDay = "0000-00-00"
+
+// dayKey is ByLastActive's sort key: the day of last activity (in the
+// store's zone), then the address, so the list sorted by last activity is
+// sorted by day, then by email, and the entry moves at most once a day.
+func dayKey(day, email string) string {
+	if day == "" {
+		day = neverDay
+	}
+	return day + "#" + email
+}
+
+// dueInstant is the instant a ByDue sort key holds (zero if none).
+func dueInstant(dueSK string) time.Time {
+	at, _, _ := strings.Cut(dueSK, "#")
+	return parseTime(at)
+}
 
 // Key-range sentinels. Stored keys never contain characters below '!'
 // (addresses are validated), so " " is below every key and a key followed by

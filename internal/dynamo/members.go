@@ -75,7 +75,7 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 		m := before.domain()
 		ch, err := rule(&m)
 		if errors.Is(err, users.ErrUnchanged) {
-			return before.domain(), false, nil
+			return before.domain(), false, s.requeue(ctx, before)
 		}
 		if err != nil {
 			return before.domain(), false, err
@@ -112,6 +112,38 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 		}
 		return after.domain(), true, nil
 	}
+}
+
+// requeue moves a member whose place in the work queue has come due but
+// whom nothing changed (the queue is lazy: see keepDue) to its next
+// change, or out of the queue. It writes only the queue's key attributes,
+// conditional on the version read; a writer that got there first has
+// placed the member already.
+func (s *Store) requeue(ctx context.Context, before memberRecord) error {
+	if before.DueSK == "" || dueInstant(before.DueSK).After(s.now()) {
+		return nil
+	}
+	next := s.memberRecordOf(before.domain())
+	if next.DueSK == before.DueSK {
+		return nil
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(before.PK, before.SK), ConditionExpression: aws.String("version = :v"),
+		ExpressionAttributeNames:  map[string]string{"#p": attrDuePK, "#s": attrDueSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(before.Version)},
+	}
+	if next.DueSK == "" {
+		in.UpdateExpression = aws.String("REMOVE #p, #s")
+	} else {
+		in.UpdateExpression = aws.String("SET #p = :p, #s = :s")
+		in.ExpressionAttributeValues[":p"], in.ExpressionAttributeValues[":s"] = str(next.DuePK), str(next.DueSK)
+	}
+	_, err := s.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("requeue member %s: %w", before.MemberID, err)
+	}
+	return nil
 }
 
 var errSeatLimit = users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
@@ -172,6 +204,7 @@ func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Memb
 		tx.delete("membership", s.table, key(userPK(before.Email), membershipSK(before.TeamID)), "", nil)
 	} else {
 		after = s.memberRecordOf(m)
+		after.keepDue(before, s.now())
 		after.Version = before.Version + 1
 		items, err := marshalAll(after, newMembershipRecord(m))
 		if err != nil {
@@ -347,7 +380,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 		for _, i := range batch {
 			m := adds[i].Member
 			m.TeamID = teamID
-			m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now)
+			m.LastCall = users.BucketFor(m.Status, m.LastActiveAt, now, s.zone)
 			m.UpdatedAt = now
 			if m.TokenHash != "" {
 				it, err := s.inviteItem(m)
@@ -515,6 +548,44 @@ func (s *Store) RecordSignIn(ctx context.Context, in users.SignIn) error {
 	return nil
 }
 
+// LatestActivity reads the end of a member's last reported call (the
+// latest usage day's lastAt: the last call reported that day) and their
+// last sign-in (the latest sign-in record), newest first, one item each.
+// The member's item holds its first activity and sign-in of its last
+// active day only (ApplyActivity): member information takes the exact ones
+// from here.
+func (s *Store) LatestActivity(ctx context.Context, teamID, memberID string) (lastCall, lastSignIn time.Time, err error) {
+	for _, p := range []struct {
+		pk  string
+		out *time.Time
+		at  func(map[string]types.AttributeValue) string
+	}{
+		{usagePK(teamID, memberID), &lastCall, func(it map[string]types.AttributeValue) string { return stringAttr(it, "lastAt") }},
+		{signInPK(teamID, memberID), &lastSignIn, func(it map[string]types.AttributeValue) string { return stringAttr(it, attrSK) }},
+	} {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: &s.table, KeyConditionExpression: aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(p.pk)},
+			ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(1),
+		})
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("latest activity of %s: %w", memberID, err)
+		}
+		s.itemsRead.Add(int64(out.ScannedCount))
+		if len(out.Items) == 1 {
+			*p.out = parseTime(p.at(out.Items[0]))
+		}
+	}
+	return lastCall, lastSignIn, nil
+}
+
+func stringAttr(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
 // AddCall adds a finished call to its member's usage of the day it ended,
 // once per call: the day's item keeps a short digest of every call it
 // counted, and the update is conditional on this call's not being among
@@ -524,11 +595,11 @@ func (s *Store) AddCall(ctx context.Context, teamID, memberID string, end time.T
 	day := end.UTC().Format("2006-01-02")
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(usagePK(teamID, memberID), day),
-		UpdateExpression:         aws.String("SET #t = :t, teamId = :team, memberId = :m, #d = :d ADD calls :one, seconds :s, callKeys :k"),
+		UpdateExpression:         aws.String("SET #t = :t, teamId = :team, memberId = :m, #d = :d, lastAt = :end ADD calls :one, seconds :s, callKeys :k"),
 		ConditionExpression:      aws.String("NOT contains(callKeys, :key)"),
 		ExpressionAttributeNames: map[string]string{"#t": "type", "#d": "day"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": str("usage"), ":team": str(teamID), ":m": str(memberID), ":d": str(day), ":one": num(1), ":s": num(seconds),
+			":t": str("usage"), ":team": str(teamID), ":m": str(memberID), ":d": str(day), ":one": num(1), ":s": num(seconds), ":end": str(fmtTime(end)),
 			":k": &types.AttributeValueMemberSS{Value: []string{callKey}}, ":key": str(callKey),
 		},
 	})

@@ -112,7 +112,7 @@ func decodePosition(p string) (map[string]types.AttributeValue, error) {
 // now. It reports whether it wrote anything; a member changed or removed
 // since the queue was read is handled from its current state.
 func (s *Store) AgeMember(ctx context.Context, teamID, memberID string) (bool, error) {
-	_, changed, err := s.UpdateMember(ctx, teamID, memberID, users.AgeRule(s.now(), s.retention))
+	_, changed, err := s.UpdateMember(ctx, teamID, memberID, users.AgeRule(s.now(), s.retention, s.zone))
 	if errors.Is(err, users.ErrMemberNotFound) {
 		return false, nil
 	}

@@ -115,7 +115,7 @@ func (s *Store) UsageOf(ctx context.Context, teamID, memberID, from, to string) 
 			TableName:                 &s.table,
 			KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(usagePK(teamID, memberID)), ":from": str(from), ":to": str(to)},
-			ProjectionExpression:      aws.String("calls, seconds"),
+			ProjectionExpression:      aws.String("calls, seconds, lastAt"),
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {
@@ -124,14 +124,18 @@ func (s *Store) UsageOf(ctx context.Context, teamID, memberID, from, to string) 
 		s.itemsRead.Add(int64(out.ScannedCount))
 		for _, it := range out.Items {
 			var d struct {
-				Calls   int `dynamodbav:"calls"`
-				Seconds int `dynamodbav:"seconds"`
+				Calls   int    `dynamodbav:"calls"`
+				Seconds int    `dynamodbav:"seconds"`
+				LastAt  string `dynamodbav:"lastAt"`
 			}
 			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
 				return u, err
 			}
 			u.Calls += d.Calls
 			u.Seconds += d.Seconds
+			if at := parseTime(d.LastAt); at.After(u.LastCall) {
+				u.LastCall = at
+			}
 		}
 		if start = out.LastEvaluatedKey; start == nil {
 			return u, nil

@@ -106,6 +106,7 @@ type memberRecord struct {
 	Status              string       `dynamodbav:"status"`
 	LastCall            string       `dynamodbav:"lastCall"`
 	LastActiveAt        string       `dynamodbav:"lastActiveAt,omitempty"`
+	LastActiveOn        string       `dynamodbav:"lastActiveOn,omitempty"` // its day in the store's zone: what rows show and ByLastActive sorts by
 	InvitedAt           string       `dynamodbav:"invitedAt,omitempty"`
 	InvitedBy           string       `dynamodbav:"invitedBy,omitempty"`
 	InvitationSentAt    string       `dynamodbav:"invitationSentAt,omitempty"`
@@ -115,6 +116,7 @@ type memberRecord struct {
 	FirstSignInAt       string       `dynamodbav:"firstSignInAt,omitempty"`
 	LastSignInAt        string       `dynamodbav:"lastSignInAt,omitempty"`
 	LastEmail           *emailRecord `dynamodbav:"lastEmail,omitempty"`
+	EmailProblem        string       `dynamodbav:"emailProblem,omitempty"` // bounced or complained: the row's flag, derived from lastEmail
 	TokenHash           string       `dynamodbav:"tokenHash,omitempty"`
 	InstructionsSentAt  string       `dynamodbav:"instructionsSentAt,omitempty"`
 	DeactivatedAt       string       `dynamodbav:"deactivatedAt,omitempty"`
@@ -152,21 +154,46 @@ func newMemberRecord(m users.Member) memberRecord {
 	return r
 }
 
-// setIndexKeys derives every index key from the attributes, so no write can
-// leave an index disagreeing with the item.
-func (r *memberRecord) setIndexKeys(retention time.Duration, dueShards int) {
-	r.DuePK, r.DueSK = dueKeys(users.NextChange(r.domain(), retention), r.PK, r.SK, dueShards)
+// setIndexKeys derives every index key, and the attributes the list's
+// rows show that are derived (the day of last activity, the email
+// problem), from the attributes, so no write can leave an index
+// disagreeing with the item. Days are counted in zone.
+func (r *memberRecord) setIndexKeys(retention time.Duration, zone *time.Location, dueShards int) {
+	m := r.domain()
+	r.DuePK, r.DueSK = dueKeys(users.NextChange(m, retention, zone), r.PK, r.SK, dueShards)
 	r.FacetPK = facetPK(r.TeamID, users.Facet{Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), Role: users.Role(r.Role)})
 	r.EmailSK = r.Email
-	r.ActiveSK = timeKey(parseTime(r.LastActiveAt), r.MemberID)
+	r.LastActiveOn = users.DayOf(m.LastActiveAt, zone)
+	r.ActiveSK = dayKey(r.LastActiveOn, r.Email)
 	r.InvitedSK = timeKey(parseTime(r.InvitedAt), r.MemberID)
 	r.DomainSK = domainSK(r.Email)
+	r.EmailProblem = m.EmailProblem()
+}
+
+// keepDue keeps before's place in the work queue when it is still ahead
+// of now and no later than the place just derived: the queue is lazy.
+// Activity only ever moves a member's next change later, so an app
+// reporting every day would otherwise move the member's ByDue entry (a
+// delete and a put in the index) every day; instead the entry stays, and
+// when it comes due the nightly job reads the member, finds what has
+// changed, and queues it again at its next change (Store.AgeMember). A
+// change that comes sooner (an earlier bucket step, a new invitation
+// expiry) moves it at once, and one that takes the member out of the queue
+// takes it out.
+func (r *memberRecord) keepDue(before memberRecord, now time.Time) {
+	if r.DueSK == "" || before.DueSK == "" {
+		return
+	}
+	prev, next := dueInstant(before.DueSK), dueInstant(r.DueSK)
+	if prev.After(now) && !prev.After(next) {
+		r.DuePK, r.DueSK = before.DuePK, before.DueSK
+	}
 }
 
 func (r memberRecord) domain() users.Member {
 	m := users.Member{
 		ID: r.MemberID, TeamID: r.TeamID, Email: r.Email, Role: users.Role(r.Role), IsOwner: r.IsOwner,
-		Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), LastActiveAt: parseTime(r.LastActiveAt),
+		Status: users.Status(r.Status), LastCall: users.LastCall(r.LastCall), LastActiveAt: parseTime(r.LastActiveAt), LastActiveOn: r.LastActiveOn,
 		InvitedAt: parseTime(r.InvitedAt), InvitedBy: r.InvitedBy, InvitationSentAt: parseTime(r.InvitationSentAt),
 		InvitationExpiresAt: parseTime(r.InvitationExpiresAt), InvitationExpired: r.InvitationExpired,
 		AcceptedAt: parseTime(r.AcceptedAt), FirstSignInAt: parseTime(r.FirstSignInAt), LastSignInAt: parseTime(r.LastSignInAt),
@@ -176,6 +203,9 @@ func (r memberRecord) domain() users.Member {
 	}
 	if r.LastEmail != nil {
 		m.LastEmail = &users.EmailState{ID: r.LastEmail.ID, Kind: r.LastEmail.Kind, State: r.LastEmail.State, At: parseTime(r.LastEmail.At), Reason: r.LastEmail.Reason}
+	} else if r.EmailProblem != "" {
+		// A row read from a list index, which projects the flag, not the email.
+		m.LastEmail = &users.EmailState{State: r.EmailProblem}
 	}
 	return m
 }

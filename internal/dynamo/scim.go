@@ -320,6 +320,30 @@ func (s *Store) MembersByDomain(ctx context.Context, teamID string, offset, coun
 	if last != nil && more {
 		s.markSCIMPage(ctx, teamID, offset+len(out), last)
 	}
+	return s.whole(ctx, teamID, out)
+}
+
+// whole reads the members of a page read from an index, which holds what
+// a list row shows (the identity provider's data is not projected there),
+// in the page's order; one removed since is left out.
+func (s *Store) whole(ctx context.Context, teamID string, page []users.Member) ([]users.Member, error) {
+	if len(page) == 0 {
+		return page, nil
+	}
+	ids := make([]string, len(page))
+	for i, m := range page {
+		ids[i] = m.ID
+	}
+	full, err := s.GetMembers(ctx, teamID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]users.Member, 0, len(page))
+	for _, id := range ids {
+		if m, ok := full[id]; ok {
+			out = append(out, m)
+		}
+	}
 	return out, nil
 }
 

@@ -30,7 +30,8 @@ type Store struct {
 	archive   string // the archive table of old sign-ins
 	now       func() time.Time
 	retention time.Duration
-	dueShards int // the nightly work queue's shards (WithDueShards)
+	zone      *time.Location // where days are counted (WithZone): NightlyTimeZone
+	dueShards int            // the nightly work queue's shards (WithDueShards)
 
 	auditRetention time.Duration
 
@@ -40,8 +41,21 @@ type Store struct {
 // New returns a store on the named table. Build the client with
 // ClientOptions, so that it retries the way the store expects.
 func New(db DB, table string) *Store {
-	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention, dueShards: DefaultDueShards}
+	return &Store{db: classified{db}, table: table, now: time.Now, retention: users.DefaultRetention, zone: time.UTC, dueShards: DefaultDueShards}
 }
+
+// WithZone returns a store that counts days (the day of last activity the
+// list sorts by, the buckets) in zone: the stack's NightlyTimeZone.
+func (s *Store) WithZone(zone *time.Location) *Store {
+	c := s.clone()
+	if zone != nil {
+		c.zone = zone
+	}
+	return c
+}
+
+// Zone is where the store counts days.
+func (s *Store) Zone() *time.Location { return s.zone }
 
 // WithClock returns a store that takes "now" from clock: the nightly job
 // runs "as of" an instant, and tests travel in time with it.
@@ -84,7 +98,7 @@ func (s *Store) DueShards() int { return s.dueShards }
 
 // clone is a store with the same settings (and a counter of its own).
 func (s *Store) clone() *Store {
-	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: s.retention, auditRetention: s.auditRetention, dueShards: s.dueShards}
+	return &Store{db: s.db, table: s.table, archive: s.archive, now: s.now, retention: s.retention, zone: s.zone, auditRetention: s.auditRetention, dueShards: s.dueShards}
 }
 
 // ItemsRead is how many items the store has read (DynamoDB's ScannedCount
@@ -181,7 +195,7 @@ func (s *Store) Access(ctx context.Context, teamID, email string) (users.Team, u
 // creation is told the team the first one made (users.BillingAccountTaken).
 func (s *Store) CreateTeam(ctx context.Context, t users.Team, owner users.Member, billingAccount string) error {
 	t.Counters = users.CounterDelta("", owner.Status)
-	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now())
+	owner.LastCall = users.BucketFor(owner.Status, owner.LastActiveAt, s.now(), s.zone)
 	t.Facets = map[users.Facet]int{users.FacetOf(owner): 1}
 	items, err := marshalAll(s.memberRecordOf(owner), newMembershipRecord(owner))
 	if err != nil {
@@ -336,7 +350,7 @@ func (s *Store) GetMember(ctx context.Context, teamID, memberID string) (users.M
 // memberRecordOf is the record of a member with every index key set.
 func (s *Store) memberRecordOf(m users.Member) memberRecord {
 	r := newMemberRecord(m)
-	r.setIndexKeys(s.retention, s.dueShards)
+	r.setIndexKeys(s.retention, s.zone, s.dueShards)
 	return r
 }
 

@@ -108,7 +108,7 @@ func memberItem(t *testing.T, version int) map[string]types.AttributeValue {
 	m := users.Member{ID: "m_a", TeamID: "t_a", Email: "a@example.com", Role: users.RoleUser, Status: users.StatusActive, LastCall: users.LastCallRecently}
 	r := newMemberRecord(m)
 	r.Version = version
-	r.setIndexKeys(users.DefaultRetention, DefaultDueShards)
+	r.setIndexKeys(users.DefaultRetention, time.UTC, DefaultDueShards)
 	return item(t, r)
 }
 

@@ -100,7 +100,7 @@ func TestAnAuditedChangeIsATransactionWithItsEntry(t *testing.T) {
 		},
 	}
 	s := New(db, "t").WithClock(func() time.Time { return now })
-	m, changed, err := s.UpdateMember(context.Background(), "t_1", "m_1", users.AgeRule(now, users.DefaultRetention))
+	m, changed, err := s.UpdateMember(context.Background(), "t_1", "m_1", users.AgeRule(now, users.DefaultRetention, time.UTC))
 	if err != nil || !changed || !m.InvitationExpired {
 		t.Fatalf("expire: %+v %v %v", m, changed, err)
 	}

@@ -17,6 +17,10 @@ import (
 type Store interface {
 	Access(ctx context.Context, teamID, email string) (users.Team, users.Membership, error)
 	GetMember(ctx context.Context, teamID, memberID string) (users.Member, error)
+	// LatestActivity is the end of the member's last reported call and
+	// their last sign-in (zero when none): member information's exact
+	// instants, which the member's item holds only to the day.
+	LatestActivity(ctx context.Context, teamID, memberID string) (lastCall, lastSignIn time.Time, err error)
 	ListMembers(ctx context.Context, team users.Team, q users.ListQuery, after string) ([]users.Member, string, error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	Teams(ctx context.Context, ids []string) (map[string]users.Team, error)

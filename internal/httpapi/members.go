@@ -84,15 +84,15 @@ func getSummary(d Deps) http.HandlerFunc {
 }
 
 type memberRowJSON struct {
-	ID                string  `json:"id"`
-	Email             string  `json:"email"`
-	Status            string  `json:"status"`
-	LastCall          string  `json:"lastCall"`
-	LastActiveAt      *string `json:"lastActiveAt"`
-	Role              string  `json:"role"`
-	IsOwner           bool    `json:"isOwner"`
-	InvitationExpired bool    `json:"invitationExpired"`
-	EmailProblem      string  `json:"emailProblem,omitempty"` // bounced, complained; absent otherwise
+	ID                string `json:"id"`
+	Email             string `json:"email"`
+	Status            string `json:"status"`
+	LastCall          string `json:"lastCall"`
+	LastActiveOn      string `json:"lastActiveOn,omitempty"` // the day of the last activity (NightlyTimeZone); absent when never active
+	Role              string `json:"role"`
+	IsOwner           bool   `json:"isOwner"`
+	InvitationExpired bool   `json:"invitationExpired"`
+	EmailProblem      string `json:"emailProblem,omitempty"` // bounced, complained; absent otherwise
 }
 
 type lastEmailJSON struct {
@@ -104,6 +104,7 @@ type lastEmailJSON struct {
 
 type memberInfoJSON struct {
 	memberRowJSON
+	LastActiveAt        *string        `json:"lastActiveAt"` // the exact instant (the row has its day)
 	InvitedAt           *string        `json:"invitedAt"`
 	InvitedBy           string         `json:"invitedBy,omitempty"`
 	InvitationSentAt    *string        `json:"invitationSentAt"`
@@ -130,7 +131,7 @@ func timeJSON(t time.Time) *string {
 func rowJSON(m users.Member, now time.Time) memberRowJSON {
 	return memberRowJSON{
 		ID: m.ID, Email: m.Email, Status: string(m.Status), LastCall: string(m.LastCall),
-		LastActiveAt: timeJSON(m.LastActiveAt), Role: string(m.Role), IsOwner: m.IsOwner,
+		LastActiveOn: m.LastActiveOn, Role: string(m.Role), IsOwner: m.IsOwner,
 		InvitationExpired: m.InvitationExpiredAt(now), EmailProblem: m.EmailProblem(),
 	}
 }
@@ -202,14 +203,35 @@ func getMember(d Deps) http.HandlerFunc {
 			writeError(r.Context(), d.Log, w, err)
 			return
 		}
+		// The member's item holds the first activity and sign-in of their
+		// last active day (it is written once a day for activity); the
+		// exact last ones are in that day's usage and sign-in records.
+		call, signIn, err := d.Store.LatestActivity(r.Context(), a.Team.ID, id)
+		if err != nil {
+			writeError(r.Context(), d.Log, w, err)
+			return
+		}
+		m.LastActiveAt = latest(m.LastActiveAt, call, signIn)
+		m.LastSignInAt = latest(m.LastSignInAt, signIn)
 		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
 	}
 }
 
+// latest is the latest of some instants (zero when all are).
+func latest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
 func infoJSON(m users.Member, now time.Time) memberInfoJSON {
 	out := memberInfoJSON{
-		memberRowJSON: rowJSON(m, now),
-		InvitedAt:     timeJSON(m.InvitedAt), InvitedBy: m.InvitedBy,
+		memberRowJSON: rowJSON(m, now), LastActiveAt: timeJSON(m.LastActiveAt),
+		InvitedAt: timeJSON(m.InvitedAt), InvitedBy: m.InvitedBy,
 		InvitationSentAt: timeJSON(m.InvitationSentAt), InvitationExpiresAt: timeJSON(m.InvitationExpiresAt),
 		AcceptedAt: timeJSON(m.AcceptedAt), FirstSignInAt: timeJSON(m.FirstSignInAt), LastSignInAt: timeJSON(m.LastSignInAt),
 		DeactivatedAt: timeJSON(m.DeactivatedAt), ProvisionedBy: m.ProvisionedBy, ExternalID: m.ExternalID,

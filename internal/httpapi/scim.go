@@ -483,7 +483,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 				if err != nil {
 					return users.Change{}, err
 				}
-				return users.UpdateFromIdP(u, now, d.Roster.Retention(), notices)(m)
+				return users.UpdateFromIdP(u, now, d.Roster.Retention(), d.Roster.Zone(), notices)(m)
 			})
 		}
 		m, _, err := d.Roster.Apply(r.Context(), a.Team.ID, id, rule)

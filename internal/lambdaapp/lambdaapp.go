@@ -21,6 +21,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The zone database inside the binary: Lambda's provided.al2023 runtime
+	// has none, and NIGHTLY_TIME_ZONE names a zone (about 450 KB).
+	_ "time/tzdata"
 	"unicode"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -37,24 +40,25 @@ import (
 
 // Config is the functions' environment.
 type Config struct {
-	TableName        string        // TABLE_NAME
-	SecretID         string        // APP_SECRET_ID: the Secrets Manager secret (ARN or name) that signs cursors and seals tokens
-	Secret           []byte        // APP_SECRET: the secret itself, for tests and the local stack only (at least 32 bytes)
-	DynamoDBEndpoint string        // DYNAMODB_ENDPOINT, only to point at a local server
-	SESEndpoint      string        // SES_ENDPOINT, likewise
-	SecretsEndpoint  string        // SECRETS_MANAGER_ENDPOINT, likewise
-	MailFrom         string        // MAIL_FROM
-	ConfigurationSet string        // SES_CONFIGURATION_SET: publishes bounces and complaints
-	AcceptURL        string        // ACCEPT_URL: the portal page that accepts invitations
-	DownloadURL      string        // DOWNLOAD_URL: the desktop app's download page
-	Policy           users.Policy  // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS, the limits (limits.go)
-	SendRate         float64       // SES_MAX_SEND_RATE, emails a second
-	ArchiveTable     string        // ARCHIVE_TABLE_NAME: old sign-ins
-	Retention        time.Duration // SIGN_IN_RETENTION_DAYS, default 90
-	DueShards        int           // DUE_SHARDS: the nightly work queue's shards (dynamo.WithDueShards)
-	DueShardsBefore  int           // DUE_SHARDS_BEFORE: a larger count used before, still read by the nightly job (0: none)
-	AuditRetention   time.Duration // AUDIT_RETENTION_DAYS, default 365
-	MetricsNamespace string        // METRICS_NAMESPACE: where the business metrics go (one per stack)
+	TableName        string         // TABLE_NAME
+	SecretID         string         // APP_SECRET_ID: the Secrets Manager secret (ARN or name) that signs cursors and seals tokens
+	Secret           []byte         // APP_SECRET: the secret itself, for tests and the local stack only (at least 32 bytes)
+	DynamoDBEndpoint string         // DYNAMODB_ENDPOINT, only to point at a local server
+	SESEndpoint      string         // SES_ENDPOINT, likewise
+	SecretsEndpoint  string         // SECRETS_MANAGER_ENDPOINT, likewise
+	MailFrom         string         // MAIL_FROM
+	ConfigurationSet string         // SES_CONFIGURATION_SET: publishes bounces and complaints
+	AcceptURL        string         // ACCEPT_URL: the portal page that accepts invitations
+	DownloadURL      string         // DOWNLOAD_URL: the desktop app's download page
+	Policy           users.Policy   // INVITATION_TTL_DAYS (1–30), EMAIL_COOLDOWN_SECONDS, the limits (limits.go)
+	SendRate         float64        // SES_MAX_SEND_RATE, emails a second
+	ArchiveTable     string         // ARCHIVE_TABLE_NAME: old sign-ins
+	Retention        time.Duration  // SIGN_IN_RETENTION_DAYS, default 90
+	Zone             *time.Location // NIGHTLY_TIME_ZONE (IANA), default UTC: where days are counted (buckets, the day of last activity)
+	DueShards        int            // DUE_SHARDS: the nightly work queue's shards (dynamo.WithDueShards)
+	DueShardsBefore  int            // DUE_SHARDS_BEFORE: a larger count used before, still read by the nightly job (0: none)
+	AuditRetention   time.Duration  // AUDIT_RETENTION_DAYS, default 365
+	MetricsNamespace string         // METRICS_NAMESPACE: where the business metrics go (one per stack)
 	// DOWNLOAD_URL_WINDOWS, DOWNLOAD_URL_MACOS: the direct download for
 	// each desktop OS; empty derives them from DOWNLOAD_URL (?os=…).
 	DownloadWindowsURL, DownloadMacURL string
@@ -82,6 +86,7 @@ func ConfigFromEnv() (Config, error) {
 		SendRate:         14,
 		ArchiveTable:     os.Getenv("ARCHIVE_TABLE_NAME"),
 		Retention:        users.DefaultRetention,
+		Zone:             time.UTC,
 		DueShards:        dynamo.DefaultDueShards,
 		MetricsNamespace: envOr("METRICS_NAMESPACE", "UsersApi"),
 
@@ -120,6 +125,14 @@ func ConfigFromEnv() (Config, error) {
 		c.Retention = time.Duration(days) * 24 * time.Hour
 		c.Policy.Retention = c.Retention
 	}
+	if v := os.Getenv("NIGHTLY_TIME_ZONE"); v != "" && v != "UTC" {
+		zone, err := time.LoadLocation(v)
+		if err != nil {
+			return c, fmt.Errorf("NIGHTLY_TIME_ZONE must be an IANA time zone such as Europe/Paris: %w", err)
+		}
+		c.Zone = zone
+	}
+	c.Policy.Zone = c.Zone
 	if err := c.checkMail(); err != nil {
 		return c, err
 	}
@@ -237,7 +250,7 @@ func Load() (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithArchive(c.ArchiveTable).
+	store := dynamo.New(NewDynamoDB(awsCfg, c.DynamoDBEndpoint), c.TableName).WithRetention(c.Retention).WithZone(c.Zone).WithArchive(c.ArchiveTable).
 		WithAuditRetention(c.AuditRetention).WithDueShards(c.DueShards)
 	return &App{Config: c, AWS: awsCfg, Store: store, Log: log, Metrics: metrics.New(logging.Stdout, c.MetricsNamespace)}, nil
 }

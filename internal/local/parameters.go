@@ -29,6 +29,13 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"AuditRetentionDays": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.AuditRetention = time.Duration(atoi(v)) * 24 * time.Hour
 	},
+	// Where days are counted: the buckets and the day of last activity (there
+	// is no schedule locally: `make nightly AT=…` runs the job).
+	"NightlyTimeZone": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		if z, err := time.LoadLocation(v); err == nil {
+			c.Zone, c.Policy.Zone = z, z
+		}
+	},
 	"DueShards":       func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DueShards = atoi(v) },
 	"DueShardsBefore": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) { c.DueShardsBefore = atoi(v) },
 	"SesMaxSendRate": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
@@ -65,7 +72,6 @@ var notLocal = map[string]string{
 	"JwtAudience":          "the local gateway's identity provider is fixed (audience " + Audience + ")",
 	"PortalOrigin":         "CORS allows the portal's dev server, " + PortalOrigin,
 	"MailFromIdentityArn":  "the local SES has no identities",
-	"NightlyTimeZone":      "there is no schedule locally: run `make nightly AT=…`",
 	"AlarmTopicArn":        "there are no CloudWatch alarms locally",
 	"AlarmEmail":           "there are no CloudWatch alarms locally",
 	"ApiRateLimit":         "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
@@ -90,6 +96,10 @@ func checkLocal(name, v string) error {
 	case "ProductName":
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("ProductName must have a letter, not only spaces")
+		}
+	case "NightlyTimeZone":
+		if _, err := time.LoadLocation(v); err != nil {
+			return fmt.Errorf("NightlyTimeZone must be an IANA time zone such as Europe/Paris, not %q", v)
 		}
 	case "SesMaxSendRate":
 		if f, err := strconv.ParseFloat(v, 64); err != nil || f <= 0 {

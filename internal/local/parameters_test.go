@@ -50,7 +50,7 @@ func TestApplyParameters(t *testing.T) {
 		t.Fatalf("config %+v, level %v", c, level.Level())
 	}
 	for params, msg := range map[string][2]string{
-		"tz":   {"NightlyTimeZone", "Europe/Paris"},
+		"tz":   {"NightlyTimeZone", "Mars/Olympus_Mons"},
 		"rate": {"SesMaxSendRate", "0"},
 		"days": {"SignInRetentionDays", "40.5"},
 	} {

@@ -134,7 +134,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 	}
-	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithAuditRetention(cfg.AuditRetention).WithDueShards(cfg.DueShards)
+	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithZone(cfg.Zone).WithAuditRetention(cfg.AuditRetention).WithDueShards(cfg.DueShards)
 	keyring := appsecret.NewKeyring(cfg.Secret)
 	deps := httpapi.NewDeps(store, keyring, cfg.Policy, o.Log, nil)
 	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})

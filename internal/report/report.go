@@ -113,7 +113,13 @@ func Build(ctx context.Context, src Source, teamID string, ids []string, p Perio
 		if err != nil && first == nil {
 			first = err
 		}
-		rows[i] = Row{Member: ms[found[i]], Calls: u.Calls, Seconds: u.Seconds}
+		m := ms[found[i]]
+		if u.LastCall.After(m.LastActiveAt) {
+			// The member's item holds the first activity of its last active
+			// day; a later call that day is in the day's usage.
+			m.LastActiveAt = u.LastCall
+		}
+		rows[i] = Row{Member: m, Calls: u.Calls, Seconds: u.Seconds}
 	})
 	return rows, leftOut, first
 }

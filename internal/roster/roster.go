@@ -201,7 +201,7 @@ func (s Service) Deactivate(ctx context.Context, actor users.Membership, by stri
 // Reactivate turns a deactivated member back on if a seat is free
 // (users.Reactivate); changed is false when they were not deactivated.
 func (s Service) Reactivate(ctx context.Context, teamID, memberID string) (users.Member, bool, error) {
-	return s.Store.UpdateMember(ctx, teamID, memberID, users.Reactivate(s.Now().UTC(), s.retention()))
+	return s.Store.UpdateMember(ctx, teamID, memberID, users.Reactivate(s.Now().UTC(), s.retention(), s.Policy.Zone))
 }
 
 // Provision adds the member an identity provider asks for (SCIM POST):
@@ -223,7 +223,7 @@ func (s Service) Provision(ctx context.Context, team Team, by string, u users.Id
 		m.Status, m.DeactivatedAt = users.StatusDeactivated, now
 		nm.Detail["status"] = string(users.StatusDeactivated)
 	}
-	m.LastCall, m.UpdatedAt = users.BucketFor(m.Status, m.LastActiveAt, now), now
+	m.LastCall, m.UpdatedAt = users.BucketFor(m.Status, m.LastActiveAt, now, s.Policy.Zone), now
 	nm.Member = m
 	res, err := s.Store.AddMembers(ctx, team.ID, []users.NewMember{nm})
 	if err != nil {
@@ -245,6 +245,9 @@ func (s Service) Apply(ctx context.Context, teamID, memberID string, rule users.
 // Retention is how long without app activity a member is "signed in with
 // app" (a reactivated member's status depends on it).
 func (s Service) Retention() time.Duration { return s.retention() }
+
+// Zone is where days are counted (the stack's NightlyTimeZone).
+func (s Service) Zone() *time.Location { return s.Policy.Zone }
 
 func (s Service) retention() time.Duration {
 	if s.Policy.Retention > 0 {
@@ -280,7 +283,7 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 	var out []users.Member
 	deactivated := false
 	for _, m := range ms {
-		rule := users.RecordActivity(a, now, s.Policy.ActivityCoalesce)
+		rule := users.RecordActivity(a, now, s.Policy.Zone)
 		switch m.Status {
 		case users.StatusDeactivated:
 			deactivated = true
@@ -289,7 +292,7 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 			if !a.SignIn || !c.EmailVerified {
 				continue
 			}
-			rule = users.JoinBySignIn(a, now, s.Policy.ActivityCoalesce)
+			rule = users.JoinBySignIn(a, now, s.Policy.Zone)
 		}
 		// The member first: one deactivated a moment ago refuses the
 		// activity, and then nothing of it is recorded.

@@ -22,8 +22,10 @@ type SignIn struct {
 	Device     string
 }
 
-// Usage is calls and talk seconds in a period.
+// Usage is calls and talk seconds in a period, and when the last call
+// reported in it ended (zero when unknown).
 type Usage struct {
-	Calls   int
-	Seconds int
+	Calls    int
+	Seconds  int
+	LastCall time.Time
 }

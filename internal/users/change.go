@@ -143,12 +143,12 @@ func ChangeRole(actor Membership, role Role, notices *Notices) Rule {
 
 // RecordActivity moves a member for app activity (see ApplyActivity); a
 // report that changes nothing an admin sees is no change.
-func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
+func RecordActivity(a Activity, now time.Time, zone *time.Location) Rule {
 	return func(m *Member) (Change, error) {
 		if m.Status == StatusDeactivated {
 			return Change{}, ErrMemberDeactivated
 		}
-		if !ApplyActivity(m, a.At, a.SignIn, now, coalesce) {
+		if !ApplyActivity(m, a.At, a.SignIn, now, zone) {
 			return Change{}, ErrUnchanged
 		}
 		return Change{}, nil
@@ -161,7 +161,7 @@ func RecordActivity(a Activity, now time.Time, coalesce time.Duration) Rule {
 // signed in at once, active), so the set-up instructions work for people
 // who never clicked the invitation link. An expired invitation still needs
 // a resend.
-func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
+func JoinBySignIn(a Activity, now time.Time, zone *time.Location) Rule {
 	return func(m *Member) (Change, error) {
 		joining := m.Status == StatusInvitationSent
 		if joining {
@@ -170,7 +170,7 @@ func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
 			}
 			m.Status, m.AcceptedAt, m.TokenHash, m.InvitationExpired = StatusPendingAppLogin, now, "", false
 		}
-		ch, err := RecordActivity(a, now, coalesce)(m)
+		ch, err := RecordActivity(a, now, zone)(m)
 		if joining && err == nil {
 			ch.Action = AuditJoin
 		}
@@ -181,10 +181,10 @@ func JoinBySignIn(a Activity, now time.Time, coalesce time.Duration) Rule {
 // AgeRule moves a member to where time has taken them (see Age). An
 // invitation flagged expired and a member archived ("signed in with app")
 // are audited; a bucket stepping down is routine.
-func AgeRule(now time.Time, retention time.Duration) Rule {
+func AgeRule(now time.Time, retention time.Duration, zone *time.Location) Rule {
 	return func(m *Member) (Change, error) {
 		expired, status := m.InvitationExpired, m.Status
-		if !Age(m, now, retention) {
+		if !Age(m, now, retention, zone) {
 			return Change{}, ErrUnchanged
 		}
 		switch {
@@ -241,21 +241,21 @@ func deactivate(m *Member, now time.Time) Status {
 //     sends a new one.
 //
 // A member who is not deactivated is no change.
-func Reactivate(now time.Time, retention time.Duration) Rule {
+func Reactivate(now time.Time, retention time.Duration, zone *time.Location) Rule {
 	return func(m *Member) (Change, error) {
 		if m.Status != StatusDeactivated {
 			return Change{}, ErrUnchanged
 		}
-		reactivate(m, now, retention)
+		reactivate(m, now, retention, zone)
 		return Change{Action: AuditReactivate, Detail: map[string]string{"to": string(m.Status)}}, nil
 	}
 }
 
-func reactivate(m *Member, now time.Time, retention time.Duration) {
+func reactivate(m *Member, now time.Time, retention time.Duration, zone *time.Location) {
 	switch {
 	case !m.FirstSignInAt.IsZero() && !m.LastActiveAt.IsZero():
 		m.Status = StatusActive
-		if now.Sub(m.LastActiveAt) > retention {
+		if Archived(m.LastActiveAt, now, retention, zone) {
 			m.Status = StatusSignedInWithApp
 		}
 	case !m.AcceptedAt.IsZero():
@@ -263,7 +263,7 @@ func reactivate(m *Member, now time.Time, retention time.Duration) {
 	default:
 		m.Status, m.InvitationExpired = StatusInvitationSent, true
 	}
-	m.LastCall, m.DeactivatedAt = BucketFor(m.Status, m.LastActiveAt, now), time.Time{}
+	m.LastCall, m.DeactivatedAt = BucketFor(m.Status, m.LastActiveAt, now, zone), time.Time{}
 }
 
 // NewMember is a member to add, with the email its arrival causes (an

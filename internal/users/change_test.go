@@ -90,17 +90,17 @@ func TestRosterRules(t *testing.T) {
 
 func TestActivityRulesSayWhenNothingChanged(t *testing.T) {
 	m := Member{Status: StatusActive, LastCall: LastCallRecently, LastActiveAt: t0.Add(-time.Minute), LastSignInAt: t0.Add(-time.Minute)}
-	if _, err := RecordActivity(Activity{At: t0, SignIn: true}, t0, 15*time.Minute)(&m); !errors.Is(err, ErrUnchanged) {
+	if _, err := RecordActivity(Activity{At: t0, SignIn: true}, t0, time.UTC)(&m); !errors.Is(err, ErrUnchanged) {
 		t.Fatalf("a sign-in a minute after the last: %v", err)
 	}
 	old := Member{Status: StatusPendingAppLogin, LastCall: LastCallNotActive}
-	if _, err := RecordActivity(Activity{At: t0, SignIn: true}, t0, 15*time.Minute)(&old); err != nil || old.Status != StatusActive {
+	if _, err := RecordActivity(Activity{At: t0, SignIn: true}, t0, time.UTC)(&old); err != nil || old.Status != StatusActive {
 		t.Fatalf("a first sign-in: %v %+v", err, old)
 	}
-	if _, err := AgeRule(t0, DefaultRetention)(&old); !errors.Is(err, ErrUnchanged) {
+	if _, err := AgeRule(t0, DefaultRetention, time.UTC)(&old); !errors.Is(err, ErrUnchanged) {
 		t.Fatalf("ageing a member active just now: %v", err)
 	}
-	if _, err := AgeRule(t0.Add(4*24*time.Hour), DefaultRetention)(&old); err != nil || old.LastCall != LastCallLast7Days {
+	if _, err := AgeRule(t0.Add(4*24*time.Hour), DefaultRetention, time.UTC)(&old); err != nil || old.LastCall != LastCallLast7Days {
 		t.Fatalf("four days on: %v %+v", err, old)
 	}
 }
@@ -108,7 +108,7 @@ func TestActivityRulesSayWhenNothingChanged(t *testing.T) {
 func active(lastActive time.Time) Member {
 	m := invited()
 	m.Status, m.TokenHash, m.AcceptedAt, m.FirstSignInAt, m.LastActiveAt = StatusActive, "", t0.Add(-60*24*time.Hour), lastActive, lastActive
-	m.LastCall = BucketFor(StatusActive, lastActive, t0)
+	m.LastCall = BucketFor(StatusActive, lastActive, t0, time.UTC)
 	return m
 }
 
@@ -131,7 +131,7 @@ func TestDeactivateFreesTheSeatAndKeepsTheHistory(t *testing.T) {
 	if d := CounterDelta(StatusInvitationSent, StatusDeactivated); d != (Counters{Assigned: -1, PendingInvitations: -1, NeverUsedApp: -1}) {
 		t.Fatalf("an invitee deactivated moves the counters by %+v", d)
 	}
-	if !NextChange(m, DefaultRetention).IsZero() || Age(&m, t0.Add(400*24*time.Hour), DefaultRetention) {
+	if !NextChange(m, DefaultRetention, time.UTC).IsZero() || Age(&m, t0.Add(400*24*time.Hour), DefaultRetention, time.UTC) {
 		t.Fatal("the nightly job has something to do for a deactivated member")
 	}
 	if _, err := Deactivate(admin, t0, nil)(&m); err != ErrUnchanged {
@@ -162,10 +162,10 @@ func TestDeactivateFreesTheSeatAndKeepsTheHistory(t *testing.T) {
 func TestADeactivatedMemberDoesNothing(t *testing.T) {
 	m := active(t0.Add(-time.Hour))
 	m.Status, m.LastCall = StatusDeactivated, LastCallNotActive
-	if _, err := RecordActivity(Activity{At: t0, SignIn: true}, t0, time.Minute)(&m); err != ErrMemberDeactivated {
+	if _, err := RecordActivity(Activity{At: t0, SignIn: true}, t0, time.UTC)(&m); err != ErrMemberDeactivated {
 		t.Fatalf("a sign-in: %v", err)
 	}
-	if ApplyActivity(&m, t0, true, t0, time.Minute) || m.Status != StatusDeactivated {
+	if ApplyActivity(&m, t0, true, t0, time.UTC) || m.Status != StatusDeactivated {
 		t.Fatalf("activity moved a deactivated member: %+v", m)
 	}
 	if _, err := ResendInvitation("h", t0, t0, 0, mailer)(&m); err != ErrDeactivated {
@@ -204,7 +204,7 @@ func TestReactivateReturnsToWhereTheHistoryPuts(t *testing.T) {
 		{"never joined", invited(), StatusInvitationSent, LastCallPending, true},
 	} {
 		m := deactivate(tc.m)
-		ch, err := Reactivate(t0, DefaultRetention)(&m)
+		ch, err := Reactivate(t0, DefaultRetention, time.UTC)(&m)
 		if err != nil || ch.Action != AuditReactivate || ch.Detail["to"] != string(tc.status) {
 			t.Fatalf("%s: %+v %v", tc.name, ch, err)
 		}
@@ -216,7 +216,7 @@ func TestReactivateReturnsToWhereTheHistoryPuts(t *testing.T) {
 		}
 	}
 	on := active(t0)
-	if _, err := Reactivate(t0, DefaultRetention)(&on); err != ErrUnchanged {
+	if _, err := Reactivate(t0, DefaultRetention, time.UTC)(&on); err != ErrUnchanged {
 		t.Fatalf("an active member reactivated: %v", err)
 	}
 	if d := CounterDelta(StatusDeactivated, StatusPendingAppLogin); d != (Counters{Assigned: 1, NeverUsedApp: 1}) {

@@ -33,7 +33,7 @@ type IdPUpdate struct {
 // update_profile; its detail lists every attribute that changed. The
 // member is told of a deactivation or, else, of a role change (notices,
 // whose By is empty: the provider acted; nil notices: none).
-func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration, notices *Notices) Rule {
+func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration, zone *time.Location, notices *Notices) Rule {
 	return func(m *Member) (Change, error) {
 		if m.IsOwner && (!u.Active || u.Role != RoleAdmin || u.Email != m.Email) {
 			return Change{}, ErrOwnerProtected
@@ -76,7 +76,7 @@ func UpdateFromIdP(u IdPUpdate, now time.Time, retention time.Duration, notices 
 			changed = append(changed, "active")
 			action = AuditDeactivate
 		case u.Active && m.Status == StatusDeactivated:
-			reactivate(m, now, retention)
+			reactivate(m, now, retention, zone)
 			detail["to"] = string(m.Status)
 			changed = append(changed, "active")
 			action = AuditReactivate

@@ -99,17 +99,17 @@ func TestNoticesAreTheChangesEmails(t *testing.T) {
 	}
 	m = joined()
 	u := IdPUpdate{Email: m.Email, Role: RoleUser, Active: false}
-	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, scim)(&m); err != nil || ch.Email == nil || ch.Email.Kind != EmailDeactivated || ch.Action != AuditDeactivate {
+	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, time.UTC, scim)(&m); err != nil || ch.Email == nil || ch.Email.Kind != EmailDeactivated || ch.Action != AuditDeactivate {
 		t.Fatalf("the provider deactivates: %v %+v", err, ch)
 	}
 	m = joined()
 	u = IdPUpdate{Email: m.Email, Role: RoleAdmin, Active: true}
-	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, scim)(&m); err != nil || ch.Email == nil || ch.Email.Kind != EmailRoleChanged || ch.Email.Data["fromRole"] != "user" {
+	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, time.UTC, scim)(&m); err != nil || ch.Email == nil || ch.Email.Kind != EmailRoleChanged || ch.Email.Data["fromRole"] != "user" {
 		t.Fatalf("the provider changes a role: %v %+v", err, ch)
 	}
 	m = joined()
 	u = IdPUpdate{Email: m.Email, Role: RoleUser, Active: true, UserName: "jj"}
-	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, scim)(&m); err != nil || ch.Email != nil {
+	if ch, err := UpdateFromIdP(u, t0, DefaultRetention, time.UTC, scim)(&m); err != nil || ch.Email != nil {
 		t.Fatalf("a profile change is not a notice: %v %+v", err, ch)
 	}
 }

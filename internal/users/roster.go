@@ -4,15 +4,15 @@ import "time"
 
 // Policy holds the tunable rules of the write side.
 type Policy struct {
-	InvitationTTL    time.Duration // default 7 days, 1–30
-	Cooldown         time.Duration // between two invitation or instruction emails to one member
-	ActivityCoalesce time.Duration // app activity closer than this to the last recorded one is not written again
-	Retention        time.Duration // without app activity this long, a member is "signed in with app" (SignInRetentionDays)
-	Limits           Limits        // per team and per source address (limits.go)
+	InvitationTTL time.Duration  // default 7 days, 1–30
+	Cooldown      time.Duration  // between two invitation or instruction emails to one member
+	Retention     time.Duration  // without app activity this many days, a member is "signed in with app" (SignInRetentionDays)
+	Zone          *time.Location // where days are counted (NightlyTimeZone); nil: UTC
+	Limits        Limits         // per team and per source address (limits.go)
 }
 
 // DefaultPolicy is the spec's defaults.
-var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, ActivityCoalesce: 15 * time.Minute, Retention: DefaultRetention, Limits: DefaultLimits}
+var DefaultPolicy = Policy{InvitationTTL: 7 * 24 * time.Hour, Cooldown: 10 * time.Minute, Retention: DefaultRetention, Zone: time.UTC, Limits: DefaultLimits}
 
 // Limits of the write side.
 const (
@@ -65,32 +65,35 @@ func ParseRole(s string) (Role, error) {
 }
 
 // ApplyActivity moves a member for app activity at `at` (a sign-in when
-// signIn). It reports whether anything an admin can see changed enough to
-// be worth a write: frequent reports from an active app coalesce.
-func ApplyActivity(m *Member, at time.Time, signIn bool, now time.Time, coalesce time.Duration) bool {
+// signIn), as of now. It reports whether anything an admin sees changed:
+// the status, the bucket, or the day (in zone) of the last activity. Later activity on a day already recorded changes nothing
+// here: that day's usage item and sign-in records hold it, and member
+// information reads the exact instants from them. So a member's item, and
+// its index entries, are written at most once a day for activity.
+func ApplyActivity(m *Member, at time.Time, signIn bool, now time.Time, zone *time.Location) bool {
 	if at.After(now) {
 		at = now
 	}
-	joined := m.Status != StatusActive
 	if m.Status == StatusInvitationSent || m.Status == StatusDeactivated {
 		return false
 	}
-	changed := joined
-	if joined {
-		m.Status = StatusActive
+	changed := false
+	if m.Status != StatusActive {
+		m.Status, changed = StatusActive, true
 		if m.FirstSignInAt.IsZero() {
 			m.FirstSignInAt = at
 		}
 	}
-	if signIn && (m.LastSignInAt.IsZero() || at.Sub(m.LastSignInAt) >= coalesce) {
+	if signIn && (m.LastSignInAt.IsZero() || DaysBetween(m.LastSignInAt, at, zone) > 0) {
+		// Kept when the member is written anyway; not a reason to write
+		// it: no row shows it, and member information reads the exact
+		// last sign-in from the sign-in records.
 		m.LastSignInAt = at
-		changed = true
 	}
-	if m.LastActiveAt.IsZero() || at.Sub(m.LastActiveAt) >= coalesce {
-		m.LastActiveAt = at
-		changed = true
+	if m.LastActiveAt.IsZero() || DaysBetween(m.LastActiveAt, at, zone) > 0 {
+		m.LastActiveAt, changed = at, true
 	}
-	bucket := BucketFor(m.Status, m.LastActiveAt, now)
+	bucket := BucketFor(m.Status, m.LastActiveAt, now, zone)
 	if bucket != m.LastCall {
 		m.LastCall = bucket
 		changed = true

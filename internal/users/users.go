@@ -62,16 +62,19 @@ type Plan string
 
 const PlanPro Plan = "pro"
 
-// Bucket thresholds, relative to now, on the last app activity.
+// Bucket thresholds, in calendar days from the day of the last app
+// activity to today (see days.go): Recently is today or the three days
+// before, Last 7 days up to seven days before, Last 30 days up to thirty.
 const (
-	RecentlyWithin   = 3 * 24 * time.Hour
-	Last7DaysWithin  = 7 * 24 * time.Hour
-	Last30DaysWithin = 30 * 24 * time.Hour
+	RecentlyDays   = 3
+	Last7DaysDays  = 7
+	Last30DaysDays = 30
 )
 
 // BucketFor computes the last-call bucket of a member with the given status
-// and last app activity (zero when the app was never used), as of now.
-func BucketFor(status Status, lastActive time.Time, now time.Time) LastCall {
+// and last app activity (zero when the app was never used), as of now,
+// counting calendar days in zone.
+func BucketFor(status Status, lastActive time.Time, now time.Time, zone *time.Location) LastCall {
 	switch status {
 	case StatusInvitationSent:
 		return LastCallPending
@@ -84,13 +87,12 @@ func BucketFor(status Status, lastActive time.Time, now time.Time) LastCall {
 	if lastActive.IsZero() {
 		return LastCallNotActive
 	}
-	age := now.Sub(lastActive)
-	switch {
-	case age <= RecentlyWithin:
+	switch days := DaysBetween(lastActive, now, zone); {
+	case days <= RecentlyDays:
 		return LastCallRecently
-	case age <= Last7DaysWithin:
+	case days <= Last7DaysDays:
 		return LastCallLast7Days
-	case age <= Last30DaysWithin:
+	case days <= Last30DaysDays:
 		return LastCallLast30Days
 	default:
 		return LastCallMoreThan30Days
@@ -248,6 +250,7 @@ type Member struct {
 	Status              Status
 	LastCall            LastCall
 	LastActiveAt        time.Time
+	LastActiveOn        string // the day of LastActiveAt in the stack's zone (YYYY-MM-DD); set by the store
 	InvitedAt           time.Time
 	InvitedBy           string
 	InvitationSentAt    time.Time
@@ -321,16 +324,10 @@ const DefaultRetention = 90 * 24 * time.Hour
 // NextChange is when the nightly job next has something to do for a
 // member: the bucket steps down, the invitation expires, or the member's
 // activity becomes old enough to archive. Zero: nothing will change by time
-// alone. Bucket bounds are inclusive, so a change is due just after them.
-func NextChange(m Member, retention time.Duration) time.Time {
-	t := nextChange(m, retention)
-	if t.IsZero() || m.Status == StatusInvitationSent {
-		return t
-	}
-	return t.Add(time.Millisecond)
-}
-
-func nextChange(m Member, retention time.Duration) time.Time {
+// alone. A bucket steps down at the start of the first day past it (in
+// zone), and a member is archived at the start of the first day more than
+// the retention's days after their last activity.
+func NextChange(m Member, retention time.Duration, zone *time.Location) time.Time {
 	switch m.Status {
 	case StatusInvitationSent:
 		if m.InvitationExpired || m.InvitationExpiresAt.IsZero() {
@@ -343,23 +340,29 @@ func nextChange(m Member, retention time.Duration) time.Time {
 		}
 		switch m.LastCall {
 		case LastCallRecently:
-			return m.LastActiveAt.Add(RecentlyWithin)
+			return DayStart(m.LastActiveAt, RecentlyDays+1, zone)
 		case LastCallLast7Days:
-			return m.LastActiveAt.Add(Last7DaysWithin)
+			return DayStart(m.LastActiveAt, Last7DaysDays+1, zone)
 		case LastCallLast30Days:
-			return m.LastActiveAt.Add(Last30DaysWithin)
+			return DayStart(m.LastActiveAt, Last30DaysDays+1, zone)
 		default:
-			return m.LastActiveAt.Add(retention)
+			return DayStart(m.LastActiveAt, RetentionDays(retention)+1, zone)
 		}
 	}
 	return time.Time{}
+}
+
+// Archived reports whether activity at lastActive is older than the
+// retention's days as of now: the member is "signed in with app".
+func Archived(lastActive, now time.Time, retention time.Duration, zone *time.Location) bool {
+	return !lastActive.IsZero() && DaysBetween(lastActive, now, zone) > RetentionDays(retention)
 }
 
 // Age moves a member to where time has taken them as of now: the bucket
 // their last activity falls in, "signed in with app" once that activity is
 // older than retention, the invitation flagged once past its expiry. It
 // reports whether anything changed.
-func Age(m *Member, now time.Time, retention time.Duration) bool {
+func Age(m *Member, now time.Time, retention time.Duration, zone *time.Location) bool {
 	changed := false
 	switch m.Status {
 	case StatusInvitationSent:
@@ -367,10 +370,10 @@ func Age(m *Member, now time.Time, retention time.Duration) bool {
 			m.InvitationExpired, changed = true, true
 		}
 	case StatusActive:
-		if !m.LastActiveAt.IsZero() && now.Sub(m.LastActiveAt) > retention {
+		if Archived(m.LastActiveAt, now, retention, zone) {
 			m.Status, changed = StatusSignedInWithApp, true
 		}
-		if b := BucketFor(m.Status, m.LastActiveAt, now); b != m.LastCall {
+		if b := BucketFor(m.Status, m.LastActiveAt, now, zone); b != m.LastCall {
 			m.LastCall, changed = b, true
 		}
 	}

@@ -20,7 +20,8 @@ func TestBucketFor(t *testing.T) {
 		{StatusActive, -1, LastCallNotActive},
 		{StatusActive, time.Hour, LastCallRecently},
 		{StatusActive, 3 * day, LastCallRecently},
-		{StatusActive, 3*day + time.Second, LastCallLast7Days},
+		{StatusActive, 3*day + 3*time.Hour, LastCallRecently},                // Dec 28, 00:00: three days back
+		{StatusActive, 3*day + 3*time.Hour + time.Second, LastCallLast7Days}, // Dec 27, 23:59:59: four
 		{StatusActive, 7 * day, LastCallLast7Days},
 		{StatusActive, 10 * day, LastCallLast30Days},
 		{StatusActive, 30 * day, LastCallLast30Days},
@@ -32,12 +33,89 @@ func TestBucketFor(t *testing.T) {
 		if tc.age >= 0 {
 			last = now.Add(-tc.age)
 		}
-		if got := BucketFor(tc.status, last, now); got != tc.want {
+		if got := BucketFor(tc.status, last, now, time.UTC); got != tc.want {
 			t.Errorf("BucketFor(%s, %v ago) = %s, want %s", tc.status, tc.age, got, tc.want)
 		}
-		if got := BucketFor(tc.status, last, now); !slices.Contains(PossibleLastCalls(tc.status), got) && tc.age >= 0 {
+		if got := BucketFor(tc.status, last, now, time.UTC); !slices.Contains(PossibleLastCalls(tc.status), got) && tc.age >= 0 {
 			t.Errorf("bucket %s is not possible for %s", got, tc.status)
 		}
+	}
+}
+
+// Buckets count calendar days in the stack's zone: at every boundary, the
+// last instant of a day and the first of the next, in zones east and west
+// of UTC, across daylight-saving changes, and with "now" at either end of
+// its day. The queue's next change is exactly the first instant at which
+// the bucket steps down.
+func TestBucketsAreCalendarDaysInTheZone(t *testing.T) {
+	zones := []string{"UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Auckland"}
+	bounds := []struct {
+		days int // the last day (counted back from today) of the bucket
+		in   LastCall
+		next LastCall
+	}{{RecentlyDays, LastCallRecently, LastCallLast7Days}, {Last7DaysDays, LastCallLast7Days, LastCallLast30Days}, {Last30DaysDays, LastCallLast30Days, LastCallMoreThan30Days}}
+	for _, name := range zones {
+		zone, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Days around the spring and autumn changes of both hemispheres,
+		// and an ordinary one.
+		for _, today := range []time.Time{
+			time.Date(2026, 3, 30, 0, 0, 0, 0, zone), time.Date(2026, 3, 8, 0, 0, 0, 0, zone),
+			time.Date(2026, 11, 2, 0, 0, 0, 0, zone), time.Date(2026, 4, 6, 0, 0, 0, 0, zone),
+			time.Date(2026, 12, 7, 0, 0, 0, 0, zone),
+		} {
+			for _, now := range []time.Time{today, DayStart(today, 1, zone).Add(-time.Second)} {
+				if DaysBetween(today, now, zone) != 0 {
+					t.Fatalf("%s: %v is not on the day of %v", name, now, today)
+				}
+				for _, b := range bounds {
+					lastOfBucket := DayStart(today, -b.days, zone)                        // the first instant of the bucket's last day
+					endOfBucket := DayStart(today, -b.days+1, zone).Add(-time.Nanosecond) // its last instant
+					before := lastOfBucket.Add(-time.Nanosecond)                          // the last instant of the day before
+					for _, at := range []time.Time{lastOfBucket, endOfBucket} {
+						if got := BucketFor(StatusActive, at, now, zone); got != b.in {
+							t.Errorf("%s, now %v: active at %v is %s, want %s", name, now, at, got, b.in)
+						}
+					}
+					if got := BucketFor(StatusActive, before, now, zone); got != b.next {
+						t.Errorf("%s, now %v: active at %v is %s, want %s", name, now, before, got, b.next)
+					}
+					// The nightly job's queue: the member active on the
+					// bucket's last day is due at the start of the day the
+					// bucket no longer holds it, and not an instant before.
+					m := Member{Status: StatusActive, LastActiveAt: lastOfBucket, LastCall: b.in}
+					due := NextChange(m, DefaultRetention, zone)
+					if got := BucketFor(StatusActive, m.LastActiveAt, due, zone); got != b.next {
+						t.Errorf("%s: at its next change %v, %v is %s, want %s", name, due, m.LastActiveAt, got, b.next)
+					}
+					if got := BucketFor(StatusActive, m.LastActiveAt, due.Add(-time.Nanosecond), zone); got != b.in {
+						t.Errorf("%s: just before its next change %v, %v is %s, want %s", name, due, m.LastActiveAt, got, b.in)
+					}
+				}
+				// Archived once the activity is more than the retention's days back.
+				ret := RetentionDays(DefaultRetention)
+				if Archived(DayStart(today, -ret, zone), now, DefaultRetention, zone) || !Archived(DayStart(today, -ret, zone).Add(-time.Nanosecond), now, DefaultRetention, zone) {
+					t.Errorf("%s, now %v: archiving is not at %d days", name, now, ret)
+				}
+			}
+		}
+	}
+}
+
+func TestDays(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := time.Date(2026, 12, 6, 23, 30, 0, 0, time.UTC) // 00:30 on Dec 7 in Paris
+	if DayOf(at, time.UTC) != "2026-12-06" || DayOf(at, paris) != "2026-12-07" || DayOf(time.Time{}, paris) != "" {
+		t.Fatalf("days of %v: %s, %s", at, DayOf(at, time.UTC), DayOf(at, paris))
+	}
+	// A 23-hour day (spring forward) still counts as one.
+	if d := DaysBetween(time.Date(2026, 3, 28, 12, 0, 0, 0, paris), time.Date(2026, 3, 30, 0, 30, 0, 0, paris), paris); d != 2 {
+		t.Fatalf("across the spring change: %d days", d)
+	}
+	if RetentionDays(90*24*time.Hour) != 90 || RetentionDays(time.Hour) != 1 {
+		t.Fatal("retention days")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 // routes answer it.
 type deactivated struct {
 	row
+	LastActiveAt  *string `json:"lastActiveAt"`
 	DeactivatedAt *string `json:"deactivatedAt"`
 }
 

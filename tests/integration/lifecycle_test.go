@@ -18,6 +18,7 @@ type inviteResults struct {
 
 type memberInfo struct {
 	row
+	LastActiveAt        *string `json:"lastActiveAt"`
 	InvitationExpiresAt *string `json:"invitationExpiresAt"`
 	AcceptedAt          *string `json:"acceptedAt"`
 	FirstSignInAt       *string `json:"firstSignInAt"`

@@ -138,7 +138,7 @@ func seed(t *testing.T, teamID string, n int, now time.Time) []users.Member {
 		if err := stack.Store.AddMember(context.Background(), ms[i]); err != nil {
 			t.Fatalf("add %s: %v", ms[i].Email, err)
 		}
-		ms[i].LastCall = users.BucketFor(ms[i].Status, ms[i].LastActiveAt, now)
+		ms[i].LastCall = users.BucketFor(ms[i].Status, ms[i].LastActiveAt, now, time.UTC)
 	}
 	return ms
 }

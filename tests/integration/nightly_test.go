@@ -79,7 +79,7 @@ func newShardedNightlyFixture(t *testing.T, name string, shards int) nightlyFixt
 				t.Fatal(err)
 			}
 			if _, _, err := at(s.Add(time.Second)).UpdateMember(ctx, f.team, m.ID,
-				users.RecordActivity(users.Activity{At: s, SignIn: true}, s.Add(time.Second), 15*time.Minute)); err != nil {
+				users.RecordActivity(users.Activity{At: s, SignIn: true}, s.Add(time.Second), time.UTC)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -193,7 +193,7 @@ func TestNightlyMovesOnlyWhatChangesAndReadsOnlyThat(t *testing.T) {
 
 	// An archived member who signs in again is active and recently at once.
 	back, _, err := f.store.UpdateMember(context.Background(), f.team, f.byAge[120],
-		users.RecordActivity(users.Activity{At: nightAt.Add(time.Hour), SignIn: true}, nightAt.Add(time.Hour), 15*time.Minute))
+		users.RecordActivity(users.Activity{At: nightAt.Add(time.Hour), SignIn: true}, nightAt.Add(time.Hour), time.UTC))
 	if err != nil || back.Status != users.StatusActive || back.LastCall != users.LastCallRecently {
 		t.Fatalf("sign-in after archiving: %s/%s %v", back.Status, back.LastCall, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 // make run PARAMETER_OVERRIDES="…" sets the template's parameters on the
@@ -42,7 +43,7 @@ func TestParameterOverridesSetTheLocalStack(t *testing.T) {
 	}
 
 	s, err := local.Start(context.Background(), local.StackOptions{Root: root, StateDir: t.TempDir(), Log: quiet,
-		ParameterOverrides: "EmailCooldownSeconds=0 InvitationExpiryDays=1"})
+		ParameterOverrides: "EmailCooldownSeconds=0 InvitationExpiryDays=1 NightlyTimeZone=Pacific/Kiritimati"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,5 +79,35 @@ func TestParameterOverridesSetTheLocalStack(t *testing.T) {
 	}
 	if r := at("/v1/teams/"+created.TeamID+"/members/"+res.Results[0].MemberID+"/send-instructions", nil); r.Status != 202 {
 		t.Fatalf("instructions right after: %d %s", r.Status, r.Body)
+	}
+
+	// NightlyTimeZone=Pacific/Kiritimati (UTC+14): days are counted there.
+	// A call that ended at 11:00 UTC ended on the next day in Kiritimati,
+	// and the row's day of last activity is that day.
+	zone, _ := time.LoadLocation("Pacific/Kiritimati")
+	now := time.Now().UTC()
+	end := time.Date(now.Year(), now.Month(), now.Day(), 11, 0, 0, 0, time.UTC)
+	if end.After(now) {
+		end = end.Add(-24 * time.Hour)
+	}
+	m := users.Member{ID: users.NewID("m"), TeamID: created.TeamID, Email: "far@params.example", Role: users.RoleUser, Status: users.StatusActive,
+		InvitedAt: now.Add(-30 * 24 * time.Hour), AcceptedAt: now.Add(-29 * 24 * time.Hour), FirstSignInAt: now.Add(-29 * 24 * time.Hour),
+		LastSignInAt: now.Add(-20 * 24 * time.Hour), LastActiveAt: now.Add(-20 * 24 * time.Hour)}
+	if err := s.Store.AddMember(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := s.Keys.Mint(m.Email, local.TokenOptions{})
+	b, _ := json.Marshal(map[string]any{"callId": "far", "startedAt": end.Add(-time.Minute).Format(time.RFC3339), "durationSeconds": 60})
+	if r := sendTo(t, gw.URL, "POST", "/v1/me/calls", app, map[string]string{"Content-Type": "application/json"}, b); r.Status != 200 {
+		t.Fatalf("call: %d %s", r.Status, r.Body)
+	}
+	var pg page
+	sendTo(t, gw.URL, "GET", "/v1/teams/"+created.TeamID+"/members?q=far%40", tok, nil, nil).JSON(t, &pg)
+	want := users.DayOf(end, zone)
+	if want == users.DayOf(end, time.UTC) {
+		t.Fatalf("the test's instant %v is the same day in both zones", end)
+	}
+	if len(pg.Members) != 1 || pg.Members[0].LastActiveOn != want {
+		t.Fatalf("rows %+v, want the day of last activity %s (Kiritimati)", pg.Members, want)
 	}
 }

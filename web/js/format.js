@@ -15,6 +15,17 @@ export function time(iso, { withTime = true, fallback = '—' } = {}) {
   return h('time', { datetime: iso, title: dateTime.format(d) }, (withTime ? dateTime : dateOnly).format(d));
 }
 
+// day renders a calendar day (YYYY-MM-DD, as the list's rows carry the
+// day of last activity) as a <time> element: the date itself, not an
+// instant, so it reads the same in every time zone.
+const dayOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+export function day(ymd, { fallback = '—' } = {}) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd || '');
+  if (!m) return fallback;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return h('time', { datetime: ymd }, dayOnly.format(d));
+}
+
 export function timeText(iso) {
   if (!iso) return '';
   const d = new Date(iso);

@@ -2,7 +2,7 @@
 // checkboxes, paging over nextCursor, and the bulk action bar.
 import { $, h, replace, announce, debounce } from './dom.js';
 import { STATUS, LAST_CALL, ROLE, FILTERS, EMAIL_PROBLEM, label } from './labels.js';
-import { num, plural, time } from './format.js';
+import { num, plural, day } from './format.js';
 import { ApiError } from './api.js';
 import { removeMembers, changeRoles, deactivateMembers, reactivateMembers, downloadReport, emailReport, showError } from './bulk.js';
 import { openMember } from './member.js';
@@ -268,7 +268,7 @@ function renderRows() {
         r.invitationExpired ? h('span', { class: 'tag tag-warn' }, 'Expired') : null,
         r.emailProblem ? h('span', { class: 'tag tag-bad', 'data-problem': r.emailProblem }, label(EMAIL_PROBLEM, r.emailProblem)) : null),
       h('td', { class: 'c-last' }, h('span', {}, label(LAST_CALL, r.lastCall)),
-        r.lastActiveAt ? h('span', { class: 'sub' }, time(r.lastActiveAt, { withTime: false })) : null),
+        r.lastActiveOn ? h('span', { class: 'sub' }, day(r.lastActiveOn)) : null),
       h('td', { class: 'c-role' }, label(ROLE, r.role)),
       h('td', { class: 'c-open' }, h('button', {
         type: 'button', class: 'open-btn', 'aria-label': `Member information: ${r.email}`, title: 'Member information',

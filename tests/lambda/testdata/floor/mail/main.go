@@ -6,6 +6,9 @@ import (
 	"context"
 	"net/http"
 	"os"
+	// The zone database: Lambda's provided.al2023 has none, and every
+	// function counts days in NightlyTimeZone (lambdaapp imports it too).
+	_ "time/tzdata"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
