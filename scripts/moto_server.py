@@ -41,6 +41,10 @@ The patches reach into moto's internals, so the start-up checks that the
 installed moto is the one they were written for (MOTO_VERSION, and the
 signatures of what they replace) and stops with the reason if not.
 
+6. Time to live: items expire as DynamoDB expires them, with the REMOVE
+   stream record DynamoDB writes for its own deletions (see "Time to
+   live" below; moto never deletes anything).
+
 moto's server handles each connection on its own thread, and its DynamoDB
 backend does not lock around TransactWriteItems, so two conflicting
 transactions can interleave there although they never can in DynamoDB. We
@@ -54,8 +58,10 @@ import bisect
 import copy
 import functools
 import hashlib
+import heapq
 import inspect
 import io
+import itertools
 import json
 import logging
 import os
@@ -66,6 +72,7 @@ import sys
 import threading
 import time
 import uuid
+import weakref
 import zlib
 from collections import deque
 from decimal import Decimal, InvalidOperation
@@ -96,7 +103,7 @@ import moto.dynamodb.models.table as moto_table_module
 import moto.backends as moto_backends
 import moto.core.responses as moto_core_responses
 import moto.utilities.aws_headers as moto_aws_headers
-from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
+from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, SecondaryIndex, Table
 from sortedcontainers import SortedList
 
 # ---------------------------------------------------------------------------
@@ -120,6 +127,7 @@ PATCHED = {
     (Table, "all_items"): ["self"],
     (Table, "sorted_items"): ["self", "hash_key_attrs", "range_key_attrs", "items"],
     (Table, "all_indexes"): ["self"],
+    (SecondaryIndex, "project"): ["self", "item"],
     (DynamoDBBackend, "update_item"): ["self", "table_name", "key", "update_expression",
                                        "expression_attribute_names", "expression_attribute_values",
                                        "attribute_updates", "expected", "condition_expression",
@@ -564,9 +572,11 @@ class SortedIndexes:
     def __init__(self, table):
         self.defs = index_defs(table)
         self.items_id = id(table.items)
+        self.ttl_attr = ttl_attribute(table)
         self.parts = {}     # (index name, (type, value)) -> SortedList of entries
         self.where = {}     # (index name, item ident) -> ((type, value), entry)
         self.broken = set()  # index names, or (name, pk) partitions, that take moto's path
+        self.expiry = []    # heap of (ttl, hash key, range key): see "Time to live"
         for item in table_items(table):
             self.sync(table, item.hash_key, item.range_key, item)
 
@@ -582,6 +592,11 @@ class SortedIndexes:
         return (hv.type, cast(hv)), tuple(cast(item.attrs[a]) for a in order_attrs(table, d))
 
     def sync(self, table, hash_key, range_key, item):
+        if self.ttl_attr is not None and item is not None:
+            expires = ttl_of(item, self.ttl_attr)
+            if expires is not None:
+                heapq.heappush(self.expiry, (expires, next(_ticket), hash_key, range_key))
+                EXPIRING.add(table)
         ident = (cast(hash_key), cast(range_key) if range_key is not None else None)
         for d in self.defs:
             name = d[0]
@@ -633,7 +648,7 @@ def sorted_indexes(table):
     """The table's sorted indexes, built on first use and again when its
     indexes or its item store change (UpdateTable, a restore)."""
     st = table.__dict__.get("_sorted")
-    if st is None or st.items_id != id(table.items) or st.defs != index_defs(table):
+    if st is None or st.items_id != id(table.items) or st.defs != index_defs(table) or st.ttl_attr != ttl_attribute(table):
         st = table.__dict__["_sorted"] = SortedIndexes(table)
     return st
 
@@ -790,6 +805,87 @@ def keep_order(hash_key_attrs, range_key_attrs, items):
 
 
 # ---------------------------------------------------------------------------
+# Time to live. moto records a table's TimeToLiveSpecification and never
+# deletes anything. DynamoDB deletes an item some time after the instant
+# its TTL attribute (a Number, epoch seconds) names, at no cost, with a
+# REMOVE stream record whose userIdentity is the service's
+# ({"type": "Service", "principalId": "dynamodb.amazonaws.com"}); it
+# leaves items whose instant is more than five years past, and items whose
+# attribute is not a number. So do we: every write puts the item's
+# instant on a heap (sync()), a sweeper deletes what is due every
+# --ttl-sweep-seconds (default 1; DynamoDB takes up to a few days, so
+# readers must ignore expired items anyway), and POST /_moto
+# {"expireUntil": <epoch seconds>} sweeps as of another instant, for tests
+# that travel in time. Deletions go through Table.delete_item, so the
+# sorted indexes, the lagged index's log and the stream follow them, and
+# the hostile stack's faults never touch them (they are DynamoDB's own
+# work), only the writes of whoever consumes the stream.
+
+SERVICE_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+FIVE_YEARS = 5 * 365 * 24 * 3600
+EXPIRING = weakref.WeakSet()  # tables with an instant on their heap
+_ticket = itertools.count()   # orders equal instants on a heap
+
+
+def ttl_attribute(table):
+    """The table's TTL attribute, when TTL is enabled on it."""
+    spec = getattr(table, "ttl", None) or {}
+    if spec.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and spec.get("AttributeName"):
+        return spec["AttributeName"]
+    return None
+
+
+def ttl_of(item, attr):
+    """The item's expiry instant (epoch seconds), or None."""
+    v = item.attrs.get(attr)
+    if v is None or v.type != "N":
+        return None
+    try:
+        return float(Decimal(v.value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def expire(now):
+    """Deletes every item whose TTL instant is at or before now (epoch
+    seconds), as DynamoDB's TTL does. Call with the request lock held.
+    Returns how many were deleted."""
+    done = 0
+    for table in list(EXPIRING):
+        st = sorted_indexes(table)
+        attr = st.ttl_attr
+        while st.expiry and st.expiry[0][0] <= now:
+            when, _, hash_key, range_key = heapq.heappop(st.expiry)
+            item = stored(table, hash_key, range_key)
+            if item is None or attr is None:
+                continue
+            current = ttl_of(item, attr)
+            if current is None or current > now or current < now - FIVE_YEARS:
+                continue  # changed since (its new instant is on the heap too), or too old for TTL
+            shard = table.stream_shard
+            before = len(shard.items) if shard is not None else 0
+            table.delete_item(hash_key, range_key)
+            if shard is not None and len(shard.items) > before:
+                shard.items[-1].record["userIdentity"] = dict(SERVICE_IDENTITY)
+            done += 1
+        if not st.expiry:
+            EXPIRING.discard(table)
+    return done
+
+
+def sweeper(lock, every):
+    """Expires items as time passes: DynamoDB's TTL, at `every` seconds."""
+    while True:
+        time.sleep(every)
+        with lock:
+            try:
+                expire(time.time())
+            except Exception as e:  # noqa: BLE001 - a sweep must never stop the server
+                print("ttl sweep failed:", e, file=sys.stderr, flush=True)
+
+
+
+# ---------------------------------------------------------------------------
 # Answers in JSON, directly. moto 5 writes every answer through a serializer
 # driven by botocore's shapes, attribute by attribute: about 55 ms for a
 # page of 25 member items, twenty times the query itself. The reads'
@@ -896,6 +992,32 @@ class _PageCopy:
 
 PAGE_COPY = _PageCopy()
 moto_table_module.copy = PAGE_COPY
+
+# An index that projects some attributes (INCLUDE, KEYS_ONLY): moto makes
+# each item of a page go through plain JSON and boto3's serializer to keep
+# them (0.7 ms an item). While a sorted query runs, the entry is the item's
+# own values for those names instead: the same attributes and values, a
+# number as it was written rather than as Decimal writes it again ("3e2"
+# for "3E+2": the same number to every reader).
+_index_project = SecondaryIndex.project
+
+
+def index_project(self, item):
+    kind = (self.projection or {}).get("ProjectionType")
+    if not PAGE_COPY.shallow or kind not in ("INCLUDE", "KEYS_ONLY"):
+        return _index_project(self, item)
+    keep = set(self.table_key_attrs)
+    keep.update(k["AttributeName"] for k in self.schema)
+    if kind == "INCLUDE":
+        keep.update(self.projection.get("NonKeyAttributes", []))
+    out = Item.__new__(Item)
+    out.hash_key, out.range_key = item.hash_key, item.range_key
+    out.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(out.attrs, ((k, v) for k, v in item.attrs.items() if k in keep))
+    return out
+
+
+SecondaryIndex.project = index_project
 _moto_modules = list(moto_backends.list_of_moto_modules())
 moto_backends.list_of_moto_modules = lambda: iter(_moto_modules)
 # moto makes each answer's request id from 52 random.choice calls.
@@ -1419,7 +1541,8 @@ class Server:
         return [out]
 
     def query_mode(self, environ, start_response):
-        """GET /_moto: {"queryMode"}; POST {"queryMode": "sorted"|"walk"|"moto"} sets it."""
+        """GET /_moto: {"queryMode"}; POST {"queryMode": "sorted"|"walk"|"moto"} sets
+        it; POST {"expireUntil": <epoch seconds>} expires what is due by then."""
         method = environ.get("REQUEST_METHOD", "GET")
         with self.lock:
             if method == "POST":
@@ -1430,6 +1553,13 @@ class Server:
                     req, mode = {}, None
                 if PROFILE is not None and req.get("profile") == "reset":
                     reset_profile()
+                if "expireUntil" in req:
+                    try:
+                        n = expire(float(req["expireUntil"]))
+                    except (TypeError, ValueError):
+                        return json_answer(start_response, "400 Bad Request",
+                                           {"message": "expireUntil must be epoch seconds"})
+                    return json_answer(start_response, "200 OK", {"queryMode": QueryMode.mode, "expired": n})
                 if mode not in QUERY_MODES:
                     return json_answer(start_response, "400 Bad Request",
                                        {"message": "queryMode must be one of %s" % ", ".join(QUERY_MODES)})
@@ -1558,6 +1688,8 @@ def main():
     p.add_argument("--index-lag-ms", type=int, default=0,
                    help="index (GSI) reads see the table as it was this long ago")
     p.add_argument("--seed", type=int, default=None, help="seed for the faults (default: random)")
+    p.add_argument("--ttl-sweep-seconds", type=float, default=1.0,
+                   help="how often expired items are deleted (DynamoDB's TTL); 0: never (POST /_moto expireUntil only)")
     args = p.parse_args()
     FAULTS.configure({"rate": args.fault_rate, "indexLagMs": args.index_lag_ms, "seed": args.seed})
     print("faults:", json.dumps(FAULTS.state()), file=sys.stderr, flush=True)
@@ -1567,7 +1699,10 @@ def main():
         # each through Python's logging. MOTO_TRACE=1 keeps them.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, Server(app), threaded=True,
+    server = Server(app)
+    if args.ttl_sweep_seconds > 0:
+        threading.Thread(target=sweeper, args=(server.lock, args.ttl_sweep_seconds), daemon=True).start()
+    run_simple(args.host, args.port, server, threaded=True,
                request_handler=MotoRequestHandler)
 
 

@@ -100,7 +100,7 @@ type line struct {
 func bill(b *testing.B) {
 	results.Lock()
 	defer results.Unlock()
-	need := []string{"sign_in_daily", "call_later_that_day", "invite_1_address", "deliver_email", "accept", "first_sign_in", "nightly_archive"}
+	need := []string{"sign_in_daily", "call_later_that_day", "invite_1_address", "deliver_email", "accept", "first_sign_in", "archive_signin"}
 	for _, n := range need {
 		if _, ok := results.ops[n]; !ok {
 			b.Skipf("run with the other benchmarks of the package: %s was not measured", n)
@@ -147,7 +147,7 @@ func bill(b *testing.B) {
 			{results.ops["deliver_email"], func(float64) float64 { return invites }},
 			{results.ops["accept"], func(float64) float64 { return invites }},
 			{results.ops["first_sign_in"], func(float64) float64 { return invites }},
-			{results.ops["nightly_archive"], func(N float64) float64 { return N * p.signInsPerDay * p.days }},
+			{results.ops["archive_signin"], func(N float64) float64 { return N * p.signInsPerDay * p.days }},
 		}
 	}
 	units := func(n int, f func(meter.Units) float64) float64 {

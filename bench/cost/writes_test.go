@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/bench/meter"
+	"github.com/teamusers/usersapi/internal/archive"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/mail"
@@ -236,35 +238,55 @@ func writes(b *testing.B) {
 		ok(s, out, 200)
 	})
 
-	// The nightly job: 20 members leave "recently" tonight; the next night,
-	// 20 sign-ins older than the retention period are archived.
+	// The nightly job: 20 members leave "recently" tonight (active three
+	// days ago: their queue entries come due at the next midnight).
 	const steps = 20
 	var steppers []users.Member
 	for i := range steps {
 		m := daily(fmt.Sprintf("stepper%d", i))
-		m.LastActiveAt, m.LastSignInAt = now.Add(-60*time.Hour), now.Add(-60*time.Hour)
+		m.LastActiveAt = users.DayStart(now, -users.RecentlyDays, time.UTC).Add(time.Hour)
+		m.LastSignInAt = m.LastActiveAt
 		steppers = append(steppers, m)
 	}
 	if err := raw.WithClock(func() time.Time { return now }).ImportMembers(ctx, team, steppers); err != nil {
 		b.Fatal(err)
 	}
-	for i := range steps {
-		in := users.SignIn{TeamID: team, MemberID: steppers[i].ID, At: now.Add(30*time.Hour - users.DefaultRetention), AppVersion: "3.1.0", Device: "mac"}
-		if err := raw.RecordSignIn(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-	}
-	nightly := func(name string, at time.Time, want func(changed, archived int64) bool) {
+	nightly := func(name string, at time.Time, want func(changed, retired int64) bool) {
 		run(name, steps, func() {
 			res, err := nightlyjob.New(t.store, env.stack.Config.Retention, at).Run(ctx)
-			if err != nil || !res.Done || !want(res.MembersChanged, res.SignInsArchived) {
+			if err != nil || !res.Done || !want(res.MembersChanged, res.SignInsRetired) {
 				b.Fatalf("%+v %v", res, err)
 			}
 		})
 	}
-	nightly("nightly_bucket_step", now.Add(24*time.Hour), func(c, a int64) bool { return c == steps && a == 0 })
-	nightly("nightly_archive", now.Add(40*time.Hour), func(c, a int64) bool { return c == 0 && a == steps })
-	nightly("nightly_expire", now.Add(50*time.Hour), func(c, a int64) bool { return c == expiring && a == 0 })
+	nightly("nightly_bucket_step", now.Add(24*time.Hour), func(c, r int64) bool { return c == steps && r == 0 })
+	nightly("nightly_expire", now.Add(50*time.Hour), func(c, r int64) bool { return c == expiring && r == 0 })
+
+	// Archiving: a sign-in past its retention is deleted by DynamoDB's TTL
+	// (free) and the stream brings the deletion to the archive function,
+	// which writes it to the archive table. 20 such records, as the
+	// stream hands them on.
+	expired := events.DynamoDBEvent{}
+	for i := range steps {
+		at := now.Add(-users.DefaultRetention - time.Duration(i+1)*time.Minute)
+		pk, sk := dynamo.SignInKey(team, steppers[i].ID, at)
+		str := func(v string) events.DynamoDBAttributeValue { return events.NewStringAttribute(v) }
+		expired.Records = append(expired.Records, events.DynamoDBEventRecord{
+			EventName:    "REMOVE",
+			UserIdentity: &events.DynamoDBUserIdentity{Type: "Service", PrincipalID: "dynamodb.amazonaws.com"},
+			Change: events.DynamoDBStreamRecord{SequenceNumber: fmt.Sprint(i + 1),
+				Keys: map[string]events.DynamoDBAttributeValue{"PK": str(pk), "SK": str(sk)},
+				OldImage: map[string]events.DynamoDBAttributeValue{"PK": str(pk), "SK": str(sk), "type": str("signin"),
+					"teamId": str(team), "memberId": str(steppers[i].ID), "at": str(sk), "appVersion": str("3.1.0"), "device": str("mac")}},
+		})
+	}
+	archiver := archive.Archiver{Store: t.store, Log: quiet}
+	run("archive_signin", steps, func() {
+		resp, err := archiver.HandleStream(ctx, expired)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("%+v %v", resp, err)
+		}
+	})
 
 	// What the profile stores, item by item, with its index entries.
 	recordSize := func(kind, pk, sk, tableName string) {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/local"
+	"github.com/teamusers/usersapi/internal/provisioning"
+	"github.com/teamusers/usersapi/internal/samtemplate"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -59,12 +62,23 @@ const pages = 3
 func BenchmarkQueryPage(b *testing.B) {
 	ctx := context.Background()
 	at := time.Now().UTC()
-	stack, team, stop, err := benchkit.Start(local.StackOptions{}, sizes[len(sizes)-1]+1, at.Add(-400*24*time.Hour))
+	// The local DynamoDB alone, with the table of the template: no stream
+	// poller reading the import's records, no gateway.
+	svcs, store, stop := startDB(b)
+	defer stop()
+	seats := sizes[len(sizes)-1] + 1
+	created := at.Add(-400 * 24 * time.Hour)
+	tm, err := provisioning.Service{Store: store, Now: func() time.Time { return created }}.Handle(ctx,
+		provisioning.Request{Plan: "pro", Seats: &seats, OwnerEmail: benchkit.Owner})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer stop()
-	db := local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
+	team := tm.TeamID
+	db := local.NewDynamoDB(svcs.DynamoDBEndpoint)
+	stack := struct {
+		Services *local.Services
+		Store    *dynamo.Store
+	}{svcs, store}
 	all := benchkit.Members(team, sizes[len(sizes)-1], at)
 	imported := 0
 	for _, n := range sizes {
@@ -121,6 +135,32 @@ func BenchmarkQueryPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// startDB starts the local DynamoDB (and SES, which it comes with) in a
+// folder of its own and makes the template's tables.
+func startDB(b *testing.B) (*local.Services, *dynamo.Store, func()) {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	ctx := context.Background()
+	svcs, err := local.StartServices(ctx, local.ServiceOptions{Root: root, StateDir: filepath.Join(dir, "stack")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := local.NewDynamoDB(svcs.DynamoDBEndpoint)
+	for logical, name := range map[string]string{"Table": local.TableName, "ArchiveTable": local.ArchiveTableName} {
+		if err := local.EnsureTable(ctx, db, tmpl, logical, name); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return svcs, dynamo.New(db, local.TableName).WithArchive(local.ArchiveTableName), svcs.Stop
 }
 
 // timePages reads pages pages of q one after the other (each from where

@@ -36,19 +36,18 @@ func main() {
 		}
 		res, err := nightly.New(app.Store, app.Config.Retention, at).WithShardsBefore(app.Config.DueShardsBefore).Run(ctx)
 		m.Count(metrics.NightlyMembersChanged, int(res.MembersChanged))
-		m.Count(metrics.NightlySignInsArchived, int(res.SignInsArchived))
 		if err != nil {
 			return res, err
 		}
 		if res.Done {
 			m.Count(metrics.NightlyRunsCompleted, 1)
 			m.Duration(metrics.NightlyRunDuration, time.Since(at))
-			app.Log.InfoContext(ctx, "nightly run finished", "at", at, "membersChanged", res.MembersChanged, "signInsArchived", res.SignInsArchived)
+			app.Log.InfoContext(ctx, "nightly run finished", "at", at, "membersChanged", res.MembersChanged, "signInsRetired", res.SignInsRetired)
 			return res, nil
 		}
 		payload, _ := json.Marshal(Event{At: &at})
 		err = invoker.InvokeAsync(context.WithoutCancel(ctx), self, payload)
-		app.Log.InfoContext(ctx, "nightly handed on", "at", at, "membersChanged", res.MembersChanged, "signInsArchived", res.SignInsArchived)
+		app.Log.InfoContext(ctx, "nightly handed on", "at", at, "membersChanged", res.MembersChanged, "signInsRetired", res.SignInsRetired)
 		return res, err
 	})
 }

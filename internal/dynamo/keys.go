@@ -39,6 +39,10 @@ const (
 
 	attrEmailProblem = "emailProblem"
 
+	// attrTTL is when DynamoDB deletes an item (epoch seconds): the table's
+	// TimeToLiveSpecification names it.
+	attrTTL = "ttl"
+
 	indexByDue = "ByDue"
 	attrDuePK  = "duePK"
 	attrDueSK  = "dueSK"

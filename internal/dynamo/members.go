@@ -524,20 +524,21 @@ type signInRecord struct {
 	At         string `dynamodbav:"at"`
 	AppVersion string `dynamodbav:"appVersion,omitempty"`
 	Device     string `dynamodbav:"device,omitempty"`
-	DuePK      string `dynamodbav:"duePK,omitempty"`
-	DueSK      string `dynamodbav:"dueSK,omitempty"`
+	// TTL is when DynamoDB deletes it (the end of its retention), and the
+	// stream's record of that deletion archives it (ExpiredSignIn).
+	TTL int64 `dynamodbav:"ttl,omitempty"`
 }
 
 func (r signInRecord) domain() users.SignIn {
 	return users.SignIn{TeamID: r.TeamID, MemberID: r.MemberID, At: parseTime(r.At), AppVersion: r.AppVersion, Device: r.Device}
 }
 
-// RecordSignIn stores a sign-in; it joins the nightly queue for archiving.
-// A repeat of the same report is the same item.
+// RecordSignIn stores a sign-in, with the instant DynamoDB deletes it (its
+// retention's end: TTL, free), whose stream record then archives it. A
+// repeat of the same report is the same item.
 func (s *Store) RecordSignIn(ctx context.Context, in users.SignIn) error {
 	rec := signInRecord{PK: signInPK(in.TeamID, in.MemberID), SK: fmtTime(in.At), Type: "signin", TeamID: in.TeamID, MemberID: in.MemberID,
-		At: fmtTime(in.At), AppVersion: in.AppVersion, Device: in.Device}
-	rec.DuePK, rec.DueSK = dueKeys(in.At.Add(s.retention), rec.PK, rec.SK, s.dueShards)
+		At: fmtTime(in.At), AppVersion: in.AppVersion, Device: in.Device, TTL: signInExpiry(in.At, s.retention)}
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
 		return err
@@ -561,7 +562,12 @@ func (s *Store) LatestActivity(ctx context.Context, teamID, memberID string) (la
 		at  func(map[string]types.AttributeValue) string
 	}{
 		{usagePK(teamID, memberID), &lastCall, func(it map[string]types.AttributeValue) string { return stringAttr(it, "lastAt") }},
-		{signInPK(teamID, memberID), &lastSignIn, func(it map[string]types.AttributeValue) string { return stringAttr(it, attrSK) }},
+		{signInPK(teamID, memberID), &lastSignIn, func(it map[string]types.AttributeValue) string {
+			if expired(it, s.now()) {
+				return "" // past its retention, not deleted yet: archived, so not the main table's
+			}
+			return stringAttr(it, attrSK)
+		}},
 	} {
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName: &s.table, KeyConditionExpression: aws.String("PK = :pk"),

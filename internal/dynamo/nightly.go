@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -119,9 +124,54 @@ func (s *Store) AgeMember(ctx context.Context, teamID, memberID string) (bool, e
 	return changed, err
 }
 
-// ArchiveSignIn copies a sign-in to the archive table, then deletes it from
-// the main table. The copy comes first and is idempotent, so a crash in
-// between loses nothing and the next run finishes the move.
+// signInExpiry is when a sign-in at `at` leaves the main table: the end
+// of its retention, as DynamoDB's TTL reads it (epoch seconds).
+func signInExpiry(at time.Time, retention time.Duration) int64 {
+	return at.Add(retention).Unix()
+}
+
+// expired reports whether an item's TTL instant has come: DynamoDB deletes
+// such items within days, not at once, so reads leave them out.
+func expired(it map[string]types.AttributeValue, now time.Time) bool {
+	n, ok := it[attrTTL].(*types.AttributeValueMemberN)
+	if !ok {
+		return false
+	}
+	ttl, err := strconv.ParseInt(n.Value, 10, 64)
+	return err == nil && ttl <= now.Unix()
+}
+
+// ExpiredSignIn reads a record of the table's stream: it is a sign-in that
+// DynamoDB's TTL deleted (a REMOVE done by the service itself, of a
+// SIGNIN# key) when ok, and then the sign-in as it was. The stream's
+// filter (the template's FilterCriteria) lets only those through; this is
+// the same test, so nothing else is ever archived.
+func ExpiredSignIn(rec events.DynamoDBEventRecord) (users.SignIn, bool) {
+	u := rec.UserIdentity
+	if rec.EventName != "REMOVE" || u == nil || u.Type != "Service" || u.PrincipalID != "dynamodb.amazonaws.com" {
+		return users.SignIn{}, false
+	}
+	pk := rec.Change.Keys[attrPK]
+	if pk.DataType() != events.DataTypeString || !strings.HasPrefix(pk.String(), "SIGNIN#") {
+		return users.SignIn{}, false
+	}
+	img := rec.Change.OldImage
+	text := func(name string) string {
+		if v, ok := img[name]; ok && v.DataType() == events.DataTypeString {
+			return v.String()
+		}
+		return ""
+	}
+	in := users.SignIn{TeamID: text("teamId"), MemberID: text("memberId"), At: parseTime(text("at")), AppVersion: text("appVersion"), Device: text("device")}
+	if in.TeamID == "" || in.MemberID == "" || in.At.IsZero() {
+		return users.SignIn{}, false
+	}
+	return in, true
+}
+
+// ArchiveSignIn writes a sign-in to the archive table (the same keys, and
+// when it was archived). DynamoDB's TTL deleted it from the main table;
+// the put is idempotent, so the stream's retries are harmless.
 func (s *Store) ArchiveSignIn(ctx context.Context, in users.SignIn) error {
 	if s.archive == "" {
 		return fmt.Errorf("no archive table configured")
@@ -136,9 +186,24 @@ func (s *Store) ArchiveSignIn(ctx context.Context, in users.SignIn) error {
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.archive, Item: item}); err != nil {
 		return fmt.Errorf("archive sign-in %s: %w", rec.SK, err)
 	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(rec.PK, rec.SK)})
-	if err != nil {
-		return fmt.Errorf("delete archived sign-in %s: %w", rec.SK, err)
+	return nil
+}
+
+// RetireQueuedSignIn takes a sign-in written before sign-ins expired by
+// TTL (when the nightly job archived them, item by item, from its queue)
+// out of the queue and gives it its TTL, so that DynamoDB deletes it and
+// the stream archives it like any other. A sign-in gone since is done.
+func (s *Store) RetireQueuedSignIn(ctx context.Context, in users.SignIn) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(signInPK(in.TeamID, in.MemberID), fmtTime(in.At)),
+		UpdateExpression:          aws.String("SET #ttl = if_not_exists(#ttl, :ttl) REMOVE #p, #s"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames:  map[string]string{"#ttl": attrTTL, "#p": attrDuePK, "#s": attrDueSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ttl": num(int(signInExpiry(in.At, s.retention)))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("retire sign-in %s: %w", fmtTime(in.At), err)
 	}
 	return nil
 }
@@ -159,11 +224,14 @@ func (s *Store) SignIns(ctx context.Context, teamID, memberID string) (main, arc
 			if err != nil {
 				return nil, nil, err
 			}
-			var page []signInRecord
-			if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-				return nil, nil, err
-			}
-			for _, r := range page {
+			for _, it := range out.Items {
+				if t.table == s.table && expired(it, s.now()) {
+					continue // past its retention: DynamoDB deletes it and the archive gets it
+				}
+				var r signInRecord
+				if err := attributevalue.UnmarshalMap(it, &r); err != nil {
+					return nil, nil, err
+				}
 				*t.out = append(*t.out, r.domain())
 			}
 			if start = out.LastEvaluatedKey; start == nil {

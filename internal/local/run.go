@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/archive"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/lambdaapp"
@@ -147,7 +148,7 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		Delay: 200 * time.Millisecond, Backoff: 250 * time.Millisecond, Retries: 6}
 	deliverer.Sender = simulator
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
-		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream}}
+		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream, archive.Archiver{Store: store, Log: o.Log}.HandleStream}}
 	pctx, stop := context.WithCancel(context.Background())
 	go func() {
 		if err := poller.Run(pctx); err != nil {

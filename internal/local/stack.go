@@ -184,7 +184,40 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, tmpl *samtemplate.Tem
 	if err != nil && !errors.As(err, &inUse) && !strings.Contains(err.Error(), "ResourceInUse") {
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
+	if attr, ok := tmpl.TimeToLive(logicalID); ok {
+		// As CloudFormation turns it on: the local DynamoDB then deletes
+		// expired items (scripts/moto_server.py, "Time to live").
+		if _, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)}}); err != nil {
+			return fmt.Errorf("time to live of %s: %w", name, err)
+		}
+	}
 	return nil
+}
+
+// ExpireUntil has the local DynamoDB delete, as DynamoDB's TTL does, every
+// item whose TTL instant is at or before t (it does so for the present
+// every second on its own): for tests that travel in time. It returns how
+// many it deleted.
+func (s *Services) ExpireUntil(ctx context.Context, t time.Time) (int, error) {
+	body, _ := json.Marshal(map[string]int64{"expireUntil": t.Unix()})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.DynamoDBEndpoint+"/_moto", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Expired int    `json:"expired"`
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("expire until %v: %s %s %v", t, resp.Status, out.Message, err)
+	}
+	return out.Expired, nil
 }
 
 // SetQueryMode switches how the local DynamoDB answers a Query

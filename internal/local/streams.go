@@ -158,6 +158,10 @@ func toEventRecord(arn string, r st.Record) events.DynamoDBEventRecord {
 		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
 		EventVersion: "1.1", AWSRegion: Region, EventSourceArn: arn,
 	}
+	if u := r.UserIdentity; u != nil {
+		// DynamoDB's own deletions (TTL) say who did them, as Lambda hands them on.
+		rec.UserIdentity = &events.DynamoDBUserIdentity{Type: aws.ToString(u.Type), PrincipalID: aws.ToString(u.PrincipalId)}
+	}
 	if d != nil {
 		rec.Change = events.DynamoDBStreamRecord{
 			Keys: toEventImage(d.Keys), NewImage: toEventImage(d.NewImage), OldImage: toEventImage(d.OldImage),

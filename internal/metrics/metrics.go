@@ -18,18 +18,18 @@ import (
 
 // Metric names.
 const (
-	Invitations            = "Invitations"            // invitations created (one per invited address)
-	EmailsSent             = "EmailsSent"             // SES accepted the message
-	EmailsFailed           = "EmailsFailed"           // SES refused it, or it could not be rendered
-	EmailsUncertain        = "EmailsUncertain"        // the send may or may not have gone: never retried
-	EmailsBounced          = "EmailsBounced"          // SES reported a bounce (for the bounce handler)
-	EmailsComplained       = "EmailsComplained"       // SES reported a complaint (likewise)
-	EmailsRetried          = "EmailsRetried"          // released to be tried again later (throttled, 5xx)
-	NightlyMembersChanged  = "NightlyMembersChanged"  // members whose status, bucket or expiry flag moved
-	NightlySignInsArchived = "NightlySignInsArchived" // sign-ins moved to the archive table
-	NightlyRunsCompleted   = "NightlyRunsCompleted"   // 1 when a night's run reached the end of the queue
-	NightlyRunDuration     = "NightlyRunDuration"     // from the run's instant to its end, hand-offs included
-	TeamJobDuration        = "TeamJobDuration"        // from a team job's creation to its end
+	Invitations           = "Invitations"           // invitations created (one per invited address)
+	EmailsSent            = "EmailsSent"            // SES accepted the message
+	EmailsFailed          = "EmailsFailed"          // SES refused it, or it could not be rendered
+	EmailsUncertain       = "EmailsUncertain"       // the send may or may not have gone: never retried
+	EmailsBounced         = "EmailsBounced"         // SES reported a bounce (for the bounce handler)
+	EmailsComplained      = "EmailsComplained"      // SES reported a complaint (likewise)
+	EmailsRetried         = "EmailsRetried"         // released to be tried again later (throttled, 5xx)
+	NightlyMembersChanged = "NightlyMembersChanged" // members whose status, bucket or expiry flag moved
+	SignInsArchived       = "SignInsArchived"       // sign-ins DynamoDB's TTL deleted, written to the archive table (ArchiveSignInsFunction)
+	NightlyRunsCompleted  = "NightlyRunsCompleted"  // 1 when a night's run reached the end of the queue
+	NightlyRunDuration    = "NightlyRunDuration"    // from the run's instant to its end, hand-offs included
+	TeamJobDuration       = "TeamJobDuration"       // from a team job's creation to its end
 )
 
 // Service is the value of the Service dimension on every metric.

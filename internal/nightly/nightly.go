@@ -1,8 +1,9 @@
 // Package nightly is the scheduled job that keeps the Users page true as
 // time passes: last-call buckets step down, invitations past their expiry
-// are flagged, members inactive longer than the retention period become
-// "signed in with app", and sign-ins older than it move to the archive
-// table. It reads only what changes: the ByDue work queue up to the run's
+// are flagged and members inactive longer than the retention period become
+// "signed in with app". (Sign-ins older than it leave the table by
+// DynamoDB's TTL, and the table's stream archives them: package archive.)
+// It reads only what changes: the ByDue work queue up to the run's
 // instant, shard by shard, in bounded pages. Every write is conditional on
 // what it read, so two runs at once, or a run repeated after a crash, end
 // in the state one clean run would.
@@ -22,13 +23,17 @@ import (
 type Store interface {
 	DueItems(ctx context.Context, shard int, after string, limit int32) ([]users.DueItem, string, error)
 	AgeMember(ctx context.Context, teamID, memberID string) (bool, error)
-	ArchiveSignIn(ctx context.Context, in users.SignIn) error
+	// RetireQueuedSignIn gives a sign-in queued before sign-ins expired
+	// by TTL its TTL, and takes it out of the queue.
+	RetireQueuedSignIn(ctx context.Context, in users.SignIn) error
 }
 
 // Result says what a run did.
 type Result struct {
-	MembersChanged  int64 `json:"membersChanged"`
-	SignInsArchived int64 `json:"signInsArchived"`
+	MembersChanged int64 `json:"membersChanged"`
+	// SignInsRetired counts sign-ins written before they expired by TTL
+	// (then the job archived them from its queue): given their TTL now.
+	SignInsRetired int64 `json:"signInsRetired"`
 	// Failed counts items that failed (logged each); they stay due, so the
 	// next run tries them again, and they never stop the rest of a run.
 	Failed int64 `json:"failed"`
@@ -45,10 +50,10 @@ type Job struct {
 	Log      *slog.Logger
 }
 
-type counts struct{ changed, archived, failed atomic.Int64 }
+type counts struct{ changed, retired, failed atomic.Int64 }
 
 func (c *counts) result(done bool) Result {
-	return Result{MembersChanged: c.changed.Load(), SignInsArchived: c.archived.Load(), Failed: c.failed.Load(), Done: done}
+	return Result{MembersChanged: c.changed.Load(), SignInsRetired: c.retired.Load(), Failed: c.failed.Load(), Done: done}
 }
 
 // Run works through every shard's due items. A shard whose queue cannot be
@@ -98,8 +103,8 @@ func (j Job) handle(ctx context.Context, items []users.DueItem, c *counts) {
 				c.changed.Add(1)
 			}
 		case users.DueSignIn:
-			if err = j.Store.ArchiveSignIn(ctx, *it.SignIn); err == nil {
-				c.archived.Add(1)
+			if err = j.Store.RetireQueuedSignIn(ctx, *it.SignIn); err == nil {
+				c.retired.Add(1)
 			}
 		}
 		if err != nil {

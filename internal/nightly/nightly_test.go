@@ -51,7 +51,7 @@ func (f *fakeStore) AgeMember(_ context.Context, _, memberID string) (bool, erro
 	return true, nil
 }
 
-func (f *fakeStore) ArchiveSignIn(_ context.Context, in users.SignIn) error {
+func (f *fakeStore) RetireQueuedSignIn(_ context.Context, in users.SignIn) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.moved = append(f.moved, in.MemberID)
@@ -68,7 +68,7 @@ func TestOneBadItemOrShardDoesNotStopTheNight(t *testing.T) {
 	if err != nil || !res.Done {
 		t.Fatalf("%+v %v", res, err)
 	}
-	if res.MembersChanged != 2 || res.SignInsArchived != 1 || res.Failed != 2 {
-		t.Fatalf("%+v: want 2 changed, 1 archived, 2 failed (an item and a shard)", res)
+	if res.MembersChanged != 2 || res.SignInsRetired != 1 || res.Failed != 2 {
+		t.Fatalf("%+v: want 2 changed, 1 retired, 2 failed (an item and a shard)", res)
 	}
 }

@@ -228,6 +228,17 @@ func (t *Template) CreateTableInput(logicalID, tableName string) (*ddb.CreateTab
 	return in, nil
 }
 
+// TimeToLive is the TTL attribute of the AWS::DynamoDB::Table resource
+// with the given logical id, when TTL is enabled on it (the local stack
+// turns it on as CloudFormation does: items expire there as in AWS).
+func (t *Template) TimeToLive(logicalID string) (string, bool) {
+	tbl, ok := t.cf.GetAllDynamoDBTableResources()[logicalID]
+	if !ok || tbl.TimeToLiveSpecification == nil || !tbl.TimeToLiveSpecification.Enabled {
+		return "", false
+	}
+	return aws.ToString(tbl.TimeToLiveSpecification.AttributeName), true
+}
+
 // CORS is the HTTP API's CORS configuration.
 type CORS struct {
 	AllowHeaders, AllowMethods, ExposeHeaders []string

@@ -224,3 +224,57 @@ func dueAt(dueSK string) time.Time {
 	}
 	return at
 }
+
+// Sign-ins leave the main table by DynamoDB's TTL at the end of their
+// retention, and the table's stream brings each deletion (a REMOVE by the
+// service itself) to the archive function, which writes it to the archive
+// table. Until DynamoDB gets to it (up to days later), reads leave an
+// expired sign-in out.
+func TestExpiredSignInsAreArchivedFromTheStream(t *testing.T) {
+	ctx := context.Background()
+	team := newTeam(t, "pro", 5, "owner@ttl.example")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	m := users.Member{ID: users.NewID("m"), TeamID: team, Email: "old@ttl.example", Role: users.RoleUser, Status: users.StatusActive,
+		InvitedAt: now.Add(-200 * 24 * time.Hour), AcceptedAt: now.Add(-199 * 24 * time.Hour), FirstSignInAt: now.Add(-199 * 24 * time.Hour),
+		LastSignInAt: now.Add(-time.Hour), LastActiveAt: now.Add(-time.Hour)}
+	if err := stack.Store.AddMember(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	old := users.SignIn{TeamID: team, MemberID: m.ID, At: now.Add(-100 * 24 * time.Hour), AppVersion: "1.0", Device: "mac"}
+	recent := users.SignIn{TeamID: team, MemberID: m.ID, At: now.Add(-time.Hour), AppVersion: "3.0", Device: "windows"}
+	for _, in := range []users.SignIn{old, recent} {
+		if err := stack.Store.RecordSignIn(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The old one is past its retention: the local DynamoDB deletes it
+	// within a second, as DynamoDB does within days, and the stream
+	// archives it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		main, archived, err := stack.Store.SignIns(ctx, team, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(archived) == 1 {
+			if !archived[0].At.Equal(old.At) || archived[0].Device != "mac" || len(main) != 1 || !main[0].At.Equal(recent.At) {
+				t.Fatalf("main %+v, archived %+v", main, archived)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired sign-in was not archived (main %+v)", main)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Past the recent one's retention, before DynamoDB has deleted it:
+	// reads leave it out.
+	later := stack.Store.WithClock(func() time.Time { return now.Add(users.DefaultRetention + time.Hour) })
+	main, _, err := later.SignIns(ctx, team, m.ID)
+	if err != nil || len(main) != 0 {
+		t.Fatalf("an expired sign-in is still listed: %+v %v", main, err)
+	}
+	if _, lastSignIn, err := later.LatestActivity(ctx, team, m.ID); err != nil || !lastSignIn.IsZero() {
+		t.Fatalf("an expired sign-in is the latest: %v %v", lastSignIn, err)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/teamusers/usersapi/internal/archive"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
 	"github.com/teamusers/usersapi/internal/local"
@@ -66,10 +67,17 @@ type iamRecorder struct {
 	failFinish map[string]bool
 }
 
+// called reports whether the function made any call yet.
+func (r *iamRecorder) called(fn string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.used[fn]) > 0
+}
+
 func (r *iamRecorder) record(ctx context.Context, in any, gs ...grant) {
 	fn, _ := ctx.Value(fnKey{}).(string)
 	switch in.(type) {
-	case *dynamodb.CreateTableInput, *dynamodb.DescribeTableInput:
+	case *dynamodb.CreateTableInput, *dynamodb.DescribeTableInput, *dynamodb.UpdateTimeToLiveInput:
 		return // the test's own set-up, and the stream poller finding the stream
 	}
 	if fn == testItself {
@@ -319,6 +327,9 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 			func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 				return deps.Jobs.HandleStream(asFunction(ctx, "TeamJobsFunction"), ev)
 			},
+			func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+				return archive.Archiver{Store: store, Log: log}.HandleStream(asFunction(ctx, "ArchiveSignInsFunction"), ev)
+			},
 		}}
 	pctx, stopPoller := context.WithCancel(ctx)
 	defer stopPoller()
@@ -500,10 +511,23 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 
-	// The nightly job, far enough ahead to age members and archive sign-ins.
-	res, err := nightly.New(store, cfg.Retention, time.Now().Add(120*24*time.Hour)).Run(asFunction(ctx, "NightlyFunction"))
-	if err != nil || res.Failed != 0 || res.SignInsArchived == 0 || res.MembersChanged == 0 {
+	// The nightly job, far enough ahead to age members.
+	later := time.Now().Add(120 * 24 * time.Hour)
+	res, err := nightly.New(store, cfg.Retention, later).Run(asFunction(ctx, "NightlyFunction"))
+	if err != nil || res.Failed != 0 || res.MembersChanged == 0 {
 		t.Fatalf("nightly: %+v %v", res, err)
+	}
+	// The sign-ins' TTL comes: DynamoDB deletes them and the stream hands
+	// the deletions to the archive function.
+	if n, err := stack.Services.ExpireUntil(ctx, later); err != nil || n == 0 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for !rec.called("ArchiveSignInsFunction") || !poller.Idle() {
+		if time.Now().After(deadline) {
+			t.Fatal("the archive function did not run")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	granted := policies(t)

@@ -265,6 +265,17 @@ func TestEveryFunctionUnderTheRuntimeEmulator(t *testing.T) {
 		t.Fatal("the nightly run did not finish")
 	}
 
+	// A sign-in past its retention, as the stream hands DynamoDB's TTL
+	// deletion of it on: it lands in the archive table.
+	var arch struct {
+		Failures []any `json:"batchItemFailures"`
+	}
+	s.direct("archivesignins", s.sample("archivesignins", map[string]string{"t_demo": team.TeamID, "m_demo": newPerson}), &arch)
+	_, archived, err := dynamo.New(s.db, table).WithArchive(archive).SignIns(ctx, team.TeamID, newPerson)
+	if err != nil || len(arch.Failures) != 0 || len(archived) != 1 || archived[0].Device != "mac" {
+		t.Fatalf("archive: %+v, archived %+v %v", arch, archived, err)
+	}
+
 	s.rotate(t, ctx, map[string]string{"t_demo": team.TeamID}, cursor)
 	s.checkLogs(t)
 	for _, fn := range s.template.Functions() {

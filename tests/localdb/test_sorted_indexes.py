@@ -291,6 +291,22 @@ def conditions(shape, index, rng):
     return out
 
 
+def canon(value):
+    """An answer with its numbers as numbers: moto's projection writes an
+    index entry's numbers again through Decimal ("3E+2" for "3e2"), ours
+    keeps them as written; DynamoDB answers its own canonical form, so no
+    reader can rely on either spelling, only on the number."""
+    if isinstance(value, dict):
+        if set(value) == {"N"}:
+            return {"N": Decimal(value["N"])}
+        if set(value) == {"NS"}:
+            return {"NS": sorted(Decimal(n) for n in value["NS"])}
+        return {k: canon(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canon(v) for v in value]
+    return value
+
+
 def query(client, mode, **kwargs):
     moto_server.QueryMode.mode = mode
     try:
@@ -326,7 +342,7 @@ def compare_pages(client, rng, shape, index, pk, cond, values, limit, forward,
     while True:
         ours = query(client, "sorted", **kwargs)
         theirs = query(client, "moto", **kwargs)
-        assert ours == theirs, "page %d of %r differs:\nsorted: %r\nmoto:   %r" % (pages + 1, kwargs, ours, theirs)
+        assert canon(ours) == canon(theirs), "page %d of %r differs:\nsorted: %r\nmoto:   %r" % (pages + 1, kwargs, ours, theirs)
         pages += 1
         lek = ours.get("LastEvaluatedKey")
         if not lek or pages > 400:
@@ -339,7 +355,7 @@ def compare_pages(client, rng, shape, index, pk, cond, values, limit, forward,
 def same(client, op, **kwargs):
     ours = call(client, "sorted", op, **kwargs)
     theirs = call(client, "moto", op, **kwargs)
-    assert ours == theirs, "%s %r differs:\nsorted: %r\nmoto:   %r" % (op, kwargs, ours, theirs)
+    assert canon(ours) == canon(theirs), "%s %r differs:\nsorted: %r\nmoto:   %r" % (op, kwargs, ours, theirs)
     return ours
 
 
@@ -496,3 +512,59 @@ def test_query_mode_is_switched_by_its_control(db):
     assert e.value.code == 400
     req = urllib.request.Request(base + "/_moto", data=json.dumps({"queryMode": "sorted"}).encode(), method="POST")
     assert json.load(urllib.request.urlopen(req)) == {"queryMode": "sorted"}
+
+
+def test_items_expire_as_dynamodb_expires_them(db):
+    """TTL: an item whose instant has come is deleted with the REMOVE record
+    DynamoDB writes for its own deletions; one ahead, one whose attribute is
+    no number, one more than five years past, stay; the sorted indexes
+    follow."""
+    import json
+    import urllib.request
+    db.create_table(
+        TableName="expiring", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK", "g")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "ByG", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    db.update_time_to_live(TableName="expiring", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    now = 2_000_000_000
+    items = {
+        "due": {"N": str(now - 10)},
+        "due-exactly": {"N": str(now)},
+        "ahead": {"N": str(now + 10)},
+        "not-a-number": {"S": str(now - 10)},
+        "ancient": {"N": str(now - 6 * 365 * 24 * 3600)},
+    }
+    for sk, ttl in items.items():
+        db.put_item(TableName="expiring", Item={"PK": {"S": "p"}, "SK": {"S": sk}, "g": {"S": "x"}, "ttl": ttl})
+    # Moved later before it came due: it stays.
+    db.update_item(TableName="expiring", Key={"PK": {"S": "p"}, "SK": {"S": "ahead"}},
+                   UpdateExpression="SET #t = :t", ExpressionAttributeNames={"#t": "ttl"},
+                   ExpressionAttributeValues={":t": {"N": str(now + 1000)}})
+    req = urllib.request.Request(db.meta.endpoint_url + "/_moto", data=json.dumps({"expireUntil": now}).encode(), method="POST")
+    assert json.load(urllib.request.urlopen(req))["expired"] == 2
+    left = sorted(i["SK"]["S"] for i in db.query(TableName="expiring", KeyConditionExpression="PK = :p",
+                                                  ExpressionAttributeValues={":p": {"S": "p"}})["Items"])
+    assert left == ["ahead", "ancient", "not-a-number"]
+    onindex = sorted(i["SK"]["S"] for i in db.query(TableName="expiring", IndexName="ByG", KeyConditionExpression="g = :g",
+                                                     ExpressionAttributeValues={":g": {"S": "x"}})["Items"])
+    assert onindex == left
+    streams = boto3.client("dynamodbstreams", endpoint_url=db.meta.endpoint_url, region_name=REGION,
+                           aws_access_key_id="test", aws_secret_access_key="test")
+    arn = db.describe_table(TableName="expiring")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=it, Limit=100)["Records"]
+    removes = [r for r in records if r["eventName"] == "REMOVE"]
+    assert sorted(r["dynamodb"]["Keys"]["SK"]["S"] for r in removes) == ["due", "due-exactly"]
+    for r in removes:
+        assert r["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}, r
+        assert r["dynamodb"]["OldImage"]["SK"]["S"] in ("due", "due-exactly")
+    # A deletion of our own carries no identity.
+    db.delete_item(TableName="expiring", Key={"PK": {"S": "p"}, "SK": {"S": "ancient"}})
+    records = streams.get_records(ShardIterator=it, Limit=100)["Records"]
+    mine = [r for r in records if r["eventName"] == "REMOVE" and r["dynamodb"]["Keys"]["SK"]["S"] == "ancient"]
+    assert mine and "userIdentity" not in mine[0]
+    check_rebuilt(Shape("expiring", "S", "S", {}))
