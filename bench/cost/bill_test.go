@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/samtemplate"
+	"github.com/teamusers/usersapi/internal/users"
 )
 
 // itemSize is a stored item and its index entries, in bytes.
@@ -43,7 +44,9 @@ type itemSize struct {
 //     30 days; its token, 90 days past its expiry: under 2 KB in all) are
 //     left out.
 type profile struct {
-	days               float64
+	name               string
+	days               float64 // the month's days: storage, retention
+	activeDays         float64 // the days members use the app and admins the page
 	signInsPerDay      float64
 	callsPerDay        float64
 	opensPerAdminDay   float64
@@ -56,8 +59,16 @@ type profile struct {
 	indexOverheadByte  float64 // storage overhead of an item or index entry (GSI.md: 100 bytes)
 }
 
-var theProfile = profile{days: 30, signInsPerDay: 1, callsPerDay: 5, opensPerAdminDay: 10, membersPerAdmin: 100,
+var theProfile = profile{name: "every day", days: 30, activeDays: 30, signInsPerDay: 1, callsPerDay: 5, opensPerAdminDay: 10, membersPerAdmin: 100,
 	invitedPerMonth: 0.02, retentionDays: 90, auditRetentionDays: 365, monthsOfHistory: 12, requestsPerOpen: 3, indexOverheadByte: 100}
+
+// weekdays is the same profile on working days only: 22 active days a
+// month, nothing at weekends.
+var weekdays = func() profile {
+	p := theProfile
+	p.name, p.activeDays = "weekdays (22 active days a month)", 22
+	return p
+}()
 
 type price struct {
 	USD float64 `json:"usd"`
@@ -115,7 +126,15 @@ func bill(b *testing.B) {
 		b.Skip("run with BenchmarkWrites and BenchmarkLambda")
 	}
 	prices, priceNote := loadPrices(b)
-	p := theProfile
+	for _, p := range []profile{theProfile, weekdays} {
+		billOf(b, p, prices, priceNote)
+	}
+	// The inputs, for the docs: units per operation and per function.
+	printBillInputs()
+}
+
+// billOf prices a month of profile p.
+func billOf(b *testing.B, p profile, prices map[string]float64, priceNote string) {
 	sizes := []int{1_000, 100_000}
 	var lines []*line
 	add := func(what, unit string, q func(i, n int) (float64, float64)) {
@@ -134,12 +153,12 @@ func bill(b *testing.B) {
 	perMonth := func(n int) []count {
 		N := float64(n)
 		admins := math.Max(1, N/p.membersPerAdmin)
-		opens := admins * p.opensPerAdminDay * p.days
+		opens := admins * p.opensPerAdminDay * p.activeDays
 		invites := p.invitedPerMonth * N
 		r := results.reads[n]
 		return []count{
-			{results.ops["sign_in_daily"], func(N float64) float64 { return N * p.signInsPerDay * p.days }},
-			{results.ops["call_later_that_day"], func(N float64) float64 { return N * p.callsPerDay * p.days }},
+			{results.ops["sign_in_daily"], func(N float64) float64 { return N * p.signInsPerDay * p.activeDays }},
+			{results.ops["call_later_that_day"], func(N float64) float64 { return N * p.callsPerDay * p.activeDays }},
 			{r["me"], func(float64) float64 { return opens }},
 			{r["summary"], func(float64) float64 { return opens }},
 			{r["list/unfiltered"], func(float64) float64 { return opens }},
@@ -147,7 +166,7 @@ func bill(b *testing.B) {
 			{results.ops["deliver_email"], func(float64) float64 { return invites }},
 			{results.ops["accept"], func(float64) float64 { return invites }},
 			{results.ops["first_sign_in"], func(float64) float64 { return invites }},
-			{results.ops["archive_signin"], func(N float64) float64 { return N * p.signInsPerDay * p.days }},
+			{results.ops["archive_signin"], func(N float64) float64 { return N * p.signInsPerDay * p.activeDays }},
 		}
 	}
 	units := func(n int, f func(meter.Units) float64) float64 {
@@ -206,11 +225,11 @@ func bill(b *testing.B) {
 		// ByAuditTarget.
 		audit := p.invitedPerMonth * N * 2 * math.Min(p.monthsOfHistory, p.auditRetentionDays/p.days)
 		return stored("team") + N*(stored("member")+stored("membership")) +
-			N*p.signInsPerDay*p.retentionDays*stored("sign_in") + N*p.days*p.monthsOfHistory*stored("usage_day") +
+			N*p.signInsPerDay*p.retentionDays*(p.activeDays/p.days)*stored("sign_in") + N*p.activeDays*p.monthsOfHistory*stored("usage_day") +
 			audit*stored("audit_entry")
 	}
 	archiveBytes := func(n int) float64 {
-		return float64(n) * p.signInsPerDay * (p.days*p.monthsOfHistory - p.retentionDays) * stored("archived_sign_in")
+		return float64(n) * p.signInsPerDay * (p.days*p.monthsOfHistory - p.retentionDays) * (p.activeDays / p.days) * stored("archived_sign_in")
 	}
 	add("DynamoDB storage, main table and indexes", "GB-month", func(_, n int) (float64, float64) {
 		q := mainBytes(n) / gb
@@ -220,8 +239,18 @@ func bill(b *testing.B) {
 		q := archiveBytes(n) / gb
 		return q, q * prices["dynamodbIAStorageGBMonth"]
 	})
-	add("DynamoDB point-in-time recovery, both tables", "GB-month", func(_, n int) (float64, float64) {
-		q := (mainBytes(n) + archiveBytes(n)) / gb
+	// Point-in-time recovery is charged on a table's own size, not its
+	// indexes' (they are rebuilt from it): the items, without entries.
+	itemOnly := func(kind string) float64 { return float64(results.sizes[kind].Bytes) + p.indexOverheadByte }
+	tableBytes := func(n int) float64 {
+		N := float64(n)
+		audit := p.invitedPerMonth * N * 2 * math.Min(p.monthsOfHistory, p.auditRetentionDays/p.days)
+		return itemOnly("team") + N*(itemOnly("member")+itemOnly("membership")) +
+			N*p.signInsPerDay*p.retentionDays*(p.activeDays/p.days)*itemOnly("sign_in") + N*p.activeDays*p.monthsOfHistory*itemOnly("usage_day") +
+			audit*itemOnly("audit_entry")
+	}
+	add("DynamoDB point-in-time recovery, both tables (their items, not the indexes)", "GB-month", func(_, n int) (float64, float64) {
+		q := (tableBytes(n) + archiveBytes(n)) / gb
 		return q, q * prices["dynamodbPITRGBMonth"]
 	})
 
@@ -229,10 +258,10 @@ func bill(b *testing.B) {
 	invocations := func(n int) map[string]float64 {
 		N := float64(n)
 		admins := math.Max(1, N/p.membersPerAdmin)
-		opens := admins * p.opensPerAdminDay * p.days
+		opens := admins * p.opensPerAdminDay * p.activeDays
 		invites := p.invitedPerMonth * N
 		return map[string]float64{
-			"recordsignin": N * p.signInsPerDay * p.days, "recordcall": N * p.callsPerDay * p.days,
+			"recordsignin": N * p.signInsPerDay * p.activeDays, "recordcall": N * p.callsPerDay * p.activeDays,
 			"getme": opens, "getsummary": opens, "listmembers": opens,
 			"invite": invites, "acceptinvitation": invites, "deliveremail": invites,
 			"nightly": p.days,
@@ -243,8 +272,10 @@ func bill(b *testing.B) {
 		for fn, times := range invocations(n) {
 			s := results.lambdas[fn]
 			ms := s.BilledMs * times
-			if fn == "nightly" { // the run's duration follows the items it handles
-				ms = s.BilledMs / s.Items * float64(n) * p.signInsPerDay * p.days
+			if fn == "nightly" { // the run's duration follows the items it handles: a
+				// member active every day comes due about every four days
+				// (its Recently ends) and is read and queued again
+				ms = s.BilledMs / s.Items * float64(n) / (users.RecentlyDays + 1) * p.days
 			}
 			total += ms / 1000 * float64(s.MemoryMB) / 1024
 		}
@@ -266,17 +297,52 @@ func bill(b *testing.B) {
 		q := in["recordsignin"] + in["recordcall"] + in["getme"] + in["getsummary"] + in["listmembers"] + in["invite"] + in["acceptinvitation"]
 		return q, q * prices["httpApiRequest"]
 	})
+	// The archive function: a batch of up to 100 expired sign-ins an
+	// invocation, at the handler's measured rate (an upper bound: moto).
+	add("Lambda, the archive of sign-ins (batches of 100)", "GB-seconds", func(_, n int) (float64, float64) {
+		batches := float64(n) * p.signInsPerDay * p.activeDays / 100
+		secs := 0.0
+		if results.archiveRate > 0 {
+			secs = 100 / results.archiveRate
+		}
+		q := batches * secs * 128 / 1024
+		return q, q*prices["lambdaArmGBSecond"] + batches*prices["lambdaRequest"]
+	})
 	add("SES", "emails", func(_, n int) (float64, float64) {
 		q := p.invitedPerMonth * float64(n)
 		return q, q * prices["sesEmail"]
 	})
-	add("CloudWatch Logs ingestion", "GB", func(_, n int) (float64, float64) {
+	add("CloudWatch Logs ingestion, the functions (their EMF metric lines included)", "GB", func(_, n int) (float64, float64) {
 		q := 0.0
 		for fn, times := range invocations(n) {
 			q += results.lambdas[fn].LogBytes * times
 		}
 		q /= gb
 		return q, q * prices["cloudwatchLogsIngestGB"]
+	})
+	requests := func(n int) float64 {
+		in := invocations(n)
+		return in["recordsignin"] + in["recordcall"] + in["getme"] + in["getsummary"] + in["listmembers"] + in["invite"] + in["acceptinvitation"]
+	}
+	add("CloudWatch Logs ingestion, API access logs (one JSON line a request)", "GB", func(_, n int) (float64, float64) {
+		q := requests(n) * accessLogLineBytes / gb
+		return q, q * prices["cloudwatchLogsIngestGB"]
+	})
+	add("X-Ray traces recorded (the default rule: 5% of requests once the account has more than one a second)", "traces", func(_, n int) (float64, float64) {
+		q := (requests(n) + invocations(n)["deliveremail"]) * 0.05
+		return q, q * prices["xrayTraceRecorded"]
+	})
+	// What the stack pays once, whatever its teams: a million teams share it.
+	shared := func(total float64) float64 { return total / 1e6 }
+	add("Secrets Manager: the secret and its reads at cold starts (the stack's, a millionth)", "secret-months", func(_, n int) (float64, float64) {
+		return shared(1), shared(prices["secretsManagerSecretMonth"] + prices["secretsManagerCalls10k"]*stackColdStartsPerMonth/10000)
+	})
+	alarms := float64(templateAlarms(b))
+	add("CloudWatch alarms (the stack's, a millionth)", "alarms", func(_, n int) (float64, float64) {
+		return shared(alarms), shared(alarms * prices["cloudwatchAlarmMonth"])
+	})
+	add("CloudWatch custom metrics from EMF (the stack's, a millionth)", "metrics", func(_, n int) (float64, float64) {
+		return shared(stackMetrics), shared(stackMetrics * prices["cloudwatchMetricMonth"])
 	})
 
 	var total [2]float64
@@ -286,8 +352,8 @@ func bill(b *testing.B) {
 		}
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "\nA month of the Users page for one team (AWS, %s)\n", priceNote)
-	fmt.Fprintf(&out, "profile: each member signs in daily and reports 5 calls a day; 1 admin per 100 members opens the page 10 times a day; 2%% of the team invited a month; month 12\n\n")
+	fmt.Fprintf(&out, "\nA month of the Users page for one team (AWS, %s), %s\n", priceNote, p.name)
+	fmt.Fprintf(&out, "profile: each member signs in on each active day and reports 5 calls that day; 1 admin per 100 members opens the page 10 times an active day; 2%% of the team invited a month; month 12\n\n")
 	fmt.Fprintf(&out, "| line | quantity, 1,000 members | USD, 1,000 | quantity, 100,000 members | USD, 100,000 |\n|---|---:|---:|---:|---:|\n")
 	for _, l := range lines {
 		fmt.Fprintf(&out, "| %s (%s) | %s | %s | %s | %s |\n", l.what, l.unit, num(l.quantity[0]), usd(l.usd[0]), num(l.quantity[1]), usd(l.usd[1]))
@@ -295,10 +361,49 @@ func bill(b *testing.B) {
 	fmt.Fprintf(&out, "| **total** | | **%s** | | **%s** |\n", usd(total[0]), usd(total[1]))
 	fmt.Fprintf(&out, "| per member | | %s | | %s |\n", usd(total[0]/1000), usd(total[1]/100000))
 	fmt.Print(out.String())
-	b.ReportMetric(total[0], "usd/month-1000")
-	b.ReportMetric(total[1], "usd/month-100000")
+	suffix := ""
+	if p.activeDays != p.days {
+		suffix = "-weekdays"
+	}
+	b.ReportMetric(total[0], "usd/month-1000"+suffix)
+	b.ReportMetric(total[1], "usd/month-100000"+suffix)
+	// A member's day of the profile, in write units: the day's sign-in
+	// (its first activity) and five calls after it.
+	day := results.ops["sign_in_daily"]
+	later := results.ops["call_later_that_day"]
+	wru := day.WriteUnits + day.IndexUnits + p.callsPerDay*(later.WriteUnits+later.IndexUnits)
+	if suffix == "" {
+		fmt.Printf("write units per member-day (a sign-in, then five calls): %.1f\n", wru)
+		b.ReportMetric(wru, "wru/member-day")
+	}
+}
 
-	// The inputs, for the docs: units per operation and per function.
+// templateAlarms counts the template's CloudWatch alarms.
+func templateAlarms(b *testing.B) int {
+	root, err := samtemplate.FindRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strings.Count(string(raw), "Type: AWS::CloudWatch::Alarm")
+}
+
+// The stack's fixed pieces, for the bill's shared lines: the EMF metrics'
+// names with their dimension sets (internal/metrics: 12 names, some by
+// kind), its cold starts a month (each reads the secret once: a guess,
+// 100 a function a day), and an access-log line's size (the template's
+// format, a typical request).
+const (
+	stackMetrics            = 30
+	stackColdStartsPerMonth = 36 * 100 * 30
+	accessLogLineBytes      = 420
+)
+
+// printBillInputs prints what the bill was priced from.
+func printBillInputs() {
 	fmt.Println("\nbill inputs: units per operation (rru, table wru, index wru)")
 	for _, k := range slices.Sorted(maps.Keys(results.ops)) {
 		u := results.ops[k]

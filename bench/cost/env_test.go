@@ -47,6 +47,9 @@ var results = struct {
 	reads   map[int]map[string]meter.Units
 	sizes   map[string]itemSize // stored items, by kind
 	lambdas map[string]lambdaStat
+	// archiveRate is sign-ins a second the archive function's handler
+	// writes in one batch against the local DynamoDB (BenchmarkWrites).
+	archiveRate float64
 }{ops: map[string]meter.Units{}, reads: map[int]map[string]meter.Units{}, sizes: map[string]itemSize{}, lambdas: map[string]lambdaStat{}}
 
 func TestMain(m *testing.M) {

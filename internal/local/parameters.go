@@ -74,6 +74,8 @@ var notLocal = map[string]string{
 	"MailFromIdentityArn":  "the local SES has no identities",
 	"AlarmTopicArn":        "there are no CloudWatch alarms locally",
 	"AlarmEmail":           "there are no CloudWatch alarms locally",
+	"AppRateLimit":         "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
+	"AppBurstLimit":        "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
 	"ApiRateLimit":         "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
 	"ApiBurstLimit":        "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",
 	"HeavyRouteRateLimit":  "the local gateway does not throttle (API Gateway's stage throttling is not emulated)",

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +24,9 @@ import (
 
 // Template is a parsed template.yaml.
 type Template struct {
-	cf  *cloudformation.Template
-	doc map[string]any // the whole template, intrinsics processed
+	cf        *cloudformation.Template
+	doc       map[string]any            // the whole template, intrinsics processed
+	throttles map[string]map[string]any // the HTTP API's route settings ("" for the default), as written
 }
 
 // Route is one HttpApi event of a function.
@@ -86,6 +88,7 @@ func Load(path string) (*Template, error) {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	resources, _ := doc["Resources"].(map[string]any)
+	throttles := map[string]map[string]any{}
 	for name, r := range resources {
 		m, ok := r.(map[string]any)
 		if !ok || !readTypes[fmt.Sprint(m["Type"])] {
@@ -96,6 +99,16 @@ func Load(path string) (*Template, error) {
 		// decodes them into typed fields, and a Ref to a Number parameter
 		// does not decode there.
 		if props, ok := m["Properties"].(map[string]any); ok && m["Type"] == "AWS::Serverless::HttpApi" {
+			if d, ok := props["DefaultRouteSettings"].(map[string]any); ok {
+				throttles[""] = d
+			}
+			if rs, ok := props["RouteSettings"].(map[string]any); ok {
+				for route, v := range rs {
+					if m, ok := v.(map[string]any); ok {
+						throttles[route] = m
+					}
+				}
+			}
 			for _, k := range []string{"DefaultRouteSettings", "RouteSettings", "AccessLogSettings"} {
 				delete(props, k)
 			}
@@ -109,7 +122,7 @@ func Load(path string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return &Template{cf: cf, doc: doc}, nil
+	return &Template{cf: cf, doc: doc, throttles: throttles}, nil
 }
 
 // FindRoot walks up from the working directory to the folder holding
@@ -226,6 +239,38 @@ func (t *Template) CreateTableInput(logicalID, tableName string) (*ddb.CreateTab
 		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(s.StreamViewType)}
 	}
 	return in, nil
+}
+
+// Throttle is a route's throttling in the HTTP API's stage: steady
+// requests a second, and the burst.
+type Throttle struct{ Rate, Burst float64 }
+
+// Throttle is the throttling of a route ("POST /v1/me/calls"), as the
+// stage applies it: its RouteSettings, else DefaultRouteSettings, with
+// parameters at their defaults.
+func (t *Template) Throttle(routeKey string) (Throttle, bool) {
+	set, ok := t.throttles[routeKey]
+	if !ok {
+		if set, ok = t.throttles[""]; !ok {
+			return Throttle{}, false
+		}
+	}
+	params := t.Parameters()
+	value := func(v any) float64 {
+		switch x := v.(type) {
+		case float64:
+			return x
+		case string:
+			if name, ok := strings.CutPrefix(x, "ref:"); ok {
+				f, _ := strconv.ParseFloat(params[name].Default, 64)
+				return f
+			}
+			f, _ := strconv.ParseFloat(x, 64)
+			return f
+		}
+		return 0
+	}
+	return Throttle{Rate: value(set["ThrottlingRateLimit"]), Burst: value(set["ThrottlingBurstLimit"])}, true
 }
 
 // TimeToLive is the TTL attribute of the AWS::DynamoDB::Table resource
