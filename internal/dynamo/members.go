@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -595,26 +596,73 @@ func stringAttr(it map[string]types.AttributeValue, name string) string {
 // AddCall adds a finished call to its member's usage of the day it ended,
 // once per call: the day's item keeps a short digest of every call it
 // counted, and the update is conditional on this call's not being among
-// them. A retried report, or the SDK's retry of an update whose answer was
-// lost, adds nothing. It reports whether the call was new.
-func (s *Store) AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string) (bool, error) {
+// them, and on the day's holding fewer than limit calls (the member's
+// daily cap, counted in the same write: free; it also keeps the item far
+// under DynamoDB's 400 KB). A retried report, or the SDK's retry of an
+// update whose answer was lost, adds nothing. It reports whether the call
+// was new; a new call over the cap is users.ErrDayFull.
+func (s *Store) AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string, limit int) (bool, error) {
 	day := end.UTC().Format("2006-01-02")
+	k := key(usagePK(teamID, memberID), day)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(usagePK(teamID, memberID), day),
+		TableName: &s.table, Key: k,
 		UpdateExpression:         aws.String("SET #t = :t, teamId = :team, memberId = :m, #d = :d, lastAt = :end ADD calls :one, seconds :s, callKeys :k"),
-		ConditionExpression:      aws.String("NOT contains(callKeys, :key)"),
+		ConditionExpression:      aws.String("NOT contains(callKeys, :key) AND (attribute_not_exists(calls) OR calls < :limit)"),
 		ExpressionAttributeNames: map[string]string{"#t": "type", "#d": "day"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":t": str("usage"), ":team": str(teamID), ":m": str(memberID), ":d": str(day), ":one": num(1), ":s": num(seconds), ":end": str(fmtTime(end)),
-			":k": &types.AttributeValueMemberSS{Value: []string{callKey}}, ":key": str(callKey),
+			":k": &types.AttributeValueMemberSS{Value: []string{callKey}}, ":key": str(callKey), ":limit": num(limit),
 		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return false, nil
+		item := ccf.Item
+		if item == nil { // an older DynamoDB answer without the item: read it
+			got, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("callKeys")})
+			if err != nil {
+				return false, fmt.Errorf("record call: %w", err)
+			}
+			item = got.Item
+		}
+		var old struct {
+			CallKeys []string `dynamodbav:"callKeys,stringset"`
+		}
+		if err := attributevalue.UnmarshalMap(item, &old); err != nil {
+			return false, fmt.Errorf("record call: %w", err)
+		}
+		if slices.Contains(old.CallKeys, callKey) {
+			return false, nil // counted before
+		}
+		return false, users.ErrDayFull
 	}
 	if err != nil {
 		return false, fmt.Errorf("record call: %w", err)
 	}
 	return true, nil
+}
+
+// SignInsOn counts a member's sign-ins of a UTC day (YYYY-MM-DD), up to
+// upTo: a key-only query of the day's range of their sign-ins, half a read
+// unit while the day holds fewer than about ten (the cap's check before a
+// sign-in is recorded).
+func (s *Store) SignInsOn(ctx context.Context, teamID, memberID, day string, upTo int) (int, error) {
+	n := 0
+	var start map[string]types.AttributeValue
+	for n < upTo {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: &s.table, KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :day)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(signInPK(teamID, memberID)), ":day": str(day)},
+			Select:                    types.SelectCount, Limit: aws.Int32(int32(upTo - n)), ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return 0, fmt.Errorf("count sign-ins of %s: %w", memberID, err)
+		}
+		s.itemsRead.Add(int64(out.ScannedCount))
+		n += int(out.Count)
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	return n, nil
 }

@@ -17,6 +17,8 @@ var LimitVariables = []struct {
 	{"INVITATIONS_PER_TEAM_PER_DAY", "InvitationsPerTeamPerDay", func(l *users.Limits) *int { return &l.InvitationsPerDay }},
 	{"TEAM_JOBS_PER_TEAM_PER_HOUR", "TeamJobsPerTeamPerHour", func(l *users.Limits) *int { return &l.TeamJobsPerHour }},
 	{"ACCEPTS_PER_ADDRESS_PER_MINUTE", "AcceptsPerAddressPerMinute", func(l *users.Limits) *int { return &l.AcceptsPerMinute }},
+	{"CALLS_PER_MEMBER_PER_DAY", "CallsPerMemberPerDay", func(l *users.Limits) *int { return &l.CallsPerMemberPerDay }},
+	{"SIGN_INS_PER_MEMBER_PER_DAY", "SignInsPerMemberPerDay", func(l *users.Limits) *int { return &l.SignInsPerMemberPerDay }},
 }
 
 // limitsFromEnv reads the limits; each is a whole number of at least 1.

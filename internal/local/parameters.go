@@ -59,6 +59,12 @@ var localParameters = map[string]func(v string, c *lambdaapp.Config, level *slog
 	"AcceptsPerAddressPerMinute": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
 		c.Policy.Limits.AcceptsPerMinute = atoi(v)
 	},
+	"CallsPerMemberPerDay": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.CallsPerMemberPerDay = atoi(v)
+	},
+	"SignInsPerMemberPerDay": func(v string, c *lambdaapp.Config, _ *slog.LevelVar) {
+		c.Policy.Limits.SignInsPerMemberPerDay = atoi(v)
+	},
 	"LogLevel": func(v string, _ *lambdaapp.Config, level *slog.LevelVar) {
 		if level != nil {
 			_ = level.UnmarshalText([]byte(v))
@@ -91,7 +97,7 @@ var notLocal = map[string]string{
 func checkLocal(name, v string) error {
 	switch name {
 	case "InvitationExpiryDays", "EmailCooldownSeconds", "SignInRetentionDays", "AuditRetentionDays", "DueShards", "DueShardsBefore",
-		"InvitationsPerTeamPerDay", "TeamJobsPerTeamPerHour", "AcceptsPerAddressPerMinute":
+		"InvitationsPerTeamPerDay", "TeamJobsPerTeamPerHour", "AcceptsPerAddressPerMinute", "CallsPerMemberPerDay", "SignInsPerMemberPerDay":
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%s must be a whole number, not %q", name, v)
 		}

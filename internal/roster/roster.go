@@ -26,7 +26,8 @@ type Store interface {
 	Invitation(ctx context.Context, tokenHash string) (teamID, memberID string, accepted bool, err error)
 	Memberships(ctx context.Context, email string) ([]users.Membership, error)
 	RecordSignIn(ctx context.Context, in users.SignIn) error
-	AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string) (bool, error)
+	AddCall(ctx context.Context, teamID, memberID string, end time.Time, seconds int, callKey string, limit int) (bool, error)
+	SignInsOn(ctx context.Context, teamID, memberID, day string, upTo int) (int, error)
 	ListMembers(ctx context.Context, team users.Team, q users.ListQuery, after string) ([]users.Member, string, error)
 }
 
@@ -280,8 +281,26 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 		return nil, err
 	}
 	now := s.Now()
+	if a.SignIn {
+		// A member's sign-ins of the day are capped; counted before
+		// anything is written, for every team (one person, one app: the
+		// counts are the same), so a refused sign-in changes nothing.
+		day, limit := now.UTC().Format("2006-01-02"), s.Policy.Limits.SignInsPerMemberPerDay
+		for _, m := range ms {
+			if m.Status == users.StatusDeactivated || m.Status == users.StatusInvitationSent {
+				continue
+			}
+			n, err := s.Store.SignInsOn(ctx, m.TeamID, m.MemberID, day, limit)
+			if err != nil {
+				return nil, err
+			}
+			if n >= limit {
+				return nil, users.ReportLimit("sign-ins", limit, day, now)
+			}
+		}
+	}
 	var out []users.Member
-	deactivated := false
+	deactivated, full := false, false
 	for _, m := range ms {
 		rule := users.RecordActivity(a, now, s.Policy.Zone)
 		switch m.Status {
@@ -309,7 +328,11 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 		if a.SignIn {
 			err = s.Store.RecordSignIn(ctx, users.SignIn{TeamID: m.TeamID, MemberID: m.MemberID, At: a.At, AppVersion: a.AppVersion, Device: a.Device})
 		} else {
-			_, err = s.Store.AddCall(ctx, m.TeamID, m.MemberID, a.At, a.Seconds, callKey(a))
+			_, err = s.Store.AddCall(ctx, m.TeamID, m.MemberID, a.At, a.Seconds, callKey(a), s.Policy.Limits.CallsPerMemberPerDay)
+		}
+		if errors.Is(err, users.ErrDayFull) {
+			full = true
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -317,6 +340,10 @@ func (s Service) RecordActivity(ctx context.Context, c AppCaller, a users.Activi
 		out = append(out, mem)
 	}
 	switch {
+	case full:
+		// The day's calls are at the cap: the app is told, and retries
+		// (Retry-After) only when the day is today.
+		return nil, users.ReportLimit("calls", s.Policy.Limits.CallsPerMemberPerDay, a.At.UTC().Format("2006-01-02"), now)
 	case len(out) == 0 && deactivated:
 		// The app is told plainly, rather than "no team".
 		return nil, users.ErrMemberDeactivated

@@ -36,8 +36,17 @@ func (f *fakeStore) RecordSignIn(_ context.Context, in users.SignIn) error {
 	f.signIns = append(f.signIns, in)
 	return nil
 }
-func (f *fakeStore) AddCall(_ context.Context, teamID, memberID string, end time.Time, seconds int, key string) (bool, error) {
+func (f *fakeStore) AddCall(_ context.Context, teamID, memberID string, end time.Time, seconds int, key string, _ int) (bool, error) {
 	return f.addCall(teamID, memberID, end, seconds, key)
+}
+func (f *fakeStore) SignInsOn(_ context.Context, teamID, memberID, day string, _ int) (int, error) {
+	n := 0
+	for _, in := range f.signIns {
+		if in.TeamID == teamID && in.MemberID == memberID && in.At.UTC().Format("2006-01-02") == day {
+			n++
+		}
+	}
+	return n, nil
 }
 func (f *fakeStore) ListMembers(context.Context, users.Team, users.ListQuery, string) ([]users.Member, string, error) {
 	return nil, "", errors.New("not used")

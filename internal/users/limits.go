@@ -1,6 +1,7 @@
 package users
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -19,16 +20,25 @@ type Limits struct {
 	// AcceptsPerMinute: attempts to accept an invitation from one source
 	// address in a minute, whatever their outcome.
 	AcceptsPerMinute int
+	// CallsPerMemberPerDay: calls a member's app may report ending in one
+	// UTC day (counted on the day's usage item, in the write that adds
+	// the call: free). With SignInsPerMemberPerDay it bounds a team's app
+	// reports by its members, so by the seats it pays for.
+	CallsPerMemberPerDay int
+	// SignInsPerMemberPerDay: sign-ins a member's app may report in a UTC
+	// day.
+	SignInsPerMemberPerDay int
 }
 
 // DefaultLimits are the template's defaults.
-var DefaultLimits = Limits{InvitationsPerDay: 1000, TeamJobsPerHour: 10, AcceptsPerMinute: 30}
+var DefaultLimits = Limits{InvitationsPerDay: 1000, TeamJobsPerHour: 10, AcceptsPerMinute: 30, CallsPerMemberPerDay: 1000, SignInsPerMemberPerDay: 100}
 
 // The windows of the limits: a UTC day, a clock hour, a minute.
 const (
 	InvitationWindow = 24 * time.Hour
 	TeamJobWindow    = time.Hour
 	AcceptWindow     = time.Minute
+	ReportWindow     = 24 * time.Hour
 )
 
 // Window is the window of length d that holds now (aligned on the Unix
@@ -58,4 +68,21 @@ func TeamJobLimit(limit int, retry time.Duration) *Error {
 func AcceptLimit(retry time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, Code: "too_many_attempts", RetryAfter: retry,
 		Message: fmt.Sprintf("Too many invitation links were tried from your network; try again in %d seconds.", int(retry.Seconds())+1)}
+}
+
+// ErrDayFull means a member's usage day already holds as many calls as
+// the limit allows (the store's answer; ReportLimit is the caller's).
+var ErrDayFull = errors.New("the day's reports are at their limit")
+
+// ReportLimit is the error for an app report over its member's daily cap:
+// what ("calls", "sign-ins"), the limit, the UTC day it counts in and, when
+// that day is today, how long until it ends (no Retry-After for a past day:
+// waiting does not help).
+func ReportLimit(what string, limit int, day string, now time.Time) *Error {
+	e := &Error{Kind: KindRateLimited, Code: "report_limit",
+		Message: fmt.Sprintf("A member's app may report %d %s a day and has reported them all for %s (UTC); the rest of that day's are not recorded.", limit, what, day)}
+	if start, left := Window(now, ReportWindow); start.Format("2006-01-02") == day {
+		e.RetryAfter = left
+	}
+	return e
 }

@@ -331,3 +331,90 @@ func TestSCIMHasLimits(t *testing.T) {
 		t.Errorf("%d emails for a refused user", n-mail)
 	}
 }
+
+// A member's app reports are capped a UTC day (the template's
+// CallsPerMemberPerDay and SignInsPerMemberPerDay, low on this stack):
+// over the cap, 429 report_limit and nothing is recorded; a repeat of a
+// call already counted is still answered as before; another day, and
+// another member, have their own count. A team's app reports are so
+// bounded by its members.
+func TestAppReportsPerMemberPerDayAreCapped(t *testing.T) {
+	awayFromTheEndOf(t, users.ReportWindow)
+	ctx := context.Background()
+	tm := newTeam(t, "cap-reports.example", 10)
+	m, other := tm.first(t, users.StatusActive, users.RoleUser), tm.first(t, users.StatusActive, users.RoleAdmin)
+	app, otherApp := token(t, m.Email, local.TokenOptions{}), token(t, other.Email, local.TokenOptions{})
+	today := time.Now().UTC().Format("2006-01-02")
+	signIns := func(id string) int {
+		n, err := stack.Store.SignInsOn(ctx, tm.ID, id, today, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	calls := func(id, day string) int {
+		u, err := stack.Store.UsageOf(ctx, tm.ID, id, day, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Calls
+	}
+
+	base := signIns(m.ID)
+	for i := base; i < signInsPerDay; i++ {
+		if r := call(t, "POST", "/v1/me/sign-ins", app, nil); r.Status != 200 {
+			t.Fatalf("sign-in %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := call(t, "POST", "/v1/me/sign-ins", app, nil)
+	if code := r.Problem(t, 429); code != "report_limit" || !strings.Contains(string(r.Body), fmt.Sprintf("%d sign-ins a day", signInsPerDay)) {
+		t.Fatalf("a sign-in over the cap: %s %s", code, r.Body)
+	}
+	checkRetryAfter(t, r, users.ReportWindow)
+	if n := signIns(m.ID); n != signInsPerDay {
+		t.Fatalf("%d sign-ins recorded today, want the cap (%d)", n, signInsPerDay)
+	}
+	if r := call(t, "POST", "/v1/me/sign-ins", otherApp, nil); r.Status != 200 {
+		t.Fatalf("another member's sign-in: %d %s", r.Status, r.Body)
+	}
+
+	report := func(tok, id string, end time.Time) response {
+		return call(t, "POST", "/v1/me/calls", tok, map[string]any{"callId": id, "startedAt": end.Add(-time.Minute).Format(time.RFC3339), "durationSeconds": 60})
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	for i := range callsPerDay {
+		if r := report(app, fmt.Sprintf("c%d", i), now.Add(-time.Duration(i)*time.Second)); r.Status != 200 {
+			t.Fatalf("call %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r = report(app, "c-over", now)
+	if code := r.Problem(t, 429); code != "report_limit" || !strings.Contains(string(r.Body), today) {
+		t.Fatalf("a call over the cap: %s %s", code, r.Body)
+	}
+	checkRetryAfter(t, r, users.ReportWindow)
+	if r := report(app, "c0", now); r.Status != 200 {
+		t.Fatalf("a repeat of a counted call: %d %s", r.Status, r.Body)
+	}
+	if n := calls(m.ID, today); n != callsPerDay {
+		t.Fatalf("%d calls counted today, want the cap (%d)", n, callsPerDay)
+	}
+	if r := report(otherApp, "c-other", now); r.Status != 200 {
+		t.Fatalf("another member's call: %d %s", r.Status, r.Body)
+	}
+
+	// Yesterday has its own count; over it, no Retry-After: waiting would
+	// not help a day that has ended.
+	yesterday := now.Add(-24 * time.Hour)
+	for i := range callsPerDay {
+		if r := report(app, fmt.Sprintf("y%d", i), yesterday.Add(-time.Duration(i)*time.Second)); r.Status != 200 {
+			t.Fatalf("yesterday's call %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r = report(app, "y-over", yesterday)
+	if code := r.Problem(t, 429); code != "report_limit" || r.Header.Get("Retry-After") != "" {
+		t.Fatalf("yesterday over the cap: %s Retry-After %q %s", code, r.Header.Get("Retry-After"), r.Body)
+	}
+	if n := calls(m.ID, yesterday.Format("2006-01-02")); n != callsPerDay {
+		t.Fatalf("%d calls counted yesterday, want %d", n, callsPerDay)
+	}
+}

@@ -34,6 +34,8 @@ const (
 	invitationsPerDay = 30
 	teamJobsPerHour   = 3
 	acceptsPerMinute  = 5
+	callsPerDay       = 5
+	signInsPerDay     = 3
 )
 
 var (
@@ -60,8 +62,8 @@ func run(m *testing.M) int {
 	policy.Cooldown = 0
 	stack, err = local.Start(context.Background(), local.StackOptions{Root: root, StateDir: filepath.Join(state, "stack"), Policy: &policy, SendRate: 200,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})), TimeoutScale: 3,
-		ParameterOverrides: fmt.Sprintf("InvitationsPerTeamPerDay=%d TeamJobsPerTeamPerHour=%d AcceptsPerAddressPerMinute=%d",
-			invitationsPerDay, teamJobsPerHour, acceptsPerMinute)})
+		ParameterOverrides: fmt.Sprintf("InvitationsPerTeamPerDay=%d TeamJobsPerTeamPerHour=%d AcceptsPerAddressPerMinute=%d CallsPerMemberPerDay=%d SignInsPerMemberPerDay=%d",
+			invitationsPerDay, teamJobsPerHour, acceptsPerMinute, callsPerDay, signInsPerDay)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local stack:", err)
 		return 1
