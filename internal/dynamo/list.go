@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -308,16 +307,11 @@ func (s *Store) refill(ctx context.Context, streams []*stream) error {
 
 // query reads one page of an index range, sk BETWEEN lo AND hi.
 func (s *Store) query(ctx context.Context, index, pkAttr, pk, skAttr, lo, hi string, desc bool, limit int32, start map[string]types.AttributeValue) ([]memberRecord, map[string]types.AttributeValue, error) {
-	kc := expression.Key(pkAttr).Equal(expression.Value(pk)).And(expression.Key(skAttr).Between(expression.Value(lo), expression.Value(hi)))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, nil, fmt.Errorf("build query: %w", err)
-	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.table, IndexName: aws.String(index),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr, "#sk": skAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":lo": str(lo), ":hi": str(hi)},
 		ScanIndexForward:          aws.Bool(!desc),
 		Limit:                     aws.Int32(limit),
 		ExclusiveStartKey:         start,

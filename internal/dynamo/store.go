@@ -374,17 +374,21 @@ func (s *Store) counterUpdate(teamID string, d users.Counters, facets map[users.
 			vals[":"+c.attr] = num(c.n)
 		}
 	}
-	fs := make([]users.Facet, 0, len(facets))
+	// In the attributes' order, so the same change is the same expression
+	// (sorted as strings: no sort of its own linked into every function).
+	byAttr := make(map[string]int, len(facets))
+	attrs := make([]string, 0, len(facets))
 	for f, n := range facets {
 		if n != 0 {
-			fs = append(fs, f)
+			byAttr[facetAttr(f)] = n
+			attrs = append(attrs, facetAttr(f))
 		}
 	}
-	slices.SortFunc(fs, func(a, b users.Facet) int { return strings.Compare(facetAttr(a), facetAttr(b)) })
-	for i, f := range fs {
+	slices.Sort(attrs)
+	for i, a := range attrs {
 		n := fmt.Sprintf("#f%d", i)
-		names[n] = facetAttr(f)
-		vals[":f"+n[2:]] = num(facets[f])
+		names[n] = a
+		vals[":f"+n[2:]] = num(byAttr[a])
 		adds = append(adds, n+" :f"+n[2:])
 	}
 	if len(adds) == 0 {
