@@ -1,8 +1,8 @@
 package local
 
 import (
-	"debug/elf"
 	"context"
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
