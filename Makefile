@@ -21,12 +21,13 @@ export FAULT_RATE FAULT_INDEX_LAG_MS FAULT_SEED
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run-deps run up load stop token team nightly faults test lint unit bench build tools functions template-checks clean chromium screenshots emails fuzz
+.PHONY: help deps run-deps run up load stop token team nightly faults test lint unit bench tools functions template-checks clean chromium screenshots emails fuzz
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
 	@echo "              PARAMETER_OVERRIDES=\"EmailCooldownSeconds=0 InvitationExpiryDays=1\" sets template parameters"
 	@echo "make test     every check and test, from a fresh machine"
+	@echo "make unit     the tests that need no local stack (the rules, the use cases on the in-memory store), in seconds"
 	@echo "make stop     stop what make run started"
 	@echo "make token EMAIL=…   a bearer token the local gateway accepts"
 	@echo "make team PLAN=pro SEATS=50 OWNER=alice@example.com NAME=\"Acme Inc\"   provision a team (TEAM=<id> to change one)"
@@ -91,7 +92,7 @@ chromium:
 	fi
 
 tools: .state/go-mod
-	go build $(GOFLAGS_BUILD) -o $(BIN)/localstack ./cmd/localstack
+	go build $(GOFLAGS_BUILD) -o $(BIN)/devstack ./cmd/devstack
 	go build $(GOFLAGS_BUILD) -o $(BIN)/devctl ./cmd/devctl
 
 ## Local stack -------------------------------------------------------------
@@ -147,6 +148,10 @@ TEST_FAULT_INDEX_LAG_MS := $(or $(FAULT_INDEX_LAG_MS),200)
 # beside them (scripts/test.sh).
 test: lint
 	@FAULT_SUITE='$(FAULT_SUITE)' TEST_FAULT_RATE=$(TEST_FAULT_RATE) TEST_FAULT_INDEX_LAG_MS=$(TEST_FAULT_INDEX_LAG_MS) scripts/test.sh
+
+# What runs without the local stack: -short skips every test that needs it.
+unit: .state/go-mod
+	go test -short -count=1 ./internal/... ./cmd/...
 
 template-checks: deps
 	@scripts/template-checks.sh

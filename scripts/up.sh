@@ -6,7 +6,7 @@
 set -euo pipefail
 run=${RUN_DIR:-.state/run}
 mkdir -p "$run"
-want=$(.state/bin/localstack -check -parameter-overrides "${PARAMETER_OVERRIDES:-}") || exit 2
+want=$(.state/bin/devstack -check -parameter-overrides "${PARAMETER_OVERRIDES:-}") || exit 2
 if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null && [ -f "$run/info.json" ]; then
   if [ -n "${PARAMETER_OVERRIDES:-}" ]; then
     have=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("parameterOverrides", ""))' "$run/info.json")
@@ -22,21 +22,21 @@ if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null && [ -f "$run/in
   exit 0
 fi
 rm -f "$run/info.json"
-setsid nohup .state/bin/localstack -state "$run" \
+setsid nohup .state/bin/devstack -state "$run" \
   -api-port "${API_PORT:-3000}" -dynamodb-port "${DYNAMODB_PORT:-8000}" -ses-port "${SES_PORT:-8005}" \
   -parameter-overrides "${PARAMETER_OVERRIDES:-}" \
   -fault-rate "${FAULT_RATE:-0}" -index-lag-ms "${FAULT_INDEX_LAG_MS:-0}" -fault-seed "${FAULT_SEED:-0}" \
-  >"$run/localstack.log" 2>&1 </dev/null &
+  >"$run/devstack.log" 2>&1 </dev/null &
 echo $! >"$run/pid"
 for _ in $(seq 1 1200); do
   [ -f "$run/info.json" ] && exit 0
   if ! kill -0 "$(cat "$run/pid")" 2>/dev/null; then
-    echo "The local stack did not start. Its log ($run/localstack.log):" >&2
-    tail -n 20 "$run/localstack.log" >&2
+    echo "The local stack did not start. Its log ($run/devstack.log):" >&2
+    tail -n 20 "$run/devstack.log" >&2
     echo "If a port is taken, choose others: make run API_PORT=3100 DYNAMODB_PORT=8100 SES_PORT=8105" >&2
     exit 1
   fi
   sleep 0.1
 done
-echo "The local stack did not answer within 120 s; see $run/localstack.log" >&2
+echo "The local stack did not answer within 120 s; see $run/devstack.log" >&2
 exit 1

@@ -18,7 +18,7 @@ import (
 
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	"github.com/teamusers/usersapi/internal/secrets"
+	"github.com/teamusers/usersapi/internal/secretstore"
 )
 
 const coldStarts = 5
@@ -42,7 +42,7 @@ func BenchmarkBootstraps(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		value, err := local.EnsureSecret(ctx, svcs.DynamoDBEndpoint, secrets.NewValue())
+		value, err := local.EnsureSecret(ctx, svcs.DynamoDBEndpoint, secretstore.NewValue())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func BenchmarkBootstraps(b *testing.B) {
 // readsSecret: the function's main loads the application secret.
 func readsSecret(root, name string) bool {
 	src, _ := os.ReadFile(filepath.Join(root, "functions", name, "main.go"))
-	return strings.Contains(string(src), "secrets.MustLoad(")
+	return strings.Contains(string(src), "secretstore.MustLoad(")
 }
 
 // median is the median init duration, in milliseconds, of coldStarts cold

@@ -19,10 +19,10 @@ import (
 
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/provisioning"
-	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -189,9 +189,9 @@ func footprints(b *testing.B) map[string]footprint {
 		}
 	}
 	memberPK, memberSK := dynamo.MemberKey(team.TeamID, m.ID)
-	svc := roster.Service{Store: store, Tokens: secret.NewSealer([]byte("0123456789abcdef0123456789abcdef"), "invitation-token"),
+	svc := usecase.Service{Store: store, Tokens: keyring.NewSealer([]byte("0123456789abcdef0123456789abcdef"), "invitation-token"),
 		Policy: users.DefaultPolicy, Now: func() time.Time { return clock }}
-	caller := roster.AppCaller{Email: m.Email, EmailVerified: true}
+	caller := usecase.AppCaller{Email: m.Email, EmailVerified: true}
 	db.take()
 
 	role := func(a access) string {
@@ -239,7 +239,7 @@ func footprints(b *testing.B) map[string]footprint {
 	if first.ID == m.ID {
 		first = ms[1]
 	}
-	if _, err := svc.RecordActivity(ctx, roster.AppCaller{Email: first.Email, EmailVerified: true}, users.Activity{At: clock, Seconds: 300, CallID: "c2"}); err != nil {
+	if _, err := svc.RecordActivity(ctx, usecase.AppCaller{Email: first.Email, EmailVerified: true}, users.Activity{At: clock, Seconds: 300, CallID: "c2"}); err != nil {
 		b.Fatal(err)
 	}
 	out["first-call"] = collect()
@@ -257,13 +257,13 @@ func footprints(b *testing.B) map[string]footprint {
 	// entry is its own member's: the replay gives both "due" roles the
 	// invitee's shard.
 	admin0 := users.WithAudit(ctx, users.Actor{Kind: users.ActorAdmin, Email: "owner@acme.example", Role: users.RoleAdmin}, users.AuditRequest{ID: "r1", SourceIP: "203.0.113.10"})
-	res, err := svc.Invite(admin0, roster.Team{ID: team.TeamID, Name: "Acme"}, "owner@acme.example", []string{"invitee@acme.example"}, users.RoleUser)
+	res, err := svc.Invite(admin0, usecase.Team{ID: team.TeamID, Name: "Acme"}, "owner@acme.example", []string{"invitee@acme.example"}, users.RoleUser)
 	if err != nil || len(res) != 1 || res[0].Result != "invited" {
 		b.Fatalf("invite: %+v %v", res, err)
 	}
 	out["invite"] = collect()
 	clock = now.Add(2 * time.Hour)
-	if _, err := svc.RecordActivity(ctx, roster.AppCaller{Email: "invitee@acme.example", EmailVerified: true},
+	if _, err := svc.RecordActivity(ctx, usecase.AppCaller{Email: "invitee@acme.example", EmailVerified: true},
 		users.Activity{At: clock, SignIn: true, AppVersion: "3.1.0", Device: "mac"}); err != nil {
 		b.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/tests/testkit"
 )
 
@@ -113,7 +113,7 @@ func newTable(b *testing.B, name string) *table {
 	// reads a page from its sorted indexes in milliseconds at any size
 	// (bench/localdb), where it once walked the table and needed 20 times
 	// AWS's limits.
-	gw, err := local.NewGatewayWith(env.stack.Template, httpapi.NewDeps(store, secret.NewKeyring(env.stack.Config.Secret), env.stack.Config.Policy, quiet, nil),
+	gw, err := local.NewGatewayWith(env.stack.Template, httpapi.NewDeps(store, keyring.New(env.stack.Config.Secret), env.stack.Config.Policy, quiet, nil),
 		env.stack.Keys, quiet, local.GatewayOptions{})
 	if err != nil {
 		b.Fatal(err)

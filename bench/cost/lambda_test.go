@@ -195,7 +195,7 @@ func lambdas(b *testing.B) {
 		tok := token43()
 		m := users.Member{ID: users.NewID("m"), TeamID: team, Email: fmt.Sprintf("joiner%d@acme.example", i), Role: users.RoleUser,
 			Status: users.StatusInvitationSent, InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(7 * 24 * time.Hour), TokenHash: users.HashToken(tok)}
-		if res, err := seed.AddMembers(ctx, team, []users.NewMember{{Member: m}}); err != nil || res[0] != nil {
+		if res, err := seed.AddMembers(ctx, team, []users.NewMember{users.Admit(m, nil)}); err != nil || res[0] != nil {
 			b.Fatal(err, res)
 		}
 		tokens = append(tokens, tok)

@@ -21,11 +21,11 @@ import (
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/bench/meter"
 	"github.com/teamusers/usersapi/internal/archive"
+	"github.com/teamusers/usersapi/internal/delivery"
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/mail"
 	nightlyjob "github.com/teamusers/usersapi/internal/nightly"
-	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -143,7 +143,7 @@ func writes(b *testing.B) {
 	})
 	// The invitation email, delivered by the outbox deliverer.
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deliverer := mail.NewDeliverer(t.store, mail.NewSESClient(local.AWSConfig(), env.stack.Config.SESEndpoint), env.stack.MailSettings(), secret.NewKeyring(env.stack.Config.Secret), quiet, nil)
+	deliverer := delivery.NewDeliverer(t.store, t.store, t.store.SendSlots("ses", env.stack.MailSettings().SendRate), delivery.NewSESClient(local.AWSConfig(), env.stack.Config.SESEndpoint), env.stack.MailSettings(), keyring.New(env.stack.Config.Secret), quiet, nil)
 	run("deliver_email", 1, func() {
 		m, err := raw.GetMember(ctx, team, invited)
 		if err != nil || m.LastEmail == nil {
@@ -157,7 +157,7 @@ func writes(b *testing.B) {
 	tok := token43()
 	joiner := users.Member{ID: users.NewID("m"), TeamID: team, Email: "joiner@acme.example", Role: users.RoleUser, Status: users.StatusInvitationSent,
 		InvitedAt: now, InvitationSentAt: now, InvitationExpiresAt: now.Add(7 * 24 * time.Hour), TokenHash: users.HashToken(tok)}
-	if res, err := raw.AddMembers(ctx, team, []users.NewMember{{Member: joiner}}); err != nil || res[0] != nil {
+	if res, err := raw.AddMembers(ctx, team, []users.NewMember{users.Admit(joiner, nil)}); err != nil || res[0] != nil {
 		b.Fatal(err, res)
 	}
 	run("accept", 1, func() {

@@ -24,8 +24,8 @@ import (
 	"github.com/teamusers/usersapi/bench/benchkit"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/secret"
 )
 
 const addresses = 500
@@ -57,7 +57,7 @@ func BenchmarkInvite500(b *testing.B) {
 	}
 	store := dynamo.New(db, "invite-bench")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gw, err := local.NewGateway(stack.Template, httpapi.NewDeps(store, secret.NewKeyring(stack.Config.Secret), stack.Config.Policy, log, nil), stack.Keys, log)
+	gw, err := local.NewGateway(stack.Template, httpapi.NewDeps(store, keyring.New(stack.Config.Secret), stack.Config.Policy, log, nil), stack.Keys, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,11 +6,11 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/teamusers/usersapi/internal/delivery"
 	"github.com/teamusers/usersapi/internal/lambdaapp"
-	"github.com/teamusers/usersapi/internal/mail"
 )
 
 func main() {
 	app := lambdaapp.MustLoad()
-	lambda.Start(mail.NewEvents(app.Store, app.Log, app.Metrics).Handle)
+	lambda.Start(delivery.NewEvents(app.Store, app.Log, app.Metrics).Handle)
 }

@@ -1,6 +1,6 @@
 // Command rotatesecret is the RotateSecretFunction Lambda that Secrets
 // Manager invokes, one step at a time, to rotate the application secret:
-// wiring only (the steps are in internal/secrets).
+// wiring only (the steps are in internal/secretstore).
 package main
 
 import (
@@ -10,7 +10,7 @@ import (
 
 	"github.com/teamusers/usersapi/internal/lambdaapp"
 	"github.com/teamusers/usersapi/internal/logging"
-	"github.com/teamusers/usersapi/internal/secrets"
+	"github.com/teamusers/usersapi/internal/secretstore"
 )
 
 func main() {
@@ -20,6 +20,6 @@ func main() {
 		log.Error("cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	r := secrets.Rotator{Client: secrets.NewClient(cfg, os.Getenv("SECRETS_MANAGER_ENDPOINT")), Log: log}
+	r := secretstore.Rotator{Client: secretstore.NewClient(cfg, os.Getenv("SECRETS_MANAGER_ENDPOINT")), Log: log}
 	lambda.Start(r.Handle)
 }

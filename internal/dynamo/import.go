@@ -41,8 +41,8 @@ func (s *Store) ImportMembers(ctx context.Context, teamID string, ms []users.Mem
 	if err != nil {
 		return err
 	}
-	if team.Seats-team.Counters.Assigned < total.Assigned {
-		return users.Errorf(users.KindConflict, "seat_limit_reached", "%d members do not fit in %d free seats.", total.Assigned, team.Seats-team.Counters.Assigned)
+	if err := team.CheckFreeSeats(total.Assigned); err != nil {
+		return err
 	}
 	it, _ := s.counterUpdate(teamID, total, facets, team.Seats)
 	upd := it.Update

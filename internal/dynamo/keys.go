@@ -233,6 +233,16 @@ const indexByAuditTarget = "ByAuditTarget"
 // billingPK guards "one team per billing account" (billing's retries).
 func billingPK(account string) string { return "BILLING#" + account }
 
+// Counters shared by every instance of a function:
+//
+//	quota        QUOTA#<counter>     <window start, epoch s>  a per-team or per-address allowance for its window (quota.go)
+//	send slots   RATE#<name>         <second, epoch s>        the account's SES send rate, paced across deliverers (sendrate.go)
+func quotaPK(counter string) string { return "QUOTA#" + counter }
+func ratePK(name string) string     { return "RATE#" + name }
+
+// emailOfUserPK is the address a membership item's key names.
+func emailOfUserPK(pk string) string { return strings.TrimPrefix(pk, "USER#") }
+
 const (
 	skInvite     = "INVITE"
 	skEmail      = "EMAIL"

@@ -98,13 +98,13 @@ func (s *Store) UpdateMember(ctx context.Context, teamID, memberID string, rule 
 		case f["member"]:
 			return users.Member{}, false, users.ErrConflict
 		case f["counters"]:
-			return users.Member{}, false, errSeatLimit
+			return users.Member{}, false, users.ErrSeatLimit
 		case f["membership"]:
-			return users.Member{}, false, alreadyMember(after.Email)
+			return users.Member{}, false, users.AlreadyMember(after.Email)
 		case f["external-id"]:
-			return users.Member{}, false, errExternalIDTaken
+			return users.Member{}, false, users.ErrExternalIDTaken
 		case f["user-name"]:
-			return users.Member{}, false, errUserNameTaken
+			return users.Member{}, false, users.ErrUserNameTaken
 		case len(f) > 0:
 			return users.Member{}, false, fmt.Errorf("write member %s: conditions failed on %v", memberID, f)
 		}
@@ -147,15 +147,6 @@ func (s *Store) requeue(ctx context.Context, before memberRecord) error {
 	return nil
 }
 
-var errSeatLimit = users.Errorf(users.KindConflict, "seat_limit_reached", "Every purchased seat is assigned.")
-
-// errExternalIDTaken and errUserNameTaken: another member of the team has
-// this identity provider id, or user name.
-var (
-	errExternalIDTaken = users.Errorf(users.KindConflict, "external_id_taken", "Another member of the team has this externalId.")
-	errUserNameTaken   = users.Errorf(users.KindConflict, "user_name_taken", "Another member of the team has this userName.")
-)
-
 // guard is an identity provider's key for a member that must be unique in
 // the team: a guard item per value, written and deleted in the member's
 // transactions (keys in keys.go).
@@ -168,9 +159,9 @@ type guard struct {
 }
 
 var guards = []guard{
-	{name: "external-id", pk: externalIDPK, sk: skExternalID, key: func(m users.Member) string { return m.ExternalID }, err: errExternalIDTaken},
+	{name: "external-id", pk: externalIDPK, sk: skExternalID, key: func(m users.Member) string { return m.ExternalID }, err: users.ErrExternalIDTaken},
 	// userName is compared without regard to case (RFC 7643: caseExact false).
-	{name: "user-name", pk: userNamePK, sk: skUserName, key: func(m users.Member) string { return strings.ToLower(m.UserName) }, err: errUserNameTaken},
+	{name: "user-name", pk: userNamePK, sk: skUserName, key: func(m users.Member) string { return strings.ToLower(m.UserName) }, err: users.ErrUserNameTaken},
 }
 
 func guardItem(g guard, m users.Member) map[string]types.AttributeValue {
@@ -185,10 +176,6 @@ func failedGuard(f failed, suffix string) (guard, bool) {
 		}
 	}
 	return guard{}, false
-}
-
-func alreadyMember(email string) error {
-	return users.Errorf(users.KindConflict, "already_member", "%s is already a member of this team.", email)
 }
 
 // memberTxn is the transaction that takes a member from before to m, with
@@ -233,13 +220,9 @@ func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Memb
 	if it, ok := s.counterUpdate(before.TeamID, users.CounterDelta(from, to), facets, 0); ok {
 		tx.add("counters", it)
 	}
-	// The old token: spent by joining (kept, marked accepted, so a second
-	// use of the link is told so), or replaced or voided (deleted: a
-	// deactivated invitee's link is "not valid").
-	spent := !ch.Remove && from == users.StatusInvitationSent && (to == users.StatusPendingAppLogin || to == users.StatusActive)
-	switch {
-	case before.TokenHash == "" || (!ch.Remove && before.TokenHash == m.TokenHash):
-	case spent:
+	// The old token, as users.OldToken decides.
+	switch users.OldToken(before.domain(), m, ch.Remove) {
+	case users.TokenSpent:
 		b := before.domain()
 		it, err := attributevalue.MarshalMap(inviteRecord{PK: invitePK(b.TokenHash), SK: skInvite, Type: "invite", TeamID: b.TeamID,
 			MemberID: b.ID, ExpiresAt: fmtTime(b.InvitationExpiresAt), TTL: b.InvitationExpiresAt.Add(tokenRetention).Unix(), AcceptedAt: fmtTime(s.now())})
@@ -247,7 +230,7 @@ func (s *Store) memberTxn(ctx context.Context, before memberRecord, m users.Memb
 			return nil, after, err
 		}
 		tx.put("token-old", s.table, it, "", nil)
-	default:
+	case users.TokenVoided:
 		tx.delete("token-old", s.table, key(invitePK(before.TokenHash), skInvite), "", nil)
 	}
 	if !ch.Remove && m.TokenHash != "" && m.TokenHash != before.TokenHash {
@@ -366,9 +349,9 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 				return nil, err
 			}
 			for _, i := range needy {
-				results[i] = errSeatLimit
+				results[i] = users.ErrSeatLimit
 				if _, ok := known[adds[i].Member.Email]; ok {
-					results[i] = alreadyMember(adds[i].Member.Email)
+					results[i] = users.AlreadyMember(adds[i].Member.Email)
 				}
 			}
 			pending = rest
@@ -403,14 +386,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 				}
 				tx.put("email:"+strconv.Itoa(i), s.table, it, notExists, nil)
 			}
-			action, detail := adds[i].Action, adds[i].Detail
-			if action == "" && m.Status == users.StatusInvitationSent {
-				action = users.AuditInvite
-			}
-			if detail == nil {
-				detail = map[string]string{"role": string(m.Role)}
-			}
-			if action != "" {
+			if action, detail := adds[i].Action, adds[i].Detail; action != "" {
 				e := users.NewAuditEntry(ctx, teamID, action, now)
 				e.TargetID, e.TargetEmail, e.Detail = m.ID, m.Email, detail
 				if err := s.addAudit(tx, "audit:"+strconv.Itoa(i), e); err != nil {
@@ -442,7 +418,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 		for _, i := range pending {
 			n := strconv.Itoa(i)
 			if f["membership:"+n] || f["member:"+n] {
-				results[i] = alreadyMember(adds[i].Member.Email)
+				results[i] = users.AlreadyMember(adds[i].Member.Email)
 				continue
 			}
 			if g, ok := failedGuard(f, ":"+n); ok {
@@ -462,7 +438,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, adds []users.NewM
 // AddMember adds one member (see AddMembers): provisioning, the demo seed
 // and tests use it.
 func (s *Store) AddMember(ctx context.Context, m users.Member) error {
-	res, err := s.AddMembers(ctx, m.TeamID, []users.NewMember{{Member: m}})
+	res, err := s.AddMembers(ctx, m.TeamID, []users.NewMember{users.Admit(m, nil)})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -151,8 +150,7 @@ func ExpiredSignIn(rec events.DynamoDBEventRecord) (users.SignIn, bool) {
 	if rec.EventName != "REMOVE" || u == nil || u.Type != "Service" || u.PrincipalID != "dynamodb.amazonaws.com" {
 		return users.SignIn{}, false
 	}
-	pk := rec.Change.Keys[attrPK]
-	if pk.DataType() != events.DataTypeString || !strings.HasPrefix(pk.String(), "SIGNIN#") {
+	if _, ok := idWithPrefix(rec, "SIGNIN#"); !ok {
 		return users.SignIn{}, false
 	}
 	img := rec.Change.OldImage

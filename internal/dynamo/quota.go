@@ -33,8 +33,6 @@ import (
 // on the item each stand for at least one unit taken, so they are never
 // more than the limit.
 
-func quotaPK(counter string) string { return "QUOTA#" + counter }
-
 func quotaKey(counter string, window time.Time) map[string]types.AttributeValue {
 	return key(quotaPK(counter), strconv.FormatInt(window.Unix(), 10))
 }

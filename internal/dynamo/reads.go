@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,7 +79,7 @@ func (s *Store) MemberIDsByEmail(ctx context.Context, teamID string, emails []st
 		if err := attributevalue.UnmarshalMap(it, &r); err != nil {
 			return err
 		}
-		out[strings.TrimPrefix(r.PK, "USER#")] = r.MemberID
+		out[emailOfUserPK(r.PK)] = r.MemberID
 		return nil
 	})
 	return out, err

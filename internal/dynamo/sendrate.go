@@ -35,8 +35,6 @@ func (s *Store) SendSlots(name string, perSecond float64) *SendSlots {
 	return &SendSlots{store: s, name: name, perSecond: max(1, int(perSecond)), now: time.Now}
 }
 
-func ratePK(name string) string { return "RATE#" + name }
-
 // Wait blocks until a slot is taken.
 func (l *SendSlots) Wait(ctx context.Context) error {
 	_, err := l.Take(ctx)

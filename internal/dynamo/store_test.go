@@ -215,7 +215,7 @@ func TestAddMembersNamesWhoIsAlreadyInAndRetriesTheRest(t *testing.T) {
 	}
 	var adds []users.NewMember
 	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
-		adds = append(adds, users.NewMember{Member: users.Member{ID: "m_" + e[:1], Email: e, Role: users.RoleUser, Status: users.StatusInvitationSent, TokenHash: "h" + e[:1]}})
+		adds = append(adds, users.Admit(users.Member{ID: "m_" + e[:1], Email: e, Role: users.RoleUser, Status: users.StatusInvitationSent, TokenHash: "h" + e[:1]}, nil))
 	}
 	res, err := New(&db2, "t").AddMembers(context.Background(), "t_a", adds)
 	if err != nil {

@@ -140,7 +140,7 @@ func getAuditLog(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		entries, next, err := d.Store.AuditLog(r.Context(), a.Team.ID, q)
+		entries, next, err := d.Cases.AuditLog(r.Context(), a.Team.ID, q)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -21,11 +21,11 @@ import (
 // into another team's rows. A cursor names the secret's version it was
 // signed with, so cursors in readers' hands survive a rotation.
 type Cursors struct {
-	keys *secret.Keyring
+	keys *keyring.Keyring
 }
 
 // NewCursors returns a codec signing with the ring's current key.
-func NewCursors(keys *secret.Keyring) *Cursors { return &Cursors{keys: keys} }
+func NewCursors(keys *keyring.Keyring) *Cursors { return &Cursors{keys: keys} }
 
 type cursorBody struct {
 	Team  string `json:"t"`
@@ -52,8 +52,8 @@ func toStrings[T ~string](vals []T) []string {
 	return out
 }
 
-func mac(key secret.Key, payload string) string {
-	h := hmac.New(sha256.New, secret.Derive(key.Secret, "list-cursor"))
+func mac(key keyring.Key, payload string) string {
+	h := hmac.New(sha256.New, keyring.Derive(key.Secret, "list-cursor"))
 	h.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }
@@ -73,13 +73,13 @@ func (c *Cursors) Decode(teamID string, q users.ListQuery, cursor string) (strin
 		return "", users.ErrInvalidCursor
 	}
 	parts := strings.Split(cursor, ".")
-	var keys []secret.Key
+	var keys []keyring.Key
 	switch len(parts) {
 	case 2: // signed before keys had versions: any version held may have signed it
 		keys = c.keys.Keys()
 	case 3:
 		if key, ok := c.keys.Find(context.Background(), parts[2]); ok {
-			keys = []secret.Key{key}
+			keys = []keyring.Key{key}
 		}
 	}
 	payload, signed := parts[0], false

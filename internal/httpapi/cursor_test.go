@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
 func TestCursorRoundTripAndTamper(t *testing.T) {
-	c := NewCursors(secret.NewKeyring([]byte("0123456789abcdef0123456789abcdef")))
+	c := NewCursors(keyring.New([]byte("0123456789abcdef0123456789abcdef")))
 	q := users.ListQuery{Sort: users.SortEmail, Statuses: []users.Status{users.StatusActive}, Limit: 25}
 	cur := c.Encode("t_a", q, "bob@example.com")
 	pos, err := c.Decode("t_a", q, cur)
@@ -27,7 +27,7 @@ func TestCursorRoundTripAndTamper(t *testing.T) {
 	payload, sig, _ := strings.Cut(cur, ".")
 	raw, _ := base64.RawURLEncoding.DecodeString(payload)
 	forged := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), "bob", "amy", 1))) + "." + sig
-	other := NewCursors(secret.NewKeyring([]byte("another secret another secret ab"))).Encode("t_a", q, "bob@example.com")
+	other := NewCursors(keyring.New([]byte("another secret another secret ab"))).Encode("t_a", q, "bob@example.com")
 	desc := q
 	desc.Desc = true
 	filtered := q
@@ -44,7 +44,7 @@ func TestCursorRoundTripAndTamper(t *testing.T) {
 		"another filter":          {"t_a", cur, filtered},
 		"garbage":                 {"t_a", "not-a-cursor", q},
 		"empty signature":         {"t_a", payload + ".", q},
-		"unknown key version":     {"t_a", strings.TrimSuffix(cur, secret.KeyID([]byte("0123456789abcdef0123456789abcdef"))) + "AAAAAAAA", q},
+		"unknown key version":     {"t_a", strings.TrimSuffix(cur, keyring.KeyID([]byte("0123456789abcdef0123456789abcdef"))) + "AAAAAAAA", q},
 		"too many parts":          {"t_a", cur + ".x", q},
 		"oversized":               {"t_a", strings.Repeat("a", 5000) + "." + sig, q},
 	}
@@ -60,17 +60,17 @@ func TestCursorRoundTripAndTamper(t *testing.T) {
 func TestCursorSurvivesARotation(t *testing.T) {
 	k0, k1 := []byte("0123456789abcdef0123456789abcdef"), []byte("the rotated secret, 32 bytes long!")
 	q := users.ListQuery{Sort: users.SortEmail, Limit: 25}
-	cur := NewCursors(secret.NewKeyring(k0)).Encode("t_a", q, "bob@example.com")
-	if pos, err := NewCursors(secret.NewKeyring(k1, k0)).Decode("t_a", q, cur); err != nil || pos != "bob@example.com" {
+	cur := NewCursors(keyring.New(k0)).Encode("t_a", q, "bob@example.com")
+	if pos, err := NewCursors(keyring.New(k1, k0)).Decode("t_a", q, cur); err != nil || pos != "bob@example.com" {
 		t.Fatalf("after a rotation: %q %v", pos, err)
 	}
 	// A cursor made before cursors named their key version.
 	payload, rest, _ := strings.Cut(cur, ".")
 	sig, _, _ := strings.Cut(rest, ".")
-	if pos, err := NewCursors(secret.NewKeyring(k1, k0)).Decode("t_a", q, payload+"."+sig); err != nil || pos != "bob@example.com" {
+	if pos, err := NewCursors(keyring.New(k1, k0)).Decode("t_a", q, payload+"."+sig); err != nil || pos != "bob@example.com" {
 		t.Fatalf("legacy cursor: %q %v", pos, err)
 	}
-	if _, err := NewCursors(secret.NewKeyring(k1)).Decode("t_a", q, cur); err != users.ErrInvalidCursor {
+	if _, err := NewCursors(keyring.New(k1)).Decode("t_a", q, cur); err != users.ErrInvalidCursor {
 		t.Fatalf("a dropped version still signs: %v", err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/teamusers/usersapi/internal/metrics"
 	"github.com/teamusers/usersapi/internal/report"
-	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -39,8 +39,8 @@ type Reports interface {
 // Deps is everything a handler is built from, once per cold start.
 type Deps struct {
 	Store   Store
-	Roster  *roster.Service
-	Jobs    *roster.Jobs
+	Cases   *usecase.Service // every use case: the application layer
+	Jobs    *usecase.Jobs
 	Reports Reports
 	Idem    Idempotency
 	Quotas  Quotas       // the limits' counters; nil: no limits
@@ -74,22 +74,30 @@ type Endpoint struct {
 	// cost 1.3 KB of initialized data, which moved every HTTP function's
 	// bootstrap by a 64 KB page (docs/benchmarks.md).
 	Query string
+	// Secret: the function reads the application secret (it seals
+	// invitation tokens or signs list cursors); its generated main loads
+	// it, and the template gives it APP_SECRET_ID and the right to read it
+	// (TestTemplateGuardrails).
+	Secret bool
 }
 
-// Endpoints is the route table.
+// Endpoints is the route table. The functions' mains and the local
+// gateway's constructors are generated from it (internal/httpapi/gen).
+//
+//go:generate go run ../../cmd/genfunctions
 var Endpoints = []Endpoint{
 	{Function: "GetSummaryFunction", Pattern: "GET /v1/teams/{teamId}/summary"},
-	{Function: "ListMembersFunction", Pattern: "GET /v1/teams/{teamId}/members",
+	{Function: "ListMembersFunction", Secret: true, Pattern: "GET /v1/teams/{teamId}/members",
 		Query: "q status lastCall role sort order limit cursor"},
 	{Function: "GetMemberFunction", Pattern: "GET /v1/teams/{teamId}/members/{memberId}"},
-	{Function: "InviteFunction", Pattern: "POST /v1/teams/{teamId}/invitations"},
+	{Function: "InviteFunction", Secret: true, Pattern: "POST /v1/teams/{teamId}/invitations"},
 	{Function: "ResendAllInvitesFunction", Pattern: "POST /v1/teams/{teamId}/invitations/resend"},
 	{Function: "GetJobFunction", Pattern: "GET /v1/teams/{teamId}/jobs/{jobId}"},
 	{Function: "SendAllInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/instructions"},
-	{Function: "BulkFunction", Pattern: "POST /v1/teams/{teamId}/members/bulk"},
+	{Function: "BulkFunction", Secret: true, Pattern: "POST /v1/teams/{teamId}/members/bulk"},
 	{Function: "ChangeRoleFunction", Pattern: "PATCH /v1/teams/{teamId}/members/{memberId}"},
 	{Function: "RemoveMemberFunction", Pattern: "DELETE /v1/teams/{teamId}/members/{memberId}"},
-	{Function: "ResendInviteFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite"},
+	{Function: "ResendInviteFunction", Secret: true, Pattern: "POST /v1/teams/{teamId}/members/{memberId}/resend-invite"},
 	{Function: "SendInstructionsFunction", Pattern: "POST /v1/teams/{teamId}/members/{memberId}/send-instructions"},
 	{Function: "AcceptInvitationFunction", Pattern: "POST /v1/invitations/accept", Public: true},
 	{Function: "RecordSignInFunction", Pattern: "POST /v1/me/sign-ins"},

@@ -18,9 +18,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -120,7 +120,7 @@ func FuzzBulkBody(f *testing.F) {
 			}
 			seen[id] = true
 		}
-		if len(got.MemberIDs) < 1 || len(got.MemberIDs) > users.MaxBulkMembers || (got.Action == roster.ActionChangeRole) != (got.Role != "") {
+		if len(got.MemberIDs) < 1 || len(got.MemberIDs) > users.MaxBulkMembers || (got.Action == usecase.ActionChangeRole) != (got.Role != "") {
 			t.Fatalf("accepted %+v", got)
 		}
 	})
@@ -336,7 +336,7 @@ func FuzzInvitationToken(f *testing.F) {
 // this codec signed for that team and query: altered bytes never decode,
 // and never to another team's position.
 func FuzzCursor(f *testing.F) {
-	c := NewCursors(secret.NewKeyring([]byte(strings.Repeat("s", 32))))
+	c := NewCursors(keyring.New([]byte(strings.Repeat("s", 32))))
 	q := users.ListQuery{Sort: users.SortEmail, Limit: 25}
 	f.Add(c.Encode("t_one", q, "pos#1"))
 	f.Fuzz(func(t *testing.T, cursor string) {

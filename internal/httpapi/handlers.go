@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/metrics"
-	"github.com/teamusers/usersapi/internal/roster"
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -148,7 +148,7 @@ func ScimWriteUsers(d Deps) http.Handler {
 // needTokens and needCursors stop a function at its cold start when its
 // main did not load the application secret, rather than at its first request.
 func (d Deps) needTokens(function string) {
-	if d.Roster == nil || d.Roster.Tokens == nil {
+	if d.Cases == nil || d.Cases.Tokens == nil {
 		panic("httpapi: " + function + " seals invitation tokens: its main must load the application secret")
 	}
 }
@@ -165,36 +165,21 @@ type Backend interface {
 	Reports
 	Idempotency
 	Quotas
-	roster.Store
-	roster.JobStore
+	usecase.Store
+	usecase.JobStore
 	SCIMStore
 }
 
 // NewDeps builds the handlers' dependencies once per cold start; the local
 // stack uses it too. keys is nil for a function that needs no secret.
-func NewDeps(b Backend, keys *secret.Keyring, policy users.Policy, log *slog.Logger, m *metrics.Emitter) Deps {
-	svc := &roster.Service{Store: b, Policy: policy, Now: time.Now}
-	d := Deps{Store: b, Roster: svc, Idem: b, Reports: b, Quotas: b, Limits: policy.Limits, Log: log, Now: time.Now, Metrics: m, SCIM: b}
+func NewDeps(b Backend, keys *keyring.Keyring, policy users.Policy, log *slog.Logger, m *metrics.Emitter) Deps {
+	svc := &usecase.Service{Store: b, Reads: b, Quotas: b, Policy: policy, Now: time.Now, Log: log, Metrics: m}
+	d := Deps{Store: b, Cases: svc, Idem: b, Reports: b, Quotas: b, Limits: policy.Limits, Log: log, Now: time.Now, Metrics: m, SCIM: b}
 	if keys != nil {
 		svc.Tokens = keys.Sealer("invitation-token")
 		d.Cursors = NewCursors(keys)
 	}
-	d.Jobs = roster.NewJobs(*svc, b, log)
+	d.Jobs = usecase.NewJobs(*svc, b, log)
 	d.Jobs.Metrics = m
 	return d
-}
-
-// countInvitations records the business metric of new invitations and
-// says how many there were.
-func (d Deps) countInvitations(results []roster.InviteResult) int {
-	n := 0
-	for _, r := range results {
-		if r.Result == "invited" {
-			n++
-		}
-	}
-	if n > 0 {
-		d.Metrics.Count(metrics.Invitations, n)
-	}
-	return n
 }

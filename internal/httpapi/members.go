@@ -1,10 +1,7 @@
 package httpapi
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/teamusers/usersapi/internal/users"
@@ -51,10 +48,7 @@ func updateTeamSettings(d Deps) http.HandlerFunc {
 		if err := decodeJSON(w, r, &body); err != nil {
 			return err
 		}
-		if body.NotifyOnRevoke == nil {
-			return users.Errorf(users.KindInvalid, "invalid_settings", "Give notifyOnRevoke: true or false.")
-		}
-		t, err := d.Store.UpdateTeam(r.Context(), a.Team.ID, users.TeamChange{NotifyOnRevoke: body.NotifyOnRevoke})
+		t, err := d.Cases.UpdateSettings(r.Context(), a.Team.ID, users.TeamChange{NotifyOnRevoke: body.NotifyOnRevoke})
 		if err != nil {
 			return err
 		}
@@ -66,12 +60,7 @@ func updateTeamSettings(d Deps) http.HandlerFunc {
 // getSummary serves Section 1: one read of the team item, whose counters
 // every write keeps current.
 func getSummary(d Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := d.authorizeAdmin(r)
-		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
-		}
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		s := users.SummaryOf(a.Team)
 		writeJSON(w, http.StatusOK, summaryJSON{
 			Team:               teamJSON{ID: a.Team.ID, Name: a.Team.Name, Plan: string(a.Team.Plan)},
@@ -80,7 +69,8 @@ func getSummary(d Deps) http.HandlerFunc {
 			NeverUsedApp:       s.NeverUsedApp,
 			Settings:           settingsOf(a.Team.Settings),
 		})
-	}
+		return nil
+	})
 }
 
 type memberRowJSON struct {
@@ -146,28 +136,20 @@ type listJSON struct {
 
 // listMembers serves Sections 2 and 3: search, filters, sort and pages.
 func listMembers(d Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := d.authorizeAdmin(r)
-		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
-		}
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		q, err := users.ParseListQuery(r.URL.Query())
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
 		}
 		after := ""
 		if q.Cursor != "" {
 			if after, err = d.Cursors.Decode(a.Team.ID, q, q.Cursor); err != nil {
-				writeError(r.Context(), d.Log, w, err)
-				return
+				return err
 			}
 		}
-		members, next, err := d.Store.ListMembers(r.Context(), a.Team, q, after)
+		members, next, err := d.Cases.ListMembers(r.Context(), a.Team, q, after)
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
 		}
 		now := d.Now()
 		out := listJSON{Members: make([]memberRowJSON, len(members))}
@@ -182,50 +164,24 @@ func listMembers(d Deps) http.HandlerFunc {
 			out.Total = &total
 		}
 		writeJSON(w, http.StatusOK, out)
-	}
+		return nil
+	})
 }
 
 // getMember serves the Member information view.
 func getMember(d Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := d.authorizeAdmin(r)
+	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
+		id, err := memberIDFrom(r)
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
 		}
-		id := r.PathValue("memberId")
-		if !validID(id) {
-			writeError(r.Context(), d.Log, w, users.ErrMemberNotFound)
-			return
-		}
-		m, err := d.Store.GetMember(r.Context(), a.Team.ID, id)
+		m, err := d.Cases.MemberInfo(r.Context(), a.Team.ID, id)
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
 		}
-		// The member's item holds the first activity and sign-in of their
-		// last active day (it is written once a day for activity); the
-		// exact last ones are in that day's usage and sign-in records.
-		call, signIn, err := d.Store.LatestActivity(r.Context(), a.Team.ID, id)
-		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
-		}
-		m.LastActiveAt = latest(m.LastActiveAt, call, signIn)
-		m.LastSignInAt = latest(m.LastSignInAt, signIn)
 		writeJSON(w, http.StatusOK, infoJSON(m, d.Now()))
-	}
-}
-
-// latest is the latest of some instants (zero when all are).
-func latest(ts ...time.Time) time.Time {
-	var out time.Time
-	for _, t := range ts {
-		if t.After(out) {
-			out = t
-		}
-	}
-	return out
+		return nil
+	})
 }
 
 func infoJSON(m users.Member, now time.Time) memberInfoJSON {
@@ -255,37 +211,21 @@ type myTeamJSON struct {
 // is invited to: one query of the caller's membership items and one batch
 // read of those teams.
 func getMe(d Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return d.handler(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := callerFrom(r.Context())
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
 		}
-		ms, err := d.Store.Memberships(r.Context(), c.Email)
+		teams, err := d.Cases.MyTeams(r.Context(), c.Email)
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
 		}
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.TeamID
+		out := make([]myTeamJSON, len(teams))
+		for i, t := range teams {
+			m := t.Membership
+			out[i] = myTeamJSON{TeamID: t.Team.ID, Name: t.Team.Name, Plan: string(t.Team.Plan), Role: string(m.Role), IsOwner: m.IsOwner, Status: string(m.Status)}
 		}
-		teams, err := d.Store.Teams(r.Context(), ids)
-		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
-		}
-		out := []myTeamJSON{}
-		for _, m := range ms {
-			t, ok := teams[m.TeamID]
-			if !ok {
-				continue
-			}
-			out = append(out, myTeamJSON{TeamID: t.ID, Name: t.Name, Plan: string(t.Plan), Role: string(m.Role), IsOwner: m.IsOwner, Status: string(m.Status)})
-		}
-		slices.SortFunc(out, func(a, b myTeamJSON) int {
-			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.TeamID, b.TeamID))
-		})
 		writeJSON(w, http.StatusOK, map[string]any{"email": c.Email, "teams": out})
-	}
+		return nil
+	})
 }

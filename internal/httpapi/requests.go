@@ -8,13 +8,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
 // The request bodies, each read and checked in one function before a
 // handler acts on it: what passes has passed every rule api/openapi.yaml
-// states for it. The fuzz targets (requests_fuzz_test.go) call these.
+// states for it. The fuzz targets (fuzz_test.go) call these.
 
 type inviteRequest struct {
 	Emails []string
@@ -71,17 +71,17 @@ func readBulk(w http.ResponseWriter, r *http.Request) (bulkRequest, error) {
 	if err := decodeJSON(w, r, &body); err != nil {
 		return bulkRequest{}, err
 	}
-	if !slices.Contains(roster.BulkActions, body.Action) {
-		return bulkRequest{}, users.Errorf(users.KindInvalid, "invalid_action", "action must be one of %s.", strings.Join(roster.BulkActions, ", "))
+	if !slices.Contains(usecase.BulkActions, body.Action) {
+		return bulkRequest{}, users.Errorf(users.KindInvalid, "invalid_action", "action must be one of %s.", strings.Join(usecase.BulkActions, ", "))
 	}
 	if err := checkMemberIDs(body.MemberIDs); err != nil {
 		return bulkRequest{}, err
 	}
 	out := bulkRequest{Action: body.Action, MemberIDs: body.MemberIDs}
 	switch {
-	case body.Action == roster.ActionChangeRole && body.Role == nil:
+	case body.Action == usecase.ActionChangeRole && body.Role == nil:
 		return bulkRequest{}, users.Errorf(users.KindInvalid, "invalid_role", "change_role needs role.")
-	case body.Action == roster.ActionChangeRole:
+	case body.Action == usecase.ActionChangeRole:
 		role, err := users.ParseRole(*body.Role)
 		if err != nil {
 			return bulkRequest{}, err

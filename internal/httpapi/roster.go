@@ -3,23 +3,32 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/teamusers/usersapi/internal/roster"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
-// teamHandler authorizes an admin, then runs fn; any error becomes a problem.
-func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a teamAccess) error) http.HandlerFunc {
+// handler is the one shape of a handler: fn decodes the request, calls
+// the use case and encodes its answer; any error it returns becomes a
+// problem.
+func (d Deps) handler(fn func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := d.authorizeAdmin(r)
-		if err == nil {
-			actor := users.Actor{Kind: users.ActorAdmin, Email: a.Caller.Email, Role: a.Membership.Role}
-			r = r.WithContext(users.WithAudit(r.Context(), actor, requestOf(r.Context())))
-			err = fn(w, r, a)
-		}
-		if err != nil {
+		if err := fn(w, r); err != nil {
 			writeError(r.Context(), d.Log, w, err)
 		}
 	}
+}
+
+// teamHandler is handler for a team's admin: it authorizes them first and
+// names them in the audit context.
+func (d Deps) teamHandler(fn func(w http.ResponseWriter, r *http.Request, a teamAccess) error) http.HandlerFunc {
+	return d.handler(func(w http.ResponseWriter, r *http.Request) error {
+		a, err := d.authorizeAdmin(r)
+		if err != nil {
+			return err
+		}
+		actor := users.Actor{Kind: users.ActorAdmin, Email: a.Caller.Email, Role: a.Membership.Role}
+		return fn(w, r.WithContext(users.WithAudit(r.Context(), actor, requestOf(r.Context()))), a)
+	})
 }
 
 func memberIDFrom(r *http.Request) (string, error) {
@@ -36,19 +45,10 @@ func invite(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		// Only addresses that can be invited count; those that were not
-		// (already members, over the seats) are given back.
-		n := invitable(body.Emails)
-		giveBack, err := d.takeInvitations(r.Context(), a.Team.ID, n)
+		results, err := d.Cases.Invite(r.Context(), usecase.TeamOf(a.Team), a.Caller.Email, body.Emails, body.Role)
 		if err != nil {
 			return err
 		}
-		results, err := d.Roster.Invite(r.Context(), roster.TeamOf(a.Team), a.Caller.Email, body.Emails, body.Role)
-		if err != nil {
-			giveBack(n)
-			return err
-		}
-		giveBack(n - d.countInvitations(results))
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -63,13 +63,8 @@ func resendInvite(d Deps) http.HandlerFunc {
 		if err := readEmptyBody(w, r); err != nil {
 			return err
 		}
-		giveBack, err := d.takeInvitations(r.Context(), a.Team.ID, 1)
+		m, err := d.Cases.ResendInvite(r.Context(), usecase.TeamOf(a.Team), id, a.Caller.Email)
 		if err != nil {
-			return err
-		}
-		m, err := d.Roster.ResendInvite(r.Context(), roster.TeamOf(a.Team), id, a.Caller.Email)
-		if err != nil {
-			giveBack(1)
 			return err
 		}
 		writeJSON(w, http.StatusAccepted, infoJSON(m, d.Now()))
@@ -86,7 +81,7 @@ func sendInstructions(d Deps) http.HandlerFunc {
 		if err := readEmptyBody(w, r); err != nil {
 			return err
 		}
-		m, err := d.Roster.SendInstructions(r.Context(), roster.TeamOf(a.Team), id)
+		m, err := d.Cases.SendInstructions(r.Context(), usecase.TeamOf(a.Team), id)
 		if err != nil {
 			return err
 		}
@@ -105,7 +100,7 @@ func changeRole(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, _, err := d.Roster.ChangeRole(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), id, role)
+		m, _, err := d.Cases.ChangeRole(r.Context(), a.Membership, a.Caller.Email, usecase.TeamOf(a.Team), id, role)
 		if err != nil {
 			return err
 		}
@@ -120,7 +115,7 @@ func removeMember(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := d.Roster.Remove(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), id); err != nil {
+		if err := d.Cases.Remove(r.Context(), a.Membership, a.Caller.Email, usecase.TeamOf(a.Team), id); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -140,7 +135,7 @@ func deactivateMember(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, _, err := d.Roster.Deactivate(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), id)
+		m, _, err := d.Cases.Deactivate(r.Context(), a.Membership, a.Caller.Email, usecase.TeamOf(a.Team), id)
 		if err != nil {
 			return err
 		}
@@ -158,7 +153,7 @@ func reactivateMember(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		m, _, err := d.Roster.Reactivate(r.Context(), a.Team.ID, id)
+		m, _, err := d.Cases.Reactivate(r.Context(), a.Team.ID, id)
 		if err != nil {
 			return err
 		}
@@ -173,20 +168,10 @@ func bulk(d Deps) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		giveBack := func(int) {}
-		if body.Action == roster.ActionResendInvite {
-			if giveBack, err = d.takeInvitations(r.Context(), a.Team.ID, len(body.MemberIDs)); err != nil {
-				return err
-			}
+		results, err := d.Cases.Bulk(r.Context(), a.Membership, a.Caller.Email, usecase.TeamOf(a.Team), body.Action, body.MemberIDs, body.Role)
+		if err != nil {
+			return err
 		}
-		results := d.Roster.Bulk(r.Context(), a.Membership, a.Caller.Email, roster.TeamOf(a.Team), body.Action, body.MemberIDs, body.Role)
-		done := 0
-		for _, res := range results {
-			if res.Result == "done" {
-				done++
-			}
-		}
-		giveBack(len(body.MemberIDs) - done)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results})
 		return nil
 	})
@@ -200,13 +185,8 @@ func teamJob(kind string) func(Deps) http.HandlerFunc {
 			if err := readEmptyBody(w, r); err != nil {
 				return err
 			}
-			giveBack, err := d.takeTeamJob(r.Context(), a.Team.ID)
-			if err != nil {
-				return err
-			}
 			job, err := d.Jobs.Start(r.Context(), a.Team, kind, a.Caller.Email)
 			if err != nil {
-				giveBack()
 				return err
 			}
 			writeJSON(w, http.StatusAccepted, map[string]any{"jobId": job.ID, "state": job.State, "members": job.Expected})
@@ -216,19 +196,19 @@ func teamJob(kind string) func(Deps) http.HandlerFunc {
 }
 
 func accept(d Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return d.handler(func(w http.ResponseWriter, r *http.Request) error {
 		token, err := readAccept(w, r)
-		var m users.Member
-		if err == nil {
-			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorInvitee}, requestOf(r.Context()))
-			m, err = d.Roster.Accept(ctx, token)
-		}
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
-			return
+			return err
+		}
+		ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorInvitee}, requestOf(r.Context()))
+		m, err := d.Cases.Accept(ctx, token)
+		if err != nil {
+			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"teamId": m.TeamID, "memberId": m.ID, "email": m.Email, "status": m.Status})
-	}
+		return nil
+	})
 }
 
 type activityJSON struct {
@@ -239,41 +219,36 @@ type activityJSON struct {
 }
 
 func appActivity(d Deps, signIn bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		err := func() error {
-			c, err := callerFrom(r.Context())
-			if err != nil {
-				return err
-			}
-			now := d.Now()
-			a := users.Activity{At: now, SignIn: signIn}
-			if signIn {
-				if a.AppVersion, a.Device, err = readSignIn(w, r); err != nil {
-					return err
-				}
-			} else {
-				call, err := readCall(w, r, now)
-				if err != nil {
-					return err
-				}
-				a.At, a.Seconds, a.CallID = call.End, call.Seconds, call.CallID
-			}
-			ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorMember, Email: c.Email}, requestOf(r.Context()))
-			ms, err := d.Roster.RecordActivity(ctx, roster.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
-			if err != nil {
-				return err
-			}
-			out := make([]activityJSON, len(ms))
-			for i, m := range ms {
-				out[i] = activityJSON{TeamID: m.TeamID, MemberID: m.ID, Status: string(m.Status), LastCall: string(m.LastCall)}
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"teams": out})
-			return nil
-		}()
+	return d.handler(func(w http.ResponseWriter, r *http.Request) error {
+		c, err := callerFrom(r.Context())
 		if err != nil {
-			writeError(r.Context(), d.Log, w, err)
+			return err
 		}
-	}
+		now := d.Now()
+		a := users.Activity{At: now, SignIn: signIn}
+		if signIn {
+			if a.AppVersion, a.Device, err = readSignIn(w, r); err != nil {
+				return err
+			}
+		} else {
+			call, err := readCall(w, r, now)
+			if err != nil {
+				return err
+			}
+			a.At, a.Seconds, a.CallID = call.End, call.Seconds, call.CallID
+		}
+		ctx := users.WithAudit(r.Context(), users.Actor{Kind: users.ActorMember, Email: c.Email}, requestOf(r.Context()))
+		ms, err := d.Cases.RecordActivity(ctx, usecase.AppCaller{Email: c.Email, EmailVerified: c.EmailVerified}, a)
+		if err != nil {
+			return err
+		}
+		out := make([]activityJSON, len(ms))
+		for i, m := range ms {
+			out[i] = activityJSON{TeamID: m.TeamID, MemberID: m.ID, Status: string(m.Status), LastCall: string(m.LastCall)}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"teams": out})
+		return nil
+	})
 }
 
 type jobJSON struct {
@@ -293,19 +268,12 @@ type jobJSON struct {
 func getJob(d Deps) http.HandlerFunc {
 	return d.teamHandler(func(w http.ResponseWriter, r *http.Request, a teamAccess) error {
 		id := r.PathValue("jobId")
-		notFound := users.Errorf(users.KindNotFound, "job_not_found", "No such job in this team.")
 		if !validID(id) {
-			return notFound
+			return users.Errorf(users.KindNotFound, "job_not_found", "No such job in this team.")
 		}
-		j, err := d.Jobs.JobStore.GetJob(r.Context(), id)
-		if e, ok := users.AsError(err); ok && e.Kind == users.KindNotFound {
-			return notFound
-		}
+		j, err := d.Jobs.Get(r.Context(), a.Team.ID, id)
 		if err != nil {
 			return err
-		}
-		if j.TeamID != a.Team.ID {
-			return notFound
 		}
 		reasons := j.Reasons
 		if reasons == nil {

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/teamusers/usersapi/internal/roster"
 	"github.com/teamusers/usersapi/internal/scim"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -106,18 +106,18 @@ func scimErrorOf(err error) (*scim.Error, bool) {
 	if !ok {
 		return nil, false
 	}
-	switch e.Code {
-	case "already_member":
+	switch {
+	case errors.Is(e, users.ErrAlreadyMember):
 		return scim.Errorf(http.StatusConflict, scim.TypeUniqueness, "A member of the team has this address already: %s", e.Message), true
-	case "external_id_taken", "user_name_taken":
+	case errors.Is(e, users.ErrExternalIDTaken), errors.Is(e, users.ErrUserNameTaken):
 		return scim.Errorf(http.StatusConflict, scim.TypeUniqueness, "%s", e.Message), true
-	case "seat_limit_reached":
+	case errors.Is(e, users.ErrSeatLimit):
 		// Not 409: nothing conflicts with a resource, and providers take a
 		// 409 on a creation as "the user exists" and go looking for it.
 		return scim.Errorf(http.StatusForbidden, "", "Every purchased seat of the team is assigned: buy more seats, or deactivate or remove a member, then retry."), true
-	case "owner_protected":
+	case errors.Is(e, users.ErrOwnerProtected):
 		return scim.Errorf(http.StatusBadRequest, scim.TypeMutability, "The team owner stays an active admin at the address billing knows; they cannot be deactivated, demoted, renamed or removed here."), true
-	case "member_not_found":
+	case errors.Is(e, users.ErrMemberNotFound):
 		return scim.Errorf(http.StatusNotFound, "", "No such user in this team."), true
 	}
 	switch e.Kind {
@@ -406,15 +406,7 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			st, err := scim.StateFrom(doc, scim.Create, scim.State{})
-			if err != nil {
-				return err
-			}
-			u, err := st.Update()
-			if err != nil {
-				return err
-			}
-			m, err := d.Roster.Provision(r.Context(), roster.TeamOf(a.Team), a.Token.Name, u)
+			m, err := d.Cases.ProvisionFromIdP(r.Context(), usecase.TeamOf(a.Team), a.Token.Name, doc)
 			if err != nil {
 				return err
 			}
@@ -432,64 +424,18 @@ func scimWriteUsers(d Deps) http.HandlerFunc {
 		if !validID(id) {
 			return scim.NotFound(id)
 		}
-		// If-Match is the last check of a change (RFC 9110 §13.2.1): a
-		// request that would be refused without it is refused as such,
-		// and one that would be served is 412 when the user has changed.
-		ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
-		checkVersion := func(change users.Rule) users.Rule {
-			return func(m *users.Member) (users.Change, error) {
-				before := *m
-				ch, err := change(m)
-				served := err == nil || errors.Is(err, users.ErrUnchanged)
-				if served && ifMatch != "" && !scim.MatchesETag(ifMatch, before) {
-					return users.Change{}, scim.Errorf(http.StatusPreconditionFailed, "", "The user has changed since that version (now %s); read it again.", scim.ETag(before))
-				}
-				return ch, err
-			}
-		}
-		var rule users.Rule
-		notices := d.Roster.IdPNotices(roster.TeamOf(a.Team))
-		switch r.Method {
-		case http.MethodDelete:
-			rule = checkVersion(users.Remove(users.Membership{}, notices))
-		case http.MethodPut, http.MethodPatch:
-			doc, err := readSCIMBody(w, r)
-			if err != nil {
+		change := usecase.IdPChange{Method: r.Method, IfMatch: strings.Join(r.Header.Values("If-Match"), ",")}
+		if r.Method != http.MethodDelete {
+			if change.Doc, err = readSCIMBody(w, r); err != nil {
 				return err
 			}
-			var ops []scim.Operation
 			if r.Method == http.MethodPatch {
-				if ops, err = scim.ParsePatch(doc); err != nil {
+				if change.Ops, err = scim.ParsePatch(change.Doc); err != nil {
 					return err
 				}
 			}
-			now := d.Now().UTC()
-			rule = checkVersion(func(m *users.Member) (users.Change, error) {
-				current := scim.StateOf(*m)
-				var st scim.State
-				var err error
-				if r.Method == http.MethodPut {
-					st, err = scim.StateFrom(doc, scim.Replace, current)
-				} else {
-					edited := scim.Document(*m)
-					if err = scim.Apply(edited, ops); err == nil {
-						st, err = scim.StateFrom(edited, scim.Patched, current)
-					}
-				}
-				if err != nil {
-					return users.Change{}, err
-				}
-				u, err := st.Update()
-				if err != nil {
-					return users.Change{}, err
-				}
-				return users.UpdateFromIdP(u, now, d.Roster.Retention(), d.Roster.Zone(), notices)(m)
-			})
 		}
-		m, _, err := d.Roster.Apply(r.Context(), a.Team.ID, id, rule)
-		if errors.Is(err, users.ErrMemberNotFound) {
-			return scim.NotFound(id)
-		}
+		m, err := d.Cases.ChangeFromIdP(r.Context(), usecase.TeamOf(a.Team), id, change)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
 // Package lambdaapp is the start-up every function shares: configuration
 // from the environment, parsed and checked once; the AWS configuration and
 // the DynamoDB store built once per cold start; the application secret
-// (for the functions that need it, internal/secrets loads it); the logger,
+// (for the functions that need it, internal/secretstore loads it); the logger,
 // the metrics writer; and the adapter from API
 // Gateway v2 events to net/http handlers.
 //
@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
 	// The zone database inside the binary: Lambda's provided.al2023 runtime
 	// has none, and NIGHTLY_TIME_ZONE names a zone (about 450 KB).
 	_ "time/tzdata"

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -165,7 +165,7 @@ func TestGatewayPayloadLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := httpapi.NewDeps(nil, secret.NewKeyring([]byte("0123456789abcdef0123456789abcdef")), users.DefaultPolicy, quiet, nil)
+	deps := httpapi.NewDeps(nil, keyring.New([]byte("0123456789abcdef0123456789abcdef")), users.DefaultPolicy, quiet, nil)
 	gw, err := NewGateway(tmpl, deps, keys, quiet)
 	if err != nil {
 		t.Fatal(err)

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/teamusers/usersapi/internal/archive"
+	"github.com/teamusers/usersapi/internal/delivery"
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/emails"
 	"github.com/teamusers/usersapi/internal/httpapi"
+	appsecret "github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/lambdaapp"
-	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	appsecret "github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -136,19 +137,19 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		}
 	}
 	store := dynamo.New(db, TableName).WithArchive(ArchiveTableName).WithRetention(cfg.Retention).WithZone(cfg.Zone).WithAuditRetention(cfg.AuditRetention).WithDueShards(cfg.DueShards)
-	keyring := appsecret.NewKeyring(cfg.Secret)
+	keyring := appsecret.New(cfg.Secret)
 	deps := httpapi.NewDeps(store, keyring, cfg.Policy, o.Log, nil)
 	gw, err := NewGatewayWith(tmpl, deps, keys, o.Log, GatewayOptions{TimeoutScale: o.TimeoutScale})
 	if err != nil {
 		stopAll()
 		return nil, err
 	}
-	deliverer := mail.NewDeliverer(store, mail.NewSESClient(AWSConfig(), cfg.SESEndpoint), mailSettings(cfg), keyring, o.Log, nil)
-	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: mail.NewEvents(store, o.Log, nil).Handle, Log: o.Log,
+	deliverer := delivery.NewDeliverer(store, store, store.SendSlots("ses", cfg.SendRate), delivery.NewSESClient(AWSConfig(), cfg.SESEndpoint), mailSettings(cfg), keyring, o.Log, nil)
+	simulator := &MailboxSimulator{Next: deliverer.Sender, Publish: delivery.NewEvents(store, o.Log, nil).Handle, Log: o.Log,
 		Delay: 200 * time.Millisecond, Backoff: 250 * time.Millisecond, Retries: 6}
 	deliverer.Sender = simulator
 	poller := &StreamPoller{DB: db, Streams: NewStreams(svcs.DynamoDBEndpoint), Table: TableName, Log: o.Log, Timeout: 5 * time.Minute,
-		Handlers: []StreamHandler{deliverer.HandleStream, deps.Jobs.HandleStream, archive.Archiver{Store: store, Log: o.Log}.HandleStream}}
+		Handlers: []StreamHandler{dynamo.EmailStream(deliverer.Deliver, o.Log), dynamo.JobStream(deps.Jobs.Run, o.Log), archive.Archiver{Store: store, Log: o.Log}.HandleStream}}
 	pctx, stop := context.WithCancel(context.Background())
 	go func() {
 		if err := poller.Run(pctx); err != nil {
@@ -159,12 +160,13 @@ func Start(ctx context.Context, o StackOptions) (*Stack, error) {
 		Simulator: simulator, Parameters: params, SESProxy: proxy, stop: stop}, nil
 }
 
-func mailSettings(c lambdaapp.Config) mail.Settings {
-	return mail.SettingsOf(c)
+func mailSettings(c lambdaapp.Config) delivery.Settings {
+	return delivery.Settings{From: c.MailFrom, ConfigurationSet: c.ConfigurationSet, SendRate: c.SendRate, Links: emails.Links{AcceptURL: c.AcceptURL, DownloadURL: c.DownloadURL, DownloadWindowsURL: c.DownloadWindowsURL, DownloadMacURL: c.DownloadMacURL},
+		Brand: emails.Brand{Product: c.ProductName, LogoURL: c.LogoURL, Accent: c.AccentColor, SenderName: c.MailSenderName}}
 }
 
 // MailSettings are the deliverer's settings on this stack.
-func (s *Stack) MailSettings() mail.Settings { return mailSettings(s.Config) }
+func (s *Stack) MailSettings() delivery.Settings { return mailSettings(s.Config) }
 
 // Serve listens on 127.0.0.1:port until ctx ends.
 func (s *Stack) Serve(ctx context.Context, port int) (string, func() error, error) {

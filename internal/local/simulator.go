@@ -10,7 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/teamusers/usersapi/internal/mail"
+	"github.com/teamusers/usersapi/internal/delivery"
+	"github.com/teamusers/usersapi/internal/emails"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -31,7 +32,7 @@ const simulatorDomain = "simulator.amazonses.com"
 // hands it to the same handler the EmailEventsFunction runs, retrying it as
 // Lambda retries an asynchronous invocation that fails.
 type MailboxSimulator struct {
-	Next    mail.Sender
+	Next    delivery.Sender
 	Publish func(ctx context.Context, ev events.CloudWatchEvent) error
 	Log     *slog.Logger
 	// Delay is how long after the send the event arrives (SES takes a
@@ -45,7 +46,7 @@ type MailboxSimulator struct {
 }
 
 // Send sends, then publishes the simulator's answer in the background.
-func (s *MailboxSimulator) Send(ctx context.Context, m mail.Message) (string, error) {
+func (s *MailboxSimulator) Send(ctx context.Context, m emails.Message) (string, error) {
 	id, err := s.Next.Send(ctx, m)
 	if err != nil {
 		return id, err
@@ -87,7 +88,7 @@ func (s *MailboxSimulator) publish(ev events.CloudWatchEvent) {
 
 // simulatedEvent is what SES publishes for a message to a simulator
 // address, or false for any other recipient.
-func simulatedEvent(m mail.Message, messageID string, now time.Time) (events.CloudWatchEvent, bool) {
+func simulatedEvent(m emails.Message, messageID string, now time.Time) (events.CloudWatchEvent, bool) {
 	local, domain, ok := strings.Cut(strings.ToLower(m.To), "@")
 	if !ok || domain != simulatorDomain {
 		return events.CloudWatchEvent{}, false

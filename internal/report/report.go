@@ -1,7 +1,7 @@
 // Package report builds the usage report of chosen members over a period:
 // the rows, their totals and the CSV download (RFC 4180, UTF-8 with a BOM,
 // the portal's labels, safe to open in a spreadsheet). The emailed version
-// (the same CSV attached to an email of the family) is internal/mail's.
+// (the same CSV attached to an email of the family) is internal/emails'.
 package report
 
 import (

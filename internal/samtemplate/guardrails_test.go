@@ -107,7 +107,7 @@ func TestTemplateGuardrails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		loads := strings.Contains(string(main), "secrets.MustLoad(")
+		loads := strings.Contains(string(main), "secretstore.MustLoad(")
 		if fn != "RotateSecretFunction" && (hasID != loads || mayRead != loads) {
 			t.Errorf("%s: its main loads the secret: %v; APP_SECRET_ID set: %v; may read it: %v (all three must agree)", fn, loads, hasID, mayRead)
 		}

@@ -273,6 +273,48 @@ func reactivate(m *Member, now time.Time, retention time.Duration, zone *time.Lo
 type NewMember struct {
 	Member Member
 	Email  *Email
-	Action string
-	Detail map[string]string
+	Action string            // the audit entry written with it; "" for none
+	Detail map[string]string // the entry's detail
+}
+
+// Admit is how a member joins the team when no rule names the change
+// otherwise: an invitation is audited as one (with the role), anyone else
+// (a team's owner, a seeded member) joins without an entry.
+func Admit(m Member, e *Email) NewMember {
+	nm := NewMember{Member: m, Email: e}
+	if m.Status == StatusInvitationSent {
+		nm.Action, nm.Detail = AuditInvite, map[string]string{"role": string(m.Role)}
+	}
+	return nm
+}
+
+// TokenFate is what becomes of a member's old invitation token when a
+// change replaces or ends it.
+type TokenFate int
+
+const (
+	TokenKept   TokenFate = iota // no token, or the change keeps it
+	TokenSpent                   // joining spent it: kept, marked accepted, so a second use of the link is told so
+	TokenVoided                  // replaced, or the member left or was deactivated: deleted, the link is "not valid"
+)
+
+// OldToken decides the fate of before's token when a change makes after
+// of it (remove: the change deletes the member).
+func OldToken(before, after Member, remove bool) TokenFate {
+	switch {
+	case before.TokenHash == "" || (!remove && before.TokenHash == after.TokenHash):
+		return TokenKept
+	case !remove && before.Status == StatusInvitationSent && (after.Status == StatusPendingAppLogin || after.Status == StatusActive):
+		return TokenSpent
+	}
+	return TokenVoided
+}
+
+// CheckFreeSeats refuses n more seated members when the team has fewer
+// free seats (seat_limit_reached, saying by how many).
+func (t Team) CheckFreeSeats(n int) error {
+	if free := t.Seats - t.Counters.Assigned; free < n {
+		return SeatsShort(n, free)
+	}
+	return nil
 }

@@ -44,6 +44,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes errors.Is(err, ErrSeatLimit) true of every error of that kind
+// and code, the sentinel or one built with its own words (AlreadyMember,
+// SeatsShort): callers match kinds of error, never code strings.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Code == e.Code
+}
+
 // Errorf builds a domain error.
 func Errorf(kind Kind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
@@ -78,7 +86,28 @@ var (
 	// ErrPageTooFar: a page by offset (SCIM's startIndex) that would read
 	// more members than the caller allows to reach it.
 	ErrPageTooFar = &Error{Kind: KindInvalid, Code: "page_too_far", Message: "This page is too far to reach without reading the pages before it."}
+
+	// ErrSeatLimit: every purchased seat is assigned (SeatsShort says by
+	// how many a batch is over).
+	ErrSeatLimit = &Error{Kind: KindConflict, Code: "seat_limit_reached", Message: "Every purchased seat is assigned."}
+	// ErrAlreadyMember: the address is a member of the team already
+	// (AlreadyMember names it).
+	ErrAlreadyMember = &Error{Kind: KindConflict, Code: "already_member", Message: "This address is already a member of this team."}
+	// ErrExternalIDTaken and ErrUserNameTaken: another member of the team
+	// has this identity provider id, or user name.
+	ErrExternalIDTaken = &Error{Kind: KindConflict, Code: "external_id_taken", Message: "Another member of the team has this externalId."}
+	ErrUserNameTaken   = &Error{Kind: KindConflict, Code: "user_name_taken", Message: "Another member of the team has this userName."}
 )
+
+// AlreadyMember is ErrAlreadyMember naming the address.
+func AlreadyMember(email string) *Error {
+	return Errorf(ErrAlreadyMember.Kind, ErrAlreadyMember.Code, "%s is already a member of this team.", email)
+}
+
+// SeatsShort is ErrSeatLimit for a batch of n new members and free seats.
+func SeatsShort(n, free int) *Error {
+	return Errorf(ErrSeatLimit.Kind, ErrSeatLimit.Code, "%d members do not fit in %d free seats.", n, free)
+}
 
 // Cooldown is the error for an email asked for again too soon.
 func Cooldown(wait time.Duration) *Error {

@@ -196,10 +196,17 @@ func TestTheNightlyQueueIsLazy(t *testing.T) {
 		return res
 	}
 	night := dueAt(due0).Add(3 * time.Hour)
-	if res := run(night); res.MembersChanged != 0 {
-		t.Fatalf("the due run changed %d members", res.MembersChanged)
+	// On the hostile stack a run may fail the item, which then stays due
+	// for the next run (as the job promises): run again until it moved.
+	var v2, due2 string
+	for attempt := 0; attempt < 5; attempt++ {
+		if res := run(night); res.MembersChanged != 0 {
+			t.Fatalf("the due run changed %d members", res.MembersChanged)
+		}
+		if v2, _, due2 = rawMemberIn(t, table, team, m.ID); due2 != due0 || !faultMode {
+			break
+		}
 	}
-	v2, _, due2 := rawMemberIn(t, table, team, m.ID)
 	if want := users.DayStart(day(2), users.RecentlyDays+1, time.UTC); !dueAt(due2).Equal(want) || v2 != v1 {
 		t.Fatalf("requeued at %s (version %s → %s), want %v and the same version", due2, v1, v2, want)
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/teamusers/usersapi/internal/delivery"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -89,7 +89,7 @@ func TestBouncesAndComplaintsShowOnTheMember(t *testing.T) {
 	if err != nil || before.LastEmail == nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // the tests' cooldown
+	pastCooldown()
 	if r := call(t, "POST", "/v1/teams/"+team+"/members/"+bounced+"/resend-invite", owner, nil); r.Status != 202 {
 		t.Fatalf("resend: %d %s", r.Status, r.Body)
 	}
@@ -105,7 +105,7 @@ func TestBouncesAndComplaintsShowOnTheMember(t *testing.T) {
 	stale, _ := json.Marshal(map[string]any{"eventType": "Bounce",
 		"bounce": map[string]any{"bounceType": "Permanent", "bounceSubType": "General", "timestamp": time.Now().UTC()},
 		"mail":   map[string]any{"tags": map[string][]string{"emailId": {before.LastEmail.ID}, "teamId": {team}, "memberId": {bounced}}}})
-	if err := mail.NewEvents(stack.Store, stack.Log, nil).Handle(context.Background(), events.CloudWatchEvent{Detail: stale}); err != nil {
+	if err := delivery.NewEvents(stack.Store, stack.Log, nil).Handle(context.Background(), events.CloudWatchEvent{Detail: stale}); err != nil {
 		t.Fatalf("a stale event is done with, not retried: %v", err)
 	}
 	if now, _ := stack.Store.GetMember(context.Background(), team, bounced); now.LastEmail.ID != after.LastEmail.ID || now.LastEmail.Reason == "late" {

@@ -11,18 +11,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/teamusers/usersapi/internal/delivery"
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/emails"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/mail"
-	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
 // crashAfterSend sends for real, then kills the worker before it can record
 // the outcome: the crash the outbox must survive without a second email.
-type crashAfterSend struct{ real mail.Sender }
+type crashAfterSend struct{ real delivery.Sender }
 
-func (c crashAfterSend) Send(ctx context.Context, m mail.Message) (string, error) {
+func (c crashAfterSend) Send(ctx context.Context, m emails.Message) (string, error) {
 	if _, err := c.real.Send(ctx, m); err != nil {
 		return "", err
 	}
@@ -32,12 +33,12 @@ func (c crashAfterSend) Send(ctx context.Context, m mail.Message) (string, error
 
 // scripted fails as told, then sends for real; it counts its calls.
 type scripted struct {
-	real  mail.Sender
+	real  delivery.Sender
 	fails []error
 	calls atomic.Int32
 }
 
-func (s *scripted) Send(ctx context.Context, m mail.Message) (string, error) {
+func (s *scripted) Send(ctx context.Context, m emails.Message) (string, error) {
 	n := int(s.calls.Add(1)) - 1
 	if n < len(s.fails) {
 		return "", s.fails[n]
@@ -46,7 +47,7 @@ func (s *scripted) Send(ctx context.Context, m mail.Message) (string, error) {
 }
 
 // A table of its own, with no stream poller on it: the test is the worker.
-func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, lease time.Duration) *mail.Deliverer, func(addr string) users.Email) {
+func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender delivery.Sender, lease time.Duration) *delivery.Deliverer, func(addr string) users.Email) {
 	t.Helper()
 	ctx := context.Background()
 	db := local.NewDynamoDB(stack.Services.DynamoDBEndpoint)
@@ -59,10 +60,10 @@ func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, leas
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer := secret.NewSealer(stack.Config.Secret, "invitation-token")
-	ses := mail.SES{Client: mail.NewSESClient(local.AWSConfig(), stack.Services.SESEndpoint), From: "no-reply@usersapi.local"}
-	newDeliverer := func(sender mail.Sender, lease time.Duration) *mail.Deliverer {
-		d := mail.NewDeliverer(store, nil, stack.MailSettings(), secret.NewKeyring(stack.Config.Secret), stack.Log, nil)
+	sealer := keyring.NewSealer(stack.Config.Secret, "invitation-token")
+	ses := delivery.SES{Client: delivery.NewSESClient(local.AWSConfig(), stack.Services.SESEndpoint), From: "no-reply@usersapi.local"}
+	newDeliverer := func(sender delivery.Sender, lease time.Duration) *delivery.Deliverer {
+		d := delivery.NewDeliverer(store, store, store.SendSlots("ses", stack.MailSettings().SendRate), nil, stack.MailSettings(), keyring.New(stack.Config.Secret), stack.Log, nil)
 		d.Sender, d.Lease = sender, lease
 		if sender == nil {
 			d.Sender = ses
@@ -76,7 +77,7 @@ func deliveryFixture(t *testing.T) (*dynamo.Store, func(sender mail.Sender, leas
 		e := users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: addr, TeamID: team, MemberID: m.ID,
 			Data: map[string]string{"role": "user", "sealedToken": sealer.Seal("tok")}}
 		users.QueueEmail(&m, e, now)
-		res, err := store.AddMembers(ctx, team, []users.NewMember{{Member: m, Email: &e}})
+		res, err := store.AddMembers(ctx, team, []users.NewMember{users.Admit(m, &e)})
 		if err != nil || res[0] != nil {
 			t.Fatal(err, res)
 		}
@@ -128,7 +129,7 @@ func TestDeliveryRetriesTransientAndRecordsPermanentFailures(t *testing.T) {
 	store, newDeliverer, inviteOne := deliveryFixture(t)
 
 	flaky := inviteOne("flaky@delivery.example")
-	s := &scripted{real: newDeliverer(nil, 0).Sender, fails: []error{mail.ErrTransient, mail.ErrTransient}}
+	s := &scripted{real: newDeliverer(nil, 0).Sender, fails: []error{delivery.ErrTransient, delivery.ErrTransient}}
 	if err := newDeliverer(s, time.Minute).Deliver(ctx, flaky.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -142,9 +143,9 @@ func TestDeliveryRetriesTransientAndRecordsPermanentFailures(t *testing.T) {
 
 	// Throttled past the in-process retries: back to the queue, retried later by the stream.
 	busy := inviteOne("busy@delivery.example")
-	d := newDeliverer(&scripted{fails: []error{mail.ErrTransient, mail.ErrTransient, mail.ErrTransient, mail.ErrTransient, mail.ErrTransient}}, time.Minute)
+	d := newDeliverer(&scripted{fails: []error{delivery.ErrTransient, delivery.ErrTransient, delivery.ErrTransient, delivery.ErrTransient, delivery.ErrTransient}}, time.Minute)
 	d.Retries = 2
-	resp, _ := d.HandleStream(ctx, streamEvent(busy.ID))
+	resp, _ := dynamo.EmailStream(d.Deliver, d.Log)(ctx, streamEvent(busy.ID))
 	if len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("a throttled email was not reported for retry: %+v", resp)
 	}
@@ -153,7 +154,7 @@ func TestDeliveryRetriesTransientAndRecordsPermanentFailures(t *testing.T) {
 	}
 
 	refused := inviteOne("refused@delivery.example")
-	p := &scripted{fails: []error{errors.Join(mail.ErrPermanent, errors.New("MessageRejected"))}}
+	p := &scripted{fails: []error{errors.Join(delivery.ErrPermanent, errors.New("MessageRejected"))}}
 	if err := newDeliverer(p, time.Minute).Deliver(ctx, refused.ID); err != nil {
 		t.Fatal(err)
 	}

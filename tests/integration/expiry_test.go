@@ -21,9 +21,9 @@ func TestExpiredInvitationStaysListedAndCanBeResent(t *testing.T) {
 	m := users.Member{ID: users.NewID("m"), TeamID: team, Email: "slow@expiry.example", Role: users.RoleUser, Status: users.StatusInvitationSent,
 		InvitedAt: sent, InvitationSentAt: sent, InvitationExpiresAt: sent.Add(7 * 24 * time.Hour), TokenHash: users.HashToken(tok)}
 	mail := users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: m.Email, TeamID: team, MemberID: m.ID,
-		Data: map[string]string{"sealedToken": stack.Deps.Roster.Tokens.Seal(tok)}}
+		Data: map[string]string{"sealedToken": stack.Deps.Cases.Tokens.Seal(tok)}}
 	users.QueueEmail(&m, mail, sent)
-	if res, err := stack.Store.AddMembers(t.Context(), team, []users.NewMember{{Member: m, Email: &mail}}); err != nil || res[0] != nil {
+	if res, err := stack.Store.AddMembers(t.Context(), team, []users.NewMember{users.Admit(m, &mail)}); err != nil || res[0] != nil {
 		t.Fatal(err, res)
 	}
 	if got := tokenFrom(t, waitForMail(t, m.Email, 1)[0]); got != tok {

@@ -25,14 +25,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/teamusers/usersapi/internal/archive"
+	"github.com/teamusers/usersapi/internal/delivery"
 	"github.com/teamusers/usersapi/internal/dynamo"
 	"github.com/teamusers/usersapi/internal/httpapi"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/nightly"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	"github.com/teamusers/usersapi/internal/secret"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -282,7 +282,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ses := sesv2.NewFromConfig(local.AWSConfig(), mail.SESOptions, func(o *sesv2.Options) {
+	ses := sesv2.NewFromConfig(local.AWSConfig(), delivery.SESOptions, func(o *sesv2.Options) {
 		o.BaseEndpoint = aws.String(stack.Services.SESEndpoint)
 		o.APIOptions = append(o.APIOptions, rec.middleware)
 	})
@@ -291,7 +291,7 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	cfg.TableName, cfg.ArchiveTable = prefix+"Table", prefix+"ArchiveTable"
 	cfg.Policy.Cooldown = 0
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	keys := secret.NewKeyring(cfg.Secret)
+	keys := keyring.New(cfg.Secret)
 	deps := httpapi.NewDeps(store, keys, cfg.Policy, log, nil)
 	gw, err := local.NewGatewayWith(stack.Template, deps, stack.Keys, log, local.GatewayOptions{TimeoutScale: 3}) // as TestMain's stack
 	if err != nil {
@@ -311,10 +311,10 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	defer srv.Close()
 
 	// The background functions, each with its own context.
-	deliverer := mail.NewDeliverer(store, ses, stack.MailSettings(), keys, log, nil)
+	deliverer := delivery.NewDeliverer(store, store, store.SendSlots("ses", stack.MailSettings().SendRate), ses, stack.MailSettings(), keys, log, nil)
 	// SES's mailbox simulator answers bounces as SES does, to the bounce
 	// function.
-	emailEvents := mail.NewEvents(store, log, nil)
+	emailEvents := delivery.NewEvents(store, log, nil)
 	deliverer.Sender = &local.MailboxSimulator{Next: deliverer.Sender, Log: log, Delay: 50 * time.Millisecond, Backoff: 100 * time.Millisecond, Retries: 6,
 		Publish: func(ctx context.Context, ev events.CloudWatchEvent) error {
 			return emailEvents.Handle(asFunction(ctx, "EmailEventsFunction"), ev)
@@ -322,10 +322,10 @@ func TestEveryFunctionIsGrantedExactlyTheActionsItCalls(t *testing.T) {
 	poller := &local.StreamPoller{DB: db, Streams: local.NewStreams(stack.Services.DynamoDBEndpoint), Table: prefix + "Table", Log: log, Timeout: time.Minute,
 		Handlers: []local.StreamHandler{
 			func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-				return deliverer.HandleStream(asFunction(ctx, "DeliverEmailFunction"), ev)
+				return dynamo.EmailStream(deliverer.Deliver, log)(asFunction(ctx, "DeliverEmailFunction"), ev)
 			},
 			func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-				return deps.Jobs.HandleStream(asFunction(ctx, "TeamJobsFunction"), ev)
+				return dynamo.JobStream(deps.Jobs.Run, log)(asFunction(ctx, "TeamJobsFunction"), ev)
 			},
 			func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 				return archive.Archiver{Store: store, Log: log}.HandleStream(asFunction(ctx, "ArchiveSignInsFunction"), ev)

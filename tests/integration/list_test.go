@@ -167,7 +167,7 @@ func TestMemberListMatchesAnInMemoryOracle(t *testing.T) {
 			ids[i] = r.ID
 		}
 		if !slices.Equal(ids, want) {
-			t.Errorf("%q: got %d rows %v\nwant %d rows %v", raw, len(ids), emails(got), len(want), want)
+			t.Errorf("%q: got %d rows %v\nwant %d rows %v", raw, len(ids), emailsOf(got), len(want), want)
 			continue
 		}
 		if wantPages := max(1, (len(want)+q.Limit-1)/q.Limit); pages != wantPages && !(len(want)%q.Limit == 0 && pages == wantPages+1) {
@@ -190,7 +190,7 @@ func TestMemberListMatchesAnInMemoryOracle(t *testing.T) {
 	}
 }
 
-func emails(rs []row) []string {
+func emailsOf(rs []row) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.Email

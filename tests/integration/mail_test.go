@@ -1,51 +1,20 @@
 package integration
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teamusers/usersapi/tests/testkit"
 )
 
-type sentMail struct {
-	MessageID   string `json:"messageId"`
-	From        string `json:"from"`
-	Destination struct {
-		To []string `json:"to"`
-	} `json:"destination"`
-	Subject string `json:"subject"`
-	Body    struct {
-		Text string `json:"text"`
-		HTML string `json:"html"`
-	} `json:"body"`
-}
+type sentMail = testkit.Mail
 
 // mailTo reads what the SES server has delivered to addr.
 func mailTo(t *testing.T, addr string) []sentMail {
 	t.Helper()
-	resp, err := http.Get(stack.Services.SESEndpoint + "/store")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var store struct {
-		Emails []sentMail `json:"emails"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
-		t.Fatal(err)
-	}
-	var out []sentMail
-	for _, m := range store.Emails {
-		for _, to := range m.Destination.To {
-			if strings.EqualFold(to, addr) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
+	return testkit.Mailbox(stack.Services.SESEndpoint).To(t, addr)
 }
 
 // waitForMail waits until addr has n emails and returns them.
@@ -85,13 +54,11 @@ func settle(t *testing.T) {
 	t.Fatal("the stream poller did not settle")
 }
 
-var tokenInLink = regexp.MustCompile(`[?&]token=([A-Za-z0-9_-]+)`)
-
 // tokenFrom finds the invitation token in an email's link, in both parts.
 func tokenFrom(t *testing.T, m sentMail) string {
 	t.Helper()
-	text := tokenInLink.FindStringSubmatch(m.Body.Text)
-	html := tokenInLink.FindStringSubmatch(strings.ReplaceAll(m.Body.HTML, "&amp;", "&"))
+	text := testkit.TokenInLink.FindStringSubmatch(m.Body.Text)
+	html := testkit.TokenInLink.FindStringSubmatch(strings.ReplaceAll(m.Body.HTML, "&amp;", "&"))
 	if text == nil || html == nil || text[1] != html[1] {
 		t.Fatalf("no single accept link with a token in %q / %q", m.Body.Text, m.Body.HTML)
 	}

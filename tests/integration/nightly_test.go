@@ -92,7 +92,7 @@ func newShardedNightlyFixture(t *testing.T, name string, shards int) nightlyFixt
 			Status: users.StatusInvitationSent, InvitedAt: sent, InvitationSentAt: sent, InvitationExpiresAt: sent.Add(7 * day), TokenHash: users.HashToken(id)}
 		e := users.Email{ID: users.NewID("e"), Kind: users.EmailInvitation, To: m.Email, TeamID: f.team, MemberID: m.ID}
 		users.QueueEmail(&m, e, sent)
-		if res, err := at(sent).AddMembers(ctx, f.team, []users.NewMember{{Member: m, Email: &e}}); err != nil || res[0] != nil {
+		if res, err := at(sent).AddMembers(ctx, f.team, []users.NewMember{users.Admit(m, &e)}); err != nil || res[0] != nil {
 			t.Fatal(err, res)
 		}
 		f.invited[age] = m.ID

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/teamusers/usersapi/internal/dynamo"
+	"github.com/teamusers/usersapi/internal/keyring"
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
-	"github.com/teamusers/usersapi/internal/roster"
-	"github.com/teamusers/usersapi/internal/secret"
+	"github.com/teamusers/usersapi/internal/usecase"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -200,15 +200,15 @@ func TestTeamJobsSayWhySkipped(t *testing.T) {
 	}
 	policy := users.DefaultPolicy
 	policy.Cooldown = time.Hour
-	svc := roster.Service{Store: store, Tokens: secret.NewSealer(stack.Config.Secret, "invitation-token"), Policy: policy, Now: time.Now}
+	svc := usecase.Service{Store: store, Tokens: keyring.NewSealer(stack.Config.Secret, "invitation-token"), Policy: policy, Now: time.Now}
 	team, err := store.GetTeam(ctx, created.TeamID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Invite(ctx, roster.TeamOf(team), "owner@jobs.example", []string{"a@jobs.example", "b@jobs.example", "c@jobs.example"}, users.RoleUser); err != nil {
+	if _, err := svc.Invite(ctx, usecase.TeamOf(team), "owner@jobs.example", []string{"a@jobs.example", "b@jobs.example", "c@jobs.example"}, users.RoleUser); err != nil {
 		t.Fatal(err)
 	}
-	jobs := &roster.Jobs{Service: svc, JobStore: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PageSize: 2, Reserve: time.Second}
+	jobs := &usecase.Jobs{Service: svc, JobStore: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PageSize: 2, Reserve: time.Second}
 	team, _ = store.GetTeam(ctx, created.TeamID)
 	job, err := jobs.Start(ctx, team, users.JobResendInvites, "owner@jobs.example")
 	if err != nil {

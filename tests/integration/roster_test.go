@@ -315,7 +315,7 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 	}
 	// One of them accepts: not pending any more, so no resend for them.
 	call(t, "POST", "/v1/invitations/accept", "", map[string]string{"token": tokenFrom(t, mailTo(t, addrs[0])[0])})
-	time.Sleep(1100 * time.Millisecond) // past the cooldown
+	pastCooldown()
 	r := call(t, "POST", "/v1/teams/"+team+"/invitations/resend", owner, nil)
 	if r.Status != 202 || !strings.Contains(string(r.Body), `"members":29`) {
 		t.Fatalf("resend all: %d %s", r.Status, r.Body)

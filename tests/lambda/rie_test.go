@@ -31,7 +31,7 @@ import (
 	"github.com/teamusers/usersapi/internal/local"
 	"github.com/teamusers/usersapi/internal/provisioning"
 	"github.com/teamusers/usersapi/internal/samtemplate"
-	"github.com/teamusers/usersapi/internal/secrets"
+	"github.com/teamusers/usersapi/internal/secretstore"
 )
 
 const (
@@ -290,16 +290,16 @@ func TestEveryFunctionUnderTheRuntimeEmulator(t *testing.T) {
 // still pages in a function started after it, and that a function started
 // before it accepts a cursor made after it.
 func (s *stand) rotate(t *testing.T, ctx context.Context, ids map[string]string, before string) {
-	c := secrets.NewClient(local.AWSConfig(), s.svcs.DynamoDBEndpoint)
+	c := secretstore.NewClient(local.AWSConfig(), s.svcs.DynamoDBEndpoint)
 	const version = "9a1e7c44-3b0d-4c55-8f2e-5d6a7b8c9d01"
 	// Secrets Manager stages the pending version itself; moto cannot stage
 	// one without a value, so it is put here and createSecret finds it made.
-	if err := c.Put(ctx, local.SecretName, version, secrets.NewValue(), secrets.StagePending); err != nil {
+	if err := c.Put(ctx, local.SecretName, version, secretstore.NewValue(), secretstore.StagePending); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []string{"createSecret", "setSecret", "testSecret", "finishSecret"} {
 		ev := s.sample("rotatesecret", map[string]string{"createSecret": step})
-		var in secrets.RotationEvent
+		var in secretstore.RotationEvent
 		_ = json.Unmarshal(ev, &in)
 		in.SecretID, in.ClientRequestToken = local.SecretName, version
 		b, _ := json.Marshal(in)
@@ -308,7 +308,7 @@ func (s *stand) rotate(t *testing.T, ctx context.Context, ids map[string]string,
 		}
 	}
 	stages, err := c.Stages(ctx, local.SecretName)
-	if err != nil || !slices.Contains(stages[version], secrets.StageCurrent) {
+	if err != nil || !slices.Contains(stages[version], secretstore.StageCurrent) {
 		t.Fatalf("not rotated: %v %v", stages, err)
 	}
 	// A list function started after the rotation reads both versions.
@@ -388,7 +388,7 @@ func start(t *testing.T) *stand {
 			t.Fatal(err)
 		}
 	}
-	if _, err := local.EnsureSecret(ctx, s.svcs.DynamoDBEndpoint, secrets.NewValue()); err != nil {
+	if _, err := local.EnsureSecret(ctx, s.svcs.DynamoDBEndpoint, secretstore.NewValue()); err != nil {
 		t.Fatal(err)
 	}
 	// What the template and the Lambda service set, pointed at the stand-ins.

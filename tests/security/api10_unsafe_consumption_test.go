@@ -13,8 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/teamusers/usersapi/internal/delivery"
+	"github.com/teamusers/usersapi/internal/emails"
 	"github.com/teamusers/usersapi/internal/local"
-	"github.com/teamusers/usersapi/internal/mail"
 	"github.com/teamusers/usersapi/internal/users"
 )
 
@@ -34,14 +35,14 @@ func TestSESAnswersAreReadNotTrusted(t *testing.T) {
 		want   error
 	}{
 		{"a message id", 200, `{"MessageId":"0100018c-abc"}`, 0, nil},
-		{"success without a message id", 200, `{}`, 0, mail.ErrUnknown},
-		{"a message id of the wrong type", 200, `{"MessageId":42}`, 0, mail.ErrUnknown},
-		{"an answer that is not JSON", 200, `<html>gateway</html>`, 0, mail.ErrUnknown},
-		{"a body cut short", 200, `{"MessageId":"01`, 0, mail.ErrUnknown},
-		{"an answer after the deadline", 200, `{"MessageId":"late"}`, 300 * time.Millisecond, mail.ErrUnknown},
-		{"throttled", 429, `{"message":"Maximum sending rate exceeded."}`, 0, mail.ErrTransient},
-		{"a 503 with no body", 503, ``, 0, mail.ErrTransient},
-		{"refused", 400, `{"message":"Email address is not verified."}`, 0, mail.ErrPermanent},
+		{"success without a message id", 200, `{}`, 0, delivery.ErrUnknown},
+		{"a message id of the wrong type", 200, `{"MessageId":42}`, 0, delivery.ErrUnknown},
+		{"an answer that is not JSON", 200, `<html>gateway</html>`, 0, delivery.ErrUnknown},
+		{"a body cut short", 200, `{"MessageId":"01`, 0, delivery.ErrUnknown},
+		{"an answer after the deadline", 200, `{"MessageId":"late"}`, 300 * time.Millisecond, delivery.ErrUnknown},
+		{"throttled", 429, `{"message":"Maximum sending rate exceeded."}`, 0, delivery.ErrTransient},
+		{"a 503 with no body", 503, ``, 0, delivery.ErrTransient},
+		{"refused", 400, `{"message":"Email address is not verified."}`, 0, delivery.ErrPermanent},
 	}
 	for _, c := range cases {
 		var requests atomic.Int32
@@ -52,8 +53,8 @@ func TestSESAnswersAreReadNotTrusted(t *testing.T) {
 			w.WriteHeader(c.status)
 			_, _ = w.Write([]byte(c.body))
 		}))
-		ses := mail.SES{Client: mail.NewSESClient(local.AWSConfig(), srv.URL), From: "no-reply@usersapi.local", Timeout: 100 * time.Millisecond}
-		id, err := ses.Send(context.Background(), mail.Message{To: "someone@example.com", Subject: "s", Text: "t", HTML: "<p>t</p>"})
+		ses := delivery.SES{Client: delivery.NewSESClient(local.AWSConfig(), srv.URL), From: "no-reply@usersapi.local", Timeout: 100 * time.Millisecond}
+		id, err := ses.Send(context.Background(), emails.Message{To: "someone@example.com", Subject: "s", Text: "t", HTML: "<p>t</p>"})
 		srv.Close()
 		switch {
 		case c.want == nil && (err != nil || id != "0100018c-abc"):

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -119,11 +118,7 @@ func (tm team) first(t *testing.T, s users.Status, r users.Role) users.Member {
 
 func token(t *testing.T, email string, o local.TokenOptions) string {
 	t.Helper()
-	tok, err := stack.Keys.Mint(email, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testkit.Token(t, stack.Keys, email, o)
 }
 
 type response = testkit.Response
@@ -228,8 +223,6 @@ func scimCall(t *testing.T, method, path, tok string, body any) response {
 	return send(t, nil, method, "/scim/v2"+path, tok, h, b)
 }
 
-var tokenInLink = regexp.MustCompile(`[?&]token=([A-Za-z0-9_-]{43})`)
-
 // waitForToken is the invitation token of the first email to addr.
 func waitForToken(t *testing.T, addr string) string {
 	t.Helper()
@@ -239,38 +232,7 @@ func waitForToken(t *testing.T, addr string) string {
 // waitForNthToken is the token of the nth email to addr (from 1).
 func waitForNthToken(t *testing.T, addr string, n int) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(stack.Services.SESEndpoint + "/store")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var store struct {
-			Emails []struct {
-				Destination struct{ To []string }
-				Body        struct{ Text string }
-			}
-		}
-		err = json.NewDecoder(resp.Body).Decode(&store)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var found []string
-		for _, m := range store.Emails {
-			if len(m.Destination.To) == 1 && strings.EqualFold(m.Destination.To[0], addr) {
-				if tok := tokenInLink.FindStringSubmatch(m.Body.Text); tok != nil {
-					found = append(found, tok[1])
-				}
-			}
-		}
-		if len(found) >= n {
-			return found[n-1]
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no invitation email %d to %s", n, addr)
-	return ""
+	return testkit.Mailbox(stack.Services.SESEndpoint).WaitForToken(t, addr, n)
 }
 
 // mailCount is how many emails the local SES has taken, once the stream
@@ -286,17 +248,7 @@ func mailCount(t *testing.T) int {
 		case idle.IsZero():
 			idle = time.Now()
 		case time.Since(idle) > 700*time.Millisecond:
-			resp, err := http.Get(stack.Services.SESEndpoint + "/store")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var store struct{ Emails []json.RawMessage }
-			err = json.NewDecoder(resp.Body).Decode(&store)
-			resp.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return len(store.Emails)
+			return len(testkit.Mailbox(stack.Services.SESEndpoint).All(t))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
