@@ -119,6 +119,7 @@ func (s SES) Send(ctx context.Context, m emails.Message) (string, error) {
 		Destination:      &types.Destination{ToAddresses: []string{to}},
 		ReplyToAddresses: replyTo,
 		Content: &types.EmailContent{Simple: &types.Message{
+			Headers: []types.MessageHeader{{Name: aws.String(emails.AutoSubmittedHeader), Value: aws.String(emails.AutoSubmitted)}},
 			Subject: &types.Content{Data: aws.String(emails.SubjectLine(m.Subject)), Charset: aws.String("UTF-8")},
 			Body: &types.Body{
 				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")},

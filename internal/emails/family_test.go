@@ -155,6 +155,9 @@ func checkHeaders(t *testing.T, where string, m Message) {
 			t.Errorf("%s: destination %+v", where, got.Destination)
 		}
 		if !withAttachment {
+			if h := got.Content.Simple.Headers; len(h) != 1 || aws.ToString(h[0].Name) != "Auto-Submitted" || aws.ToString(h[0].Value) != "auto-generated" {
+				t.Errorf("%s: headers %+v, want Auto-Submitted: auto-generated alone", where, h)
+			}
 			if s := aws.ToString(got.Content.Simple.Subject.Data); s != m.Subject {
 				t.Errorf("%s: subject %q, want %q", where, s, m.Subject)
 			}
@@ -192,7 +195,7 @@ func checkRaw(t *testing.T, where string, raw []byte, m Message) {
 	if err != nil {
 		t.Fatalf("%s: raw message: %v", where, err)
 	}
-	want := []string{"Content-Type", "Date", "From", "Mime-Version", "Subject", "To"}
+	want := []string{"Auto-Submitted", "Content-Type", "Date", "From", "Mime-Version", "Subject", "To"}
 	if m.ReplyTo != "" {
 		want = append(want, "Reply-To")
 	}
@@ -217,6 +220,9 @@ func checkRaw(t *testing.T, where string, raw []byte, m Message) {
 	}
 	if r := msg.Header.Get("Reply-To"); r != m.ReplyTo {
 		t.Errorf("%s: raw Reply-To %q, want %q", where, r, m.ReplyTo)
+	}
+	if a := msg.Header.Get("Auto-Submitted"); a != "auto-generated" {
+		t.Errorf("%s: raw Auto-Submitted %q", where, a)
 	}
 	if _, err := io.Copy(io.Discard, msg.Body); err != nil {
 		t.Error(err)

@@ -12,6 +12,50 @@ import (
 	"time"
 )
 
+// Every email is machine-made: Auto-Submitted (RFC 3834) tells
+// out-of-office responders not to answer it, so their replies do not
+// reach the admin named in Reply-To.
+const (
+	AutoSubmittedHeader = "Auto-Submitted"
+	AutoSubmitted       = "auto-generated"
+)
+
+// attachmentHeaders are an attachment's Content-Type (with name=) and
+// Content-Disposition: an ASCII filename= every client reads, and, when
+// the name is not ASCII, RFC 2231's filename*= beside it (clients that
+// know it prefer it).
+func attachmentHeaders(a Attachment) (contentType, disposition string) {
+	ascii := asciiFileName(a.Name)
+	mt, params, err := mime.ParseMediaType(a.ContentType)
+	if err != nil {
+		mt, params = "application/octet-stream", map[string]string{}
+	}
+	params["name"] = ascii
+	contentType = mime.FormatMediaType(mt, params)
+	disposition = mime.FormatMediaType("attachment", map[string]string{"filename": ascii})
+	if ascii != a.Name {
+		if full := mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}); full != "" {
+			disposition += strings.TrimPrefix(full, "attachment")
+		}
+	}
+	return contentType, disposition
+}
+
+// asciiFileName is name with every character that is not printable
+// ASCII, or that would end a quoted parameter, made "_".
+func asciiFileName(name string) string {
+	b := []rune(name)
+	for i, r := range b {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "attachment"
+	}
+	return string(b)
+}
+
 // RawMIME builds a multipart/mixed message: the text and HTML bodies as
 // alternatives, then each attachment in base64. from is a mailbox made by
 // FormatAddress; the recipient and Reply-To must be plain addresses
@@ -38,6 +82,7 @@ func RawMIME(from string, m Message) ([]byte, error) {
 	head = append(head,
 		"Subject: "+strings.ReplaceAll(subject, "?= =?", "?=\r\n =?"),
 		"Date: "+time.Now().UTC().Format(time.RFC1123Z),
+		AutoSubmittedHeader+": "+AutoSubmitted,
 		"MIME-Version: 1.0",
 		"Content-Type: multipart/mixed; boundary="+mixed.Boundary(),
 	)
@@ -64,10 +109,11 @@ func RawMIME(from string, m Message) ([]byte, error) {
 	}
 	w.Write(alt.Bytes())
 	for _, a := range m.Attachments {
+		ct, disposition := attachmentHeaders(a)
 		w, err := mixed.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {a.ContentType},
+			"Content-Type":              {ct},
 			"Content-Transfer-Encoding": {"base64"},
-			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})},
+			"Content-Disposition":       {disposition},
 		})
 		if err != nil {
 			return nil, err

@@ -91,8 +91,8 @@ func reportBlock(rows []report.Row, calls, secs int) (Safe, string) {
 	td := cell + `padding:8px 6px 8px 0;border-bottom:1px solid ` + rule + `;font-size:13px;line-height:18px;color:` + textColour + `;vertical-align:top;`
 	small := `font-size:12px;line-height:16px;color:` + mutedText + `;`
 	h.WriteString(`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px;border-collapse:collapse;">` + "\n")
-	h.WriteString(`<tr><th align="left" style="` + th + `">Member</th><th align="left" style="` + th + `">Last call (UTC)</th><th align="right" style="` + th +
-		`">Calls</th><th align="right" style="` + th + `padding-right:0;">Talk min</th></tr>` + "\n")
+	h.WriteString(`<tr><th scope="col" align="left" style="` + th + `">Member</th><th scope="col" align="left" style="` + th + `">Last call (UTC)</th><th scope="col" align="right" style="` + th +
+		`">Calls</th><th scope="col" align="right" style="` + th + `padding-right:0;">Talk min</th></tr>` + "\n")
 	for i, r := range rows {
 		if i == maxReportRows {
 			break

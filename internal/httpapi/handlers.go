@@ -14,7 +14,8 @@ import (
 // One constructor per function, named after its logical id without
 // "Function". A function's main calls its own, so the function links that
 // handler and nothing of the others'; the local gateway maps every
-// function to its constructor (internal/local/handlers.go).
+// function to its constructor (internal/local/handlers_gen.go, generated
+// with the mains from the route table: internal/httpapi/gen).
 
 // GetSummary serves GetSummaryFunction.
 func GetSummary(d Deps) http.Handler { return serve(d, "GetSummaryFunction", getSummary) }

@@ -108,6 +108,10 @@ func TestInvitationLifecycle(t *testing.T) {
 
 	// The email arrives, in text and HTML, with a link carrying the token.
 	mails := waitForMail(t, "new.person@life.example", 1)
+	// Machine-made (RFC 3834): out-of-office replies do not answer it.
+	if a := mails[0].Header("Auto-Submitted"); a != "auto-generated" {
+		t.Errorf("the invitation's Auto-Submitted: %q", a)
+	}
 	tok := tokenFrom(t, mails[0])
 	if !strings.Contains(mails[0].Body.HTML, "owner@life.example") || mails[0].From == "" {
 		t.Fatalf("invitation email: %+v", mails[0])

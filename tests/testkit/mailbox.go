@@ -22,6 +22,21 @@ type Mail struct {
 		Text string `json:"text"`
 		HTML string `json:"html"`
 	} `json:"body"`
+	// Headers are the custom headers of a Simple message.
+	Headers []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"headers"`
+}
+
+// Header is the value of a custom header ("" when absent).
+func (m Mail) Header(name string) string {
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
 }
 
 // Mailbox is the local SES's store of sent mail at an endpoint.
