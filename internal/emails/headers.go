@@ -2,6 +2,7 @@ package emails
 
 import (
 	"net/mail"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -89,13 +90,35 @@ func bareAddress(from string) string {
 // alone for a team without a name. The team's part is shortened first, so
 // that "via <sender>" always shows.
 func fromName(team, sender string) string {
-	sender = headerText(sender, 40)
-	team = headerText(team, maxDisplayName-len([]rune(sender))-5)
+	sender = headerText(withoutAddresses(sender), 40)
+	team = headerText(withoutAddresses(team), maxDisplayName-len([]rune(sender))-5)
 	if team == "" {
 		return sender
 	}
 	return team + " via " + sender
 }
+
+// withoutAddresses is a display name without what could pass for an
+// address or a link: a team named "PayPal Security <security@paypal.com>"
+// must not show an address in the From name (filters score it as
+// phishing, and readers trust it). Bracketed parts go, and every word
+// with an "@", a "://" or a leading "www.".
+func withoutAddresses(name string) string {
+	name = bracketed.ReplaceAllString(name, " ")
+	name = strings.NewReplacer("<", " ", ">", " ").Replace(name)
+	words := strings.Fields(name)
+	kept := words[:0]
+	for _, w := range words {
+		lw := strings.ToLower(w)
+		if strings.Contains(lw, "@") || strings.Contains(lw, "://") || strings.HasPrefix(strings.TrimLeft(lw, "(\"'["), "www.") {
+			continue
+		}
+		kept = append(kept, w)
+	}
+	return strings.Join(kept, " ")
+}
+
+var bracketed = regexp.MustCompile(`<[^<>]*>`)
 
 // The sender's checks of what goes into SES's headers (internal/delivery):
 

@@ -38,6 +38,20 @@ func TestFormatAddressNeverMakesAnotherAddress(t *testing.T) {
 	if got := fromName("", "Krisp"); got != "Krisp" {
 		t.Error(got)
 	}
+	// A display name never shows an address or a link (filters score a
+	// From name with an address as phishing).
+	for team, want := range map[string]string{
+		"PayPal Security <security@paypal.com>": "PayPal Security via Krisp",
+		"security@paypal.com":                   "Krisp",
+		"Acme https://acme.example/login":       "Acme via Krisp",
+		"Acme (www.acme.example)":               "Acme via Krisp",
+		"Zoë <3 Café":                           "Zoë 3 Café via Krisp",
+		"R&D <Team>":                            "R&D via Krisp",
+	} {
+		if got := fromName(team, "Krisp"); got != want {
+			t.Errorf("fromName(%q) = %q, want %q", team, got, want)
+		}
+	}
 	if got := fromName(strings.Repeat("x", 100), "Krisp"); len([]rune(got)) > maxDisplayName || !strings.HasSuffix(got, "… via Krisp") {
 		t.Errorf("long team: %q", got)
 	}
