@@ -185,7 +185,8 @@ func TestHostileTeamNamesStayNames(t *testing.T) {
 	res := invite(t, p.TeamID, owner, "victim@hostile.example")
 	inv := waitForMail(t, "victim@hostile.example", 1)[0]
 	h := headersOf(t, "victim@hostile.example", inv.Subject)
-	checkFromAndReplyTo(t, h, `'Acme' ‹evil@x.example› ‹script›alert(1)‹/script› via Krisp`, "owner@hostile.example")
+	// The From name keeps the team's words but never an address (#24).
+	checkFromAndReplyTo(t, h, `'Acme' alert(1) via Krisp`, "owner@hostile.example")
 	if strings.Contains(inv.Body.HTML, "<script>") || !strings.Contains(inv.Body.HTML, "&lt;script&gt;") || !strings.Contains(inv.Subject, "<evil@x.example>") {
 		t.Fatalf("invitation: %q\n%s", inv.Subject, inv.Body.HTML)
 	}
