@@ -225,12 +225,18 @@ func invitationMail(d *data) content {
 		role = users.RoleUser
 	}
 	by := d.get("invitedBy")
-	d.set("by", by).set("role", roleWords(role)).set("roleLabel", role.Label()).set("expires", whenFrom(d.get("expiresAt")))
+	newLink := ""
+	if d.get("resend") == "true" {
+		newLink = " (new link)"
+	}
+	d.set("by", by).set("newLink", newLink).set("role", roleWords(role)).set("roleLabel", role.Label()).set("expires", whenFrom(d.get("expiresAt")))
 	accept := withQuery(d.links.AcceptURL, "token", d.token)
 	c := content{
-		replyTo:   by,
-		heading:   d.s("Join {{team}} on {{product}}"),
-		subject:   d.s("{{by}} invited you to join {{team}} on {{product}}"),
+		replyTo: by,
+		heading: d.s("Join {{team}} on {{product}}"),
+		// The team first: a phone's preview shows the subject's start, and
+		// the cut at 150 characters falls on the inviter's address.
+		subject:   d.s("Join {{team}} on {{product}}{{newLink}}: invitation from {{by}}"),
 		preheader: d.s("Accept by {{expires}} to use {{product}} with {{teamAccount}}."),
 		intro:     d.ps("**{{by}}** invited you to join **{{team}}** on {{product}} as {{role}}."),
 		details:   [][2]string{{"Your role", role.Label()}, {"Sign in with", d.e.To}, {"Link expires", d.v["expires"]}},
@@ -239,12 +245,11 @@ func invitationMail(d *data) content {
 	}
 	why := "You received this email because {{by}} invited {{to}} to join {{team}}. Not expecting it? You can ignore it: nobody joins unless they accept. Replies go to {{by}}."
 	if by == "" { // invitations queued before inviters were recorded
-		c.subject = d.s("You're invited to join {{team}} on {{product}}")
+		c.subject = d.s("Join {{team}} on {{product}}{{newLink}}: your invitation")
 		c.intro = d.ps("An admin invited you to join **{{team}}** on {{product}} as {{role}}.")
 		why = "You received this email because an admin of {{team}} invited {{to}} to join. Not expecting it? You can ignore it: nobody joins unless they accept."
 	}
 	if d.get("resend") == "true" {
-		c.subject += " (new link)"
 		c.intro = append(c.intro, d.p("This invitation replaces the one sent earlier: the link in that email no longer works."))
 	}
 	c.footer = d.footer(why)

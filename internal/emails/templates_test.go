@@ -95,3 +95,28 @@ func TestTheTeamAccountReadsAsEnglish(t *testing.T) {
 		}
 	}
 }
+
+// The invitation's subject starts with the team (a phone's preview shows
+// the start), and the cut at 150 characters falls on the inviter.
+func TestTheInvitationSubjectLeadsWithTheTeam(t *testing.T) {
+	long := strings.Repeat("x", 200) + "@acme.example"
+	for _, c := range []struct {
+		data map[string]string
+		want string
+	}{
+		{map[string]string{"invitedBy": "dana@acme.example"}, "Join Acme Inc on Krisp: invitation from dana@acme.example"},
+		{map[string]string{"invitedBy": "dana@acme.example", "resend": "true"}, "Join Acme Inc on Krisp (new link): invitation from dana@acme.example"},
+		{map[string]string{}, "Join Acme Inc on Krisp: your invitation"},
+		{map[string]string{"invitedBy": long}, "Join Acme Inc on Krisp: invitation from " + strings.Repeat("x", 109) + "…"},
+	} {
+		c.data["teamName"], c.data["role"], c.data["expiresAt"] = "Acme Inc", "user", "2026-12-07T14:05:00Z"
+		m, err := Render(users.Email{ID: "e_1", Kind: users.EmailInvitation, To: "sam@acme.example", TeamID: "t_1", MemberID: "m_1", Data: c.data},
+			"tok", Links{AcceptURL: "https://portal.example/accept", DownloadURL: "https://example.com/dl"}, DefaultBrand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != c.want {
+			t.Errorf("subject %q\n   want %q", m.Subject, c.want)
+		}
+	}
+}

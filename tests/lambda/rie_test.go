@@ -581,7 +581,7 @@ func (s *stand) mail(t *testing.T, addr, subject string) *stored {
 var tokenParam = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
 func (s *stand) tokenFor(t *testing.T, addr string) string {
-	m := s.mail(t, addr, "invited you to join")
+	m := s.mail(t, addr, "invitation from")
 	if m == nil {
 		t.Fatalf("no invitation reached %s", addr)
 	}
