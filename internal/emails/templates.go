@@ -259,6 +259,7 @@ func invitationMail(d *data) content {
 func instructionsMail(d *data) content {
 	d.set("windows", d.links.download("windows", d.links.DownloadWindowsURL)).set("macos", d.links.download("macos", d.links.DownloadMacURL))
 	return content{
+		replyTo:   d.get("sentBy"), // the admin who asked; none when the identity provider added the member
 		subject:   d.s("Set up the {{product}} desktop app for {{team}}"),
 		preheader: d.s("Download the app, sign in with {{to}}, and you're set."),
 		heading:   d.s("Set up {{product}} for {{team}}"),

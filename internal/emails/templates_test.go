@@ -120,3 +120,22 @@ func TestTheInvitationSubjectLeadsWithTheTeam(t *testing.T) {
 		}
 	}
 }
+
+// The set-up steps answer to the admin who asked for them; those an
+// identity provider's provisioning sends answer to no one.
+func TestInstructionsReplyToTheAdminWhoAsked(t *testing.T) {
+	for sentBy, want := range map[string]string{"dana@acme.example": "dana@acme.example", "": ""} {
+		data := map[string]string{"teamName": "Acme Inc"}
+		if sentBy != "" {
+			data["sentBy"] = sentBy
+		}
+		m, err := Render(users.Email{ID: "e_1", Kind: users.EmailInstructions, To: "sam@acme.example", TeamID: "t_1", MemberID: "m_1", Data: data},
+			"", Links{AcceptURL: "https://portal.example/accept", DownloadURL: "https://example.com/dl"}, DefaultBrand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ReplyTo != want {
+			t.Errorf("sent by %q: Reply-To %q, want %q", sentBy, m.ReplyTo, want)
+		}
+	}
+}

@@ -81,7 +81,7 @@ func sendInstructions(d Deps) http.HandlerFunc {
 		if err := readEmptyBody(w, r); err != nil {
 			return err
 		}
-		m, err := d.Cases.SendInstructions(r.Context(), usecase.TeamOf(a.Team), id)
+		m, err := d.Cases.SendInstructions(r.Context(), usecase.TeamOf(a.Team), id, a.Caller.Email)
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func (s Service) bulk(ctx context.Context, actor users.Membership, actorEmail st
 		case ActionResendInvite:
 			_, err = s.resendInvite(ctx, team, id, actorEmail)
 		case ActionSendInstructions:
-			_, err = s.SendInstructions(ctx, team, id)
+			_, err = s.SendInstructions(ctx, team, id, actorEmail)
 		case ActionDeactivate:
 			_, changed, err = s.Deactivate(ctx, actor, actorEmail, team, id)
 		case ActionReactivate:

@@ -110,10 +110,11 @@ func (s Service) resendInvite(ctx context.Context, team Team, memberID, by strin
 	return m, err
 }
 
-// SendInstructions emails the app set-up steps to a member.
-func (s Service) SendInstructions(ctx context.Context, team Team, memberID string) (users.Member, error) {
+// SendInstructions emails the app set-up steps to a member; by is the
+// admin who asked (replies reach them).
+func (s Service) SendInstructions(ctx context.Context, team Team, memberID, by string) (users.Member, error) {
 	m, _, err := s.Store.UpdateMember(ctx, team.ID, memberID, users.SendInstructions(s.Now().UTC(), s.Policy.Cooldown, func(m users.Member) users.Email {
-		return instructionsEmail(team, m)
+		return instructionsEmail(team, m, by)
 	}))
 	return m, err
 }

@@ -113,7 +113,7 @@ func (j *Jobs) Run(ctx context.Context, id string) error {
 			if job.Kind == users.JobResendInvites {
 				_, err = j.resendInvite(ctx, Team{ID: job.TeamID, Name: job.TeamName}, m.ID, job.RequestedBy)
 			} else {
-				_, err = j.SendInstructions(ctx, Team{ID: job.TeamID, Name: job.TeamName}, m.ID)
+				_, err = j.SendInstructions(ctx, Team{ID: job.TeamID, Name: job.TeamName}, m.ID, job.RequestedBy)
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -101,7 +101,7 @@ func (s Service) Provision(ctx context.Context, team Team, by string, u users.Id
 		InvitedAt: now, AcceptedAt: now, ExternalID: u.ExternalID, UserName: u.UserName, IdPData: u.Data, ProvisionedBy: by}
 	nm := users.NewMember{Action: users.AuditProvision, Detail: map[string]string{"role": string(u.Role)}}
 	if u.Active {
-		e := instructionsEmail(team, m)
+		e := instructionsEmail(team, m, "")
 		m.InstructionsSentAt = now
 		users.QueueEmail(&m, e, now)
 		nm.Email = &e

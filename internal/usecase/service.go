@@ -103,9 +103,14 @@ func (s Service) IdPNotices(team Team) *users.Notices {
 	return &users.Notices{TeamID: team.ID, TeamName: team.Name, Settings: team.Settings, Contact: team.OwnerEmail, Now: s.Now().UTC()}
 }
 
-func instructionsEmail(team Team, m users.Member) users.Email {
-	return users.Email{ID: users.NewID("e"), Kind: users.EmailInstructions, To: m.Email, TeamID: team.ID, MemberID: m.ID,
-		Data: map[string]string{"teamName": team.Name}}
+// instructionsEmail is the set-up steps for m; by is the admin who asked
+// for them, whom a reply reaches ("" when the identity provider added m).
+func instructionsEmail(team Team, m users.Member, by string) users.Email {
+	data := map[string]string{"teamName": team.Name}
+	if by != "" {
+		data["sentBy"] = by
+	}
+	return users.Email{ID: users.NewID("e"), Kind: users.EmailInstructions, To: m.Email, TeamID: team.ID, MemberID: m.ID, Data: data}
 }
 
 func (s Service) retention() time.Duration {

@@ -352,7 +352,10 @@ func TestTeamWideResendAnswersAtOnceAndReachesEveryPendingInvitee(t *testing.T) 
 	if r.Status != 202 {
 		t.Fatalf("instructions: %d %s", r.Status, r.Body)
 	}
-	waitForMail(t, addrs[0], 2)
+	// The team job's instructions answer to the admin who started it.
+	if got := waitForMail(t, addrs[0], 2)[1]; !strings.HasPrefix(got.Subject, "Set up") || len(got.ReplyTo) != 1 || got.ReplyTo[0] != "owner@all.example" {
+		t.Fatalf("instructions: %q, Reply-To %v", got.Subject, got.ReplyTo)
+	}
 	waitForMail(t, "owner@all.example", 1)
 	settle(t)
 	for _, a := range addrs[1:] {

@@ -175,7 +175,7 @@ func TestOktaProvisioningSequence(t *testing.T) {
 		t.Fatalf("member information: %+v", info)
 	}
 	mail := waitForMail(t, login, 1)
-	if !strings.Contains(mail[0].Subject, "Set up") || strings.Contains(mail[0].Body.Text, "token=") {
+	if !strings.Contains(mail[0].Subject, "Set up") || strings.Contains(mail[0].Body.Text, "token=") || len(mail[0].ReplyTo) != 0 {
 		t.Fatalf("the provisioned member got %q", mail[0].Subject)
 	}
 

@@ -12,8 +12,9 @@ import (
 // Mail is one email as the local SES (aws-ses-v2-local) keeps it, read at
 // GET /store.
 type Mail struct {
-	MessageID   string `json:"messageId"`
-	From        string `json:"from"`
+	MessageID   string   `json:"messageId"`
+	From        string   `json:"from"`
+	ReplyTo     []string `json:"replyTo"`
 	Destination struct {
 		To []string `json:"to"`
 	} `json:"destination"`
