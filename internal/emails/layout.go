@@ -162,12 +162,14 @@ func parasText(ps [][]span) string {
 }
 
 // buttonHTML is the call to action: a "bulletproof" button (the colour on
-// the cell, so Outlook, which ignores padding on links, still shows it),
-// then its target written out.
+// the cell, and the padding there too for Outlook, which ignores padding
+// on links: mso-padding-alt, which only Outlook reads, so other clients
+// keep the link's own and the whole button stays clickable), then its
+// target written out.
 func buttonHTML(c cta, accent string) string {
 	href := html.EscapeString(c.href)
 	return `<table class="cta-table" role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 12px;"><tr>` +
-		`<td align="center" bgcolor="` + accent + `" style="border-radius:6px;background-color:` + accent + `;">` +
+		`<td align="center" bgcolor="` + accent + `" style="border-radius:6px;background-color:` + accent + `;mso-padding-alt:12px 28px;">` +
 		`<a class="cta" href="` + href + `" target="_blank" rel="noopener" style="display:inline-block;padding:12px 28px;border:1px solid ` + accent +
 		`;border-radius:6px;font-family:` + font + `;font-size:16px;line-height:24px;font-weight:600;color:` + textOn(accent) + `;text-decoration:none;">` +
 		html.EscapeString(c.label) + `</a></td></tr></table>` + "\n" +

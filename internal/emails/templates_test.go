@@ -139,3 +139,14 @@ func TestInstructionsReplyToTheAdminWhoAsked(t *testing.T) {
 		}
 	}
 }
+
+// Outlook ignores padding on links: the button's cell carries it for
+// Outlook (mso-padding-alt), the link for everyone else.
+func TestTheButtonIsPaddedInOutlookToo(t *testing.T) {
+	h := buttonHTML(cta{label: "Accept the invitation", href: "https://portal.example/accept?token=t", written: "https://portal.example/accept?token=t"}, "#0b5fff")
+	cell := h[strings.Index(h, "<td"):strings.Index(h, "<a ")]
+	link := h[strings.Index(h, "<a "):strings.Index(h, "</a>")]
+	if !strings.Contains(cell, "mso-padding-alt:12px 28px") || !strings.Contains(link, "padding:12px 28px") {
+		t.Errorf("button cell %q, link %q", cell, link)
+	}
+}
