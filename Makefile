@@ -21,7 +21,7 @@ export FAULT_RATE FAULT_INDEX_LAG_MS FAULT_SEED
 BIN := .state/bin
 GOFLAGS_BUILD := -trimpath
 
-.PHONY: help deps run-deps run up load stop token team nightly faults test lint unit bench tools functions template-checks clean chromium screenshots emails fuzz
+.PHONY: help deps run-deps run up load stop token team nightly faults test lint unit bench tools functions template-checks clean chromium spamassassin screenshots emails fuzz
 
 help:
 	@echo "make run      the whole API on the local stack, seeded; prints URLs and a token"
@@ -51,7 +51,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 # runtime emulator and Chromium, installed by the first target that needs them.
 run-deps: .venv/.installed node_modules/.installed .state/go-mod
 
-deps: run-deps .venv-tools/.installed $(BIN)/aws-lambda-rie chromium
+deps: run-deps .venv-tools/.installed $(BIN)/aws-lambda-rie chromium spamassassin
 
 .venv/.installed: requirements.txt
 	python3 -m venv .venv
@@ -89,6 +89,17 @@ chromium:
 	else \
 	  echo "The browser tests need Chromium. Install it (Debian/Ubuntu: sudo apt-get install -y chromium)," >&2; \
 	  echo "or point CHROMIUM=/path/to/chrome at one, then run make test again." >&2; exit 1; \
+	fi
+
+# SpamAssassin for the emails' spam test (tests/emails): Debian's package,
+# run with its local tests only; installed like Chromium.
+spamassassin:
+	@if command -v spamassassin >/dev/null 2>&1; then exit 0; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing SpamAssassin for the emails' test (apt-get install spamassassin)…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spamassassin >/dev/null; \
+	else \
+	  echo "The emails' test needs SpamAssassin. Install it (Debian/Ubuntu: sudo apt-get install -y spamassassin), then run make test again." >&2; exit 1; \
 	fi
 
 tools: .state/go-mod
