@@ -343,8 +343,23 @@ func TestUsersPage(t *testing.T) {
 	step("change a role in member information", func(t *testing.T, api apiClient) {
 		m := users[0]
 		b.openMember(m)
+		// It asks first (a keyboard's ArrowDown must not save and email at
+		// once); cancelled, nothing changes and the focus is back on the
+		// dropdown.
 		b.setValue("#member-role", "admin")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open && document.getElementById('confirm-title').textContent.includes('Admin')`)
+		b.click("#confirm-cancel")
+		b.waitFor("the dropdown back, with the focus", `!document.getElementById('confirm').open && document.getElementById('member-role').value === 'user' && document.activeElement.id === 'member-role'`)
+		var before row
+		api.get(teamPath+"/members/"+m.ID, &before)
+		if before.Role != "user" {
+			t.Fatalf("a cancelled role change made them %s", before.Role)
+		}
+		b.setValue("#member-role", "admin")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+		b.click("#confirm-ok")
 		b.waitFor("the role change", `!!document.querySelector('#member-status [data-result="role"]')`)
+		b.waitFor("the focus on the dropdown", `document.activeElement.id === 'member-role'`)
 		var info row
 		api.get(teamPath+"/members/"+m.ID, &info)
 		if info.Role != "admin" {
@@ -359,6 +374,21 @@ func TestUsersPage(t *testing.T) {
 		b.click("#member-close")
 		if got := b.text(fmt.Sprintf(`#rows tr[data-id=%q] .c-role`, m.ID)); got != "Admin" {
 			t.Errorf("the row shows %q", got)
+		}
+	})
+
+	step("remove from team in member information: asked first, then the focus on what happened", func(t *testing.T, api apiClient) {
+		if len(users) < 10 {
+			t.Fatalf("the seed has %d active users", len(users))
+		}
+		m := users[len(users)-1] // no other step uses the last one
+		b.openMember(m)
+		b.click("#member-remove")
+		b.waitFor("the confirmation", `document.getElementById('confirm').open && document.activeElement.id === 'confirm-cancel'`)
+		b.click("#confirm-ok")
+		b.waitFor("the result, with the focus", `document.activeElement && document.activeElement.dataset.result === 'remove' && !document.getElementById('member').open`)
+		if s := api.do("GET", teamPath+"/members/"+m.ID, "", nil, nil); s != 404 {
+			t.Errorf("the removed member: %d", s)
 		}
 	})
 

@@ -119,10 +119,26 @@ function stage(name, at, note = '') {
     note ? h('span', { class: 'stage-note' }, note) : null);
 }
 
+// A role change asks first, as the bulk Change role does: choosing in the
+// dropdown by keyboard must not save and email at once. Focus stays on
+// the dropdown, whatever the answer.
 async function changeRole(ctx, select) {
   const m = current;
   const role = select.value;
   const status = $('member-status');
+  const ok = await confirm({
+    title: `Make ${m.email} ${ROLE[role] === 'Admin' ? 'an' : 'a'} ${ROLE[role]}?`,
+    body: [role === 'admin'
+      ? 'Admins manage the team on this page: they invite, remove and change the roles of its members.'
+      : 'They will no longer open this page or manage the team.',
+    m.status === 'invitation_sent' ? 'The invitation keeps its link.' : 'They are emailed about the change.'],
+    ok: `Make ${ROLE[role]}`,
+  });
+  if (!ok) {
+    select.value = m.role;
+    select.focus();
+    return;
+  }
   select.disabled = true;
   try {
     const updated = await ctx.api.patch(`${ctx.teamPath}/members/${encodeURIComponent(m.id)}`, { role });
@@ -130,9 +146,11 @@ async function changeRole(ctx, select) {
     render(ctx, updated);
     replace($('member-status'), h('div', { class: 'result result-ok', 'data-result': 'role' }, h('p', {}, `Role changed to ${ROLE[role]}.`)));
     announce(`${updated.email} is now ${ROLE[role]}`);
+    $('member-role')?.focus();
   } catch (err) {
     select.value = m.role;
     select.disabled = false;
+    select.focus();
     showError(status, err);
   }
 }
@@ -189,7 +207,11 @@ async function removeOne(ctx, button, status) {
   try {
     await ctx.api.del(`${ctx.teamPath}/members/${encodeURIComponent(m.id)}`);
     $('member').close();
-    replace($('bulk-status'), h('div', { class: 'result result-ok', 'data-result': 'remove' }, h('p', {}, `${m.email} was removed from the team.`)));
+    // The row that opened the drawer is gone: the focus goes to what
+    // happened, not to the page's body.
+    const done = h('div', { class: 'result result-ok', 'data-result': 'remove', tabindex: '-1' }, h('p', {}, `${m.email} was removed from the team.`));
+    replace($('bulk-status'), done);
+    done.focus();
     announce(`${m.email} removed from the team`);
     ctx.refresh();
   } catch (err) {
