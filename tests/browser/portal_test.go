@@ -649,20 +649,29 @@ func TestUsersPage(t *testing.T) {
 				ownerID = r.ID
 			}
 		}
-		victim := users[5]
-		for _, id := range []string{ownerID, victim.ID} {
-			b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, id))
-		}
+		// The owner alone: nothing to remove, said at once, not as a success.
+		b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, ownerID))
 		b.click("#bulk-remove")
+		b.waitFor("nothing to remove", `!!document.querySelector('#bulk-status .result-bad[data-result="bulk"]') && !document.getElementById('confirm').open`)
+		if got := b.text("#bulk-status"); !strings.Contains(got, "Nothing to remove: "+owner+" stays") {
+			t.Errorf("the owner alone: %q", got)
+		}
+		victim := users[5]
+		b.click(fmt.Sprintf(`#rows tr[data-id=%q] input[type=checkbox]`, victim.ID))
+		b.click("#bulk-remove")
+		// The confirmation counts whom it removes and names who stays.
 		b.waitFor("the confirmation", `document.getElementById('confirm').open`)
-		if got := b.text("#confirm-title"); got != "Remove 2 users from the team?" {
+		if got := b.text("#confirm-title"); got != "Remove 1 user from the team?" {
 			t.Errorf("confirmation %q", got)
+		}
+		if got := b.text("#confirm-body"); !strings.Contains(got, victim.Email+" loses access") || !strings.Contains(got, owner+" will stay") {
+			t.Errorf("confirmation body %q", got)
 		}
 		b.shot("confirm")
 		b.click("#confirm-ok")
-		b.waitFor("the bulk summary", `!!document.querySelector('#bulk-status [data-result="bulk"]')`)
+		b.waitFor("the bulk summary", `!!document.querySelector('#bulk-status .result-ok[data-result="bulk"]')`)
 		got := b.text("#bulk-status")
-		if !strings.Contains(got, "Removed 1 of 2 · skipped 1") || !strings.Contains(got, "the team owner cannot be removed") {
+		if !strings.Contains(got, "Removed 1 of 1") || !strings.Contains(got, "Left out: "+owner+" (the team owner and you cannot be removed)") {
 			t.Errorf("summary %q", got)
 		}
 		if s := api.do("GET", teamPath+"/members/"+victim.ID, "", nil, nil); s != 404 {
@@ -737,7 +746,7 @@ func TestUsersPage(t *testing.T) {
 		}
 		b.click("#confirm-ok")
 		b.waitFor("the bulk summary", `(document.querySelector('#bulk-status [data-result="bulk"]')?.textContent || '').startsWith('Deactivated')`)
-		if got := b.text("#bulk-status"); !strings.Contains(got, "Deactivated 2 of 3 · skipped 1") || !strings.Contains(got, "the team owner cannot be removed, demoted or deactivated") {
+		if got := b.text("#bulk-status"); !strings.Contains(got, "Deactivated 2 of 2") || !strings.Contains(got, "Left out: "+owner+" (the team owner and you cannot be deactivated)") {
 			t.Errorf("bulk deactivate: %q", got)
 		}
 		b.click("#selection-clear")

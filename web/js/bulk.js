@@ -11,56 +11,81 @@ import { plural, num } from './format.js';
 const CHUNK = 100; // members per bulk call: small enough to show progress
 export const REPORT_LIMIT = 1000; // the report endpoints take at most 1,000 ids
 
+// split parts the selection into the members an action can reach and
+// those it never reaches: the team owner and the admin themself. The
+// confirmation counts only the first, and names the others before asking.
+function split(ctx, members) {
+  const me = (ctx.email || '').toLowerCase();
+  const isKept = (m) => m.isOwner || m.email.toLowerCase() === me;
+  return { kept: members.filter(isKept), acting: members.filter((m) => !isKept(m)) };
+}
+
+function emailsOf(ms) {
+  return ms.map((m) => m.email).join(' and ');
+}
+
+// nothingToDo says, without asking, that the action reaches no one.
+function nothingToDo(statusEl, text) {
+  const box = dismissible(h('div', { class: 'result result-bad', 'data-result': 'bulk', tabindex: '-1' }, h('p', {}, text)));
+  replace(statusEl, box);
+  box.focus();
+  announce(text);
+  return null;
+}
+
 // members: [{id, email}]
 export async function removeMembers(ctx, members, statusEl) {
-  const n = members.length;
-  // The owner and the admin themself stay; say so before, not only after.
-  const me = (ctx.email || '').toLowerCase();
-  const kept = members.filter((m) => m.isOwner || m.email.toLowerCase() === me);
-  const freed = n - kept.length;
+  const { kept, acting } = split(ctx, members);
+  const why = 'the team owner and you cannot be removed';
+  if (!acting.length) return nothingToDo(statusEl, `Nothing to remove: ${emailsOf(kept)} stay${kept.length === 1 ? 's' : ''} (${why}).`);
+  const n = acting.length;
   const ok = await confirm({
     title: `Remove ${plural('user', n)} from the team?`,
     body: [
-      n === 1 ? `${members[0].email} loses access to the team and the seat is freed.` : `They lose access to the team and ${plural('seat', freed)} ${freed === 1 ? 'is' : 'are'} freed.`,
-      kept.length ? `${kept.map((m) => m.email).join(' and ')} will stay: the team owner and you cannot be removed.` : '',
+      n === 1 ? `${acting[0].email} loses access to the team and the seat is freed.` : `They lose access to the team and ${plural('seat', n)} are freed.`,
+      kept.length ? `${emailsOf(kept)} will stay: ${why}.` : '',
       'This cannot be undone; you can invite them again later.',
     ].filter(Boolean),
     ok: `Remove ${plural('user', n)}`,
     danger: true,
   });
   if (!ok) return null;
-  return runBulk(ctx, { action: 'remove' }, members, statusEl, { doing: 'Removing', done: 'Removed' });
+  return runBulk(ctx, { action: 'remove' }, acting, statusEl, { doing: 'Removing', done: 'Removed' }, { kept, why });
 }
 
 export async function changeRoles(ctx, members, statusEl) {
-  const n = members.length;
-  const role = await chooseRole(`Give ${n === 1 ? members[0].email : plural('selected user', n)} a new role.`);
+  const { kept, acting } = split(ctx, members);
+  const why = 'the team owner is always an admin, and you cannot change your own role';
+  if (!acting.length) return nothingToDo(statusEl, `No role to change: ${why}.`);
+  const n = acting.length;
+  const role = await chooseRole(`Give ${n === 1 ? acting[0].email : plural('selected user', n)} a new role.${kept.length ? ` ${emailsOf(kept)} keep${kept.length === 1 ? 's' : ''} theirs: ${why}.` : ''}`);
   if (!role) return null;
   if (n > 1) {
-    const ok = await confirm({ title: `Change the role of ${plural('user', n)}?`, body: `They all become ${ROLE[role]}.`, ok: `Make ${plural('user', n)} ${ROLE[role]}` });
+    const ok = await confirm({ title: `Change the role of ${plural('user', n)}?`, body: [`They all become ${ROLE[role]}.`, kept.length ? `${emailsOf(kept)} will keep their role.` : ''].filter(Boolean), ok: `Make ${plural('user', n)} ${ROLE[role]}` });
     if (!ok) return null;
   }
-  return runBulk(ctx, { action: 'change_role', role }, members, statusEl, { doing: `Changing to ${ROLE[role]}`, done: `Changed to ${ROLE[role]}` });
+  return runBulk(ctx, { action: 'change_role', role }, acting, statusEl, { doing: `Changing to ${ROLE[role]}`, done: `Changed to ${ROLE[role]}` }, { kept, why });
 }
 
 // deactivateMembers turns members off: their seats are freed, their history
 // kept. The owner and the admin themself stay, as for removal.
 export async function deactivateMembers(ctx, members, statusEl) {
-  const n = members.length;
-  const me = (ctx.email || '').toLowerCase();
-  const kept = members.filter((m) => m.isOwner || m.email.toLowerCase() === me);
+  const { kept, acting } = split(ctx, members);
+  const why = 'the team owner and you cannot be deactivated';
+  if (!acting.length) return nothingToDo(statusEl, `Nothing to deactivate: ${emailsOf(kept)} stay${kept.length === 1 ? 's' : ''} (${why}).`);
+  const n = acting.length;
   const ok = await confirm({
     title: `Deactivate ${plural('user', n)}?`,
     body: [
-      `${n === 1 ? members[0].email : 'They'} can no longer sign in to the app or use the team, and ${n === 1 ? 'the seat is' : 'their seats are'} freed. Their history and usage stay.`,
-      kept.length ? `${kept.map((m) => m.email).join(' and ')} will stay: the team owner and you cannot be deactivated.` : '',
+      `${n === 1 ? acting[0].email : 'They'} can no longer sign in to the app or use the team, and ${n === 1 ? 'the seat is' : 'their seats are'} freed. Their history and usage stay.`,
+      kept.length ? `${emailsOf(kept)} will stay: ${why}.` : '',
       'You can reactivate them later while a seat is free.',
     ].filter(Boolean),
     ok: `Deactivate ${plural('user', n)}`,
     danger: true,
   });
   if (!ok) return null;
-  return runBulk(ctx, { action: 'deactivate' }, members, statusEl, { doing: 'Deactivating', done: 'Deactivated' });
+  return runBulk(ctx, { action: 'deactivate' }, acting, statusEl, { doing: 'Deactivating', done: 'Deactivated' }, { kept, why });
 }
 
 // reactivateMembers turns deactivated members back on, each taking a seat.
@@ -75,7 +100,7 @@ export async function reactivateMembers(ctx, members, statusEl) {
   return runBulk(ctx, { action: 'reactivate' }, members, statusEl, { doing: 'Reactivating', done: 'Reactivated' });
 }
 
-async function runBulk(ctx, body, members, statusEl, words) {
+async function runBulk(ctx, body, members, statusEl, words, leftOut = { kept: [] }) {
   const total = members.length;
   const emailOf = new Map(members.map((m) => [m.id, m.email]));
   const results = [];
@@ -98,7 +123,7 @@ async function runBulk(ctx, body, members, statusEl, words) {
   }
   statusEl.removeAttribute('aria-busy');
   const summary = summarize(results, emailOf);
-  const box = resultBox(words.done, summary, total, error);
+  const box = resultBox(words.done, summary, total, error, leftOut);
   replace(statusEl, box);
   // The rows acted on may be gone: keyboard focus goes to the result.
   box.focus();
@@ -126,9 +151,11 @@ function sentence(doneWord, s, error) {
   return t;
 }
 
-function resultBox(doneWord, s, total, error) {
+function resultBox(doneWord, s, total, error, leftOut = { kept: [] }) {
   const skippedCount = [...s.skipped.values()].reduce((a, b) => a + b.length, 0);
-  const box = h('div', { class: `result ${error || s.failed.length ? 'result-bad' : 'result-ok'}`, 'data-result': 'bulk', tabindex: '-1' },
+  // Success only when something was done: "Removed 0 of 1" is not one.
+  const good = !error && !s.failed.length && s.done.length > 0;
+  const box = h('div', { class: `result ${good ? 'result-ok' : 'result-bad'}`, 'data-result': 'bulk', tabindex: '-1' },
     h('p', { class: 'result-line' },
       h('strong', {}, `${doneWord} ${num(s.done.length)}`), ` of ${num(total)}`,
       skippedCount ? ` · skipped ${num(skippedCount)}` : '',
@@ -138,6 +165,7 @@ function resultBox(doneWord, s, total, error) {
     box.append(h('ul', { class: 'reasons' }, [...s.skipped].map(([code, emails]) =>
       h('li', {}, `Skipped ${num(emails.length)}: ${label(SKIP_REASON, code)} (`, short(emails), ')'))));
   }
+  if (leftOut.kept.length) box.append(h('p', {}, 'Left out: ', short(leftOut.kept.map((m) => m.email)), ` (${leftOut.why}).`));
   if (s.failed.length) box.append(h('p', {}, `Failed: `, short(s.failed), '. Try them again.'));
   if (error) box.append(h('p', { role: 'alert' }, `Stopped before the end: ${error.readable || error.message}`));
   return dismissible(box);
