@@ -630,6 +630,19 @@ func TestUsersPage(t *testing.T) {
 		b.click("#csv-close")
 	})
 
+	step("the bulk bar stays in view while the last rows are ticked", func(t *testing.T, api apiClient) {
+		b.waitFor("the list", `document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
+		last := `#rows tr[data-id]:last-child input[type=checkbox]`
+		b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'end'})`, last)))
+		b.click(last)
+		b.waitFor("the bar on screen, with the count", `(() => { const r = document.querySelector('.bulkbar').getBoundingClientRect();
+			return r.top >= 0 && r.bottom <= innerHeight && document.getElementById('selection-count').textContent === '1 user selected' && scrollY > 0; })()`)
+		b.click("#selection-clear")
+		b.waitFor("nothing selected", `document.getElementById('bulk-remove').disabled`)
+		// Scrolling to the end may have loaded the next page: start afresh.
+		b.navigate(site + "/")
+	})
+
 	step("select all, then a bulk removal with its summary", func(t *testing.T, api apiClient) {
 		b.waitFor("the list", `document.querySelectorAll('#rows tr[data-id]').length === 25 && `+listIdle)
 		b.click("#select-all")
