@@ -165,6 +165,32 @@ func TestUsersPage(t *testing.T) {
 				b.shot("narrow")
 			}
 		}
+		// Tablets and phones: every row's address whole (wrapped, never
+		// cut), its status, last call and role on screen, nothing sideways.
+		for _, w := range []int64{768, 480, 390} {
+			b.viewport(w, 800)
+			bad := eval[string](b, `(() => {
+				if (document.documentElement.scrollWidth > innerWidth) return 'the page scrolls sideways';
+				for (const tr of document.querySelectorAll('#rows tr[data-id]')) {
+					const email = tr.querySelector('.email');
+					const r = email.getBoundingClientRect();
+					if (email.scrollWidth > Math.ceil(r.width) + 1 || r.right > innerWidth) return 'cut: ' + email.textContent;
+					for (const c of ['.c-status', '.c-last', '.c-role']) {
+						const cell = tr.querySelector(c), cr = cell.getBoundingClientRect();
+						if (!cr.width || cr.right > innerWidth || cell.scrollWidth > cell.clientWidth + 1) return c + ' hidden or cut on ' + email.textContent;
+					}
+				}
+				return '';
+			})()`)
+			if bad != "" {
+				t.Errorf("at %d px: %s", w, bad)
+			}
+			if w == 390 {
+				b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('users-table').scrollIntoView()`))
+				b.shot("phone")
+				b.do(chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
+			}
+		}
 		b.viewport(1280, 800)
 		// The first Tab reaches the skip link, with a visible focus ring.
 		b.do(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`), chromedp.KeyEvent(kb.Tab))

@@ -107,6 +107,13 @@ export function initList(c) {
   renderFilterCount();
 }
 
+// breakable lets a narrow screen wrap an address before its "@" rather
+// than inside a word.
+function breakable(email) {
+  const at = email.lastIndexOf('@');
+  return at > 0 ? [email.slice(0, at), h('wbr'), email.slice(at)] : [email];
+}
+
 function selectedRows() {
   return [...state.selected.values()];
 }
@@ -261,7 +268,7 @@ function renderRows() {
           renderSelection();
         },
       })),
-      h('th', { scope: 'row', class: 'c-email' }, h('span', { class: 'email', title: r.email }, r.email),
+      h('th', { scope: 'row', class: 'c-email' }, h('span', { class: 'email', title: r.email }, ...breakable(r.email)),
         r.isOwner ? h('span', { class: 'tag' }, 'Owner') : null,
         r.email.toLowerCase() === me ? h('span', { class: 'tag' }, 'You') : null),
       h('td', { class: 'c-status' }, h('span', { class: `status s-${r.status}` }, label(STATUS, r.status)),
