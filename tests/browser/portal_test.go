@@ -104,6 +104,9 @@ func TestUsersPage(t *testing.T) {
 	})
 
 	step("counters equal the summary; the list's count is its total", func(t *testing.T, api apiClient) {
+		if d := eval[string](b, `document.querySelector('meta[name=description]')?.content || ''`); len(d) < 40 {
+			t.Errorf("meta description %q", d)
+		}
 		var s summary
 		api.get(teamPath+"/summary", &s)
 		if got, want := b.text("#list-count"), fmt.Sprintf("Showing 25 of %d users", api.total(team, "")); got != want {
@@ -1057,6 +1060,9 @@ func TestUsersPage(t *testing.T) {
 		}
 		if got, want := b.text("#error-detail"), "You are a user of "+teamName+", not an admin, so you cannot manage its users."; !strings.HasPrefix(got, want) {
 			t.Errorf("not an admin: %q, want %q…", got, want)
+		}
+		if eval[bool](b, `!document.getElementById('error-retry').hidden`) {
+			t.Error("the not-an-admin page offers Try again, which cannot help")
 		}
 		b.shot("not-admin")
 	})

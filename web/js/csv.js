@@ -23,9 +23,9 @@ export function initCsv(ctx) {
     drop.focus();
   });
   $('csv-close').addEventListener('click', () => d.close());
-  // The drop zone is the file input's label: Enter or Space opens the picker.
-  drop.tabIndex = 0;
-  drop.setAttribute('role', 'button');
+  // The drop zone is a button (a div: a <label> may not take the role):
+  // a click, Enter or Space opens the picker.
+  drop.addEventListener('click', () => input.click());
   drop.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();

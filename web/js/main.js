@@ -35,6 +35,9 @@ function errorView(config, err) {
   showView('error');
   $('error-title').textContent = err.title || ERROR_TITLES[err.status] || 'Something went wrong';
   $('error-detail').textContent = err instanceof ApiError ? err.readable : err.message;
+  // "Try again" only where trying again can help: not for a caller whose
+  // access explains the page (a user, an invitee, a deactivated member).
+  $('error-retry').hidden = err instanceof PageError;
   $('error-retry').onclick = () => location.reload();
   $('error-signout').hidden = !session();
   $('error-signout').onclick = async () => {
