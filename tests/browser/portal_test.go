@@ -645,6 +645,17 @@ func TestUsersPage(t *testing.T) {
 		if !eval[bool](b, `document.getElementById('csv-actions').hidden && document.getElementById('csv-preview').hidden`) {
 			t.Error("a preview or actions offered for a refused file")
 		}
+		// A header alone: said so, not "0 matched" and three "None.".
+		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File(['email\n'], 'header-only.csv', {type: 'text/csv'}));
+			document.getElementById('csv-drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+		})()`))
+		b.waitFor("the empty file's answer", `document.getElementById('csv-file-name').textContent.startsWith('header-only.csv') &&
+			!!document.querySelector('#csv-status [data-result="empty"]')`)
+		if !strings.Contains(b.text("#csv-status"), "The file has no addresses") || !eval[bool](b, `document.getElementById('csv-actions').hidden && document.getElementById('csv-preview').hidden`) {
+			t.Errorf("a header-only file: %q", b.text("#csv-status"))
+		}
 		// Text in UTF-8 goes as text/csv; anything else as bytes (API Gateway
 		// passes those base64-encoded, unchanged).
 		var types []string
@@ -653,7 +664,7 @@ func TestUsersPage(t *testing.T) {
 				types = append(types, r.ContentType)
 			}
 		}
-		if want := []string{"text/csv", "application/octet-stream", "application/octet-stream", "text/csv"}; !slices.Equal(types, want) {
+		if want := []string{"text/csv", "application/octet-stream", "application/octet-stream", "text/csv", "text/csv"}; !slices.Equal(types, want) {
 			t.Errorf("the page sent the files as %q, want %q", types, want)
 		}
 		b.click("#csv-close")

@@ -121,6 +121,15 @@ function preview(res) {
   const nm = res.matched.length;
   const nf = res.notFound.length;
   const ni = res.invalid.length;
+  if (nm + nf + ni === 0) {
+    // An empty file, or a header alone: say so, not "0 matched" and three "None."
+    const text = 'The file has no addresses: it is empty, or holds a header row alone. Add a column of email addresses and upload it again.';
+    replace($('csv-status'), dismissible(h('div', { class: 'result result-bad', role: 'alert', 'data-result': 'empty' }, h('p', {}, text))));
+    announce(text);
+    $('csv-preview').hidden = true;
+    $('csv-actions').hidden = true;
+    return;
+  }
   replace($('csv-status'), h('p', { class: 'result-line', 'data-result': 'csv' },
     h('strong', {}, `${num(nm)} matched`), ` · ${num(nf)} not in the team · ${plural('invalid row', ni)}`));
   announce(`${nm} matched, ${nf} not in the team, ${ni} invalid rows`);
