@@ -754,6 +754,10 @@ func TestUsersPage(t *testing.T) {
 		if got := b.text("#member-body"); !strings.Contains(got, "Deactivated") || !strings.Contains(got, "the seat is free") || strings.Contains(got, "Send instructions") {
 			t.Errorf("member information after Deactivate: %s", got)
 		}
+		// The notice it queued is named in words, never by its code.
+		if got := b.text("#member-body"); !strings.Contains(got, "Deactivation notice email") || strings.Contains(got, "deactivated email") {
+			t.Errorf("the last email after Deactivate: %s", got)
+		}
 		b.shot("member-deactivated")
 		b.click("#member-close")
 		// The seat is free on the counters, and the row leaves the list.

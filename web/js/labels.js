@@ -80,6 +80,9 @@ export const EMAIL_KIND = {
   instructions: 'App instructions',
   usage_report: 'Usage report',
   role_changed: 'Role change notice',
+  removed: 'Removal notice',
+  invitation_revoked: 'Withdrawn invitation notice',
+  deactivated: 'Deactivation notice',
 };
 
 export const EMAIL_STATE = {
