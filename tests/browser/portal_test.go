@@ -466,6 +466,22 @@ func TestUsersPage(t *testing.T) {
 		api.get(teamPath+"/summary", &before)
 		b.click("#invite-open")
 		b.waitFor("the invite dialog", `document.getElementById('invite').open`)
+		// A mail client's "Name <address>" is the address; a repeat goes once.
+		b.typeInto("#invite-emails", `Bob Lee <bob.lee@portal.example>; "Lee, Ann" <ann.lee@portal.example>, dup@portal.example DUP@portal.example`)
+		if got := b.text("#invite-parsed"); !strings.HasPrefix(got, "3 addresses entered (1 repeat left out") {
+			t.Errorf("parsed: %q", got)
+		}
+		// More addresses than free seats: said before sending.
+		free := before.Seats.Unassigned
+		var many []string
+		for i := 0; i <= free; i++ {
+			many = append(many, fmt.Sprintf("many%02d@portal.example", i))
+		}
+		b.setValue("#invite-emails", strings.Join(many, "\n"))
+		if got, want := b.text("#invite-parsed"), fmt.Sprintf("Only %d seats are free: the first %d addresses are invited, the other 1 are not.", free, free); !strings.Contains(got, want) {
+			t.Errorf("over the seats: %q, want …%q", got, want)
+		}
+		b.setValue("#invite-emails", "")
 		// SES's mailbox simulator bounces the last one (see the next step).
 		b.typeInto("#invite-emails", "new.one@portal.example, new.two@portal.example\nnot-an-email\nuser@[127.0.0.1] "+bounce)
 		b.setValue("#invite-role", "admin")
@@ -480,6 +496,11 @@ func TestUsersPage(t *testing.T) {
 		if !slices.EqualFunc(got, want, slices.Equal) {
 			t.Errorf("results\n %q\nwant\n %q", got, want)
 		}
+		// The dialog's free seats are the card's after sending.
+		var after summary
+		api.get(teamPath+"/summary", &after)
+		b.waitFor("fresh seats in the dialog", fmt.Sprintf(`document.getElementById('invite-seats').textContent === %q`,
+			fmt.Sprintf("%d unassigned seats of %d.", after.Seats.Unassigned, after.Seats.Purchased)))
 		b.shot("invite")
 		b.click("#invite-close")
 		b.typeInto("#search", "new.")

@@ -7,8 +7,35 @@ import { ApiError } from './api.js';
 
 const MAX = 500; // addresses per call, as the API takes them
 
+// parseEmails reads what an admin pastes: addresses separated by commas,
+// semicolons, spaces or new lines, or a mail client's "Name <address>"
+// (the name is dropped, quoted or not).
 export function parseEmails(text) {
-  return text.split(/[\s,;]+/).map((s) => s.trim().replace(/^<|>$/g, '')).filter(Boolean);
+  const bare = text.replace(/(?:"[^"]*"\s*|[^,;\n<>"]*)<([^<>\s]+)>/g, ' $1 ');
+  return bare.split(/[\s,;]+/).map((s) => s.trim().replace(/^<|>$/g, '')).filter(Boolean);
+}
+
+// distinct is the addresses once each (case aside), and how many repeats
+// were left out: a repeat is invited once, not refused.
+function distinct(emails) {
+  const seen = new Set();
+  const out = [];
+  for (const e of emails) {
+    const k = e.toLowerCase();
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(e);
+    }
+  }
+  return { emails: out, repeats: emails.length - out.length };
+}
+
+// seatsText is what the dialog says of the free seats, from the counters.
+function seatsText(s) {
+  if (!s) return '';
+  return s.seats.unassigned === 0
+    ? `All ${s.seats.purchased} seats are assigned: remove users to free seats, or buy more, before inviting.`
+    : `${plural('unassigned seat', s.seats.unassigned)} of ${s.seats.purchased}.`;
 }
 
 export function initInvite(ctx) {
@@ -17,19 +44,23 @@ export function initInvite(ctx) {
   const parsed = $('invite-parsed');
   const err = $('invite-error');
 
+  // count says what will be sent before it is: how many addresses, the
+  // repeats that go once, and, beyond the free seats, who will not be.
   const count = () => {
-    const n = parseEmails(area.value).length;
-    parsed.textContent = n ? `${plural('address', n, 'addresses')} entered.` : '';
+    const { emails, repeats } = distinct(parseEmails(area.value));
+    const n = emails.length;
+    const free = currentSummary()?.seats.unassigned;
+    let text = n ? `${plural('address', n, 'addresses')} entered${repeats ? ` (${plural('repeat', repeats)} left out: each address is invited once)` : ''}.` : '';
+    if (n && free !== undefined && n > free) text += ` Only ${plural('seat', free)} ${free === 1 ? 'is' : 'are'} free: the first ${free} addresses are invited, the other ${n - free} are not.`;
+    parsed.textContent = text;
+    parsed.dataset.overSeats = String(Boolean(n && free !== undefined && n > free));
   };
   area.addEventListener('input', count);
 
   $('invite-open').addEventListener('click', () => {
     const s = currentSummary();
-    const full = s && s.seats.unassigned === 0;
-    $('invite-seats').textContent = !s ? '' : full
-      ? `All ${s.seats.purchased} seats are assigned: remove users to free seats, or buy more, before inviting.`
-      : `${plural('unassigned seat', s.seats.unassigned)} of ${s.seats.purchased}.`;
-    $('invite-submit').disabled = Boolean(full);
+    $('invite-seats').textContent = seatsText(s);
+    $('invite-submit').disabled = Boolean(s && s.seats.unassigned === 0);
     replace($('invite-results'));
     err.hidden = true;
     count();
@@ -40,27 +71,37 @@ export function initInvite(ctx) {
 
   $('invite-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const emails = parseEmails(area.value);
+    const { emails } = distinct(parseEmails(area.value));
     err.hidden = true;
     if (!emails.length) return fail('Enter at least one email address.');
-    if (emails.length > MAX) return fail(`Invite at most ${MAX} addresses at a time; you entered ${emails.length}.`);
     const done = busy($('invite-submit'), 'Sending…');
+    const results = [];
     try {
       const role = $('invite-role').value;
-      const res = await ctx.api.post(`${ctx.teamPath}/invitations`, { emails, role });
-      showResults(res.results);
-      // Keep only what still needs attention in the box.
-      const retry = res.results.filter((r) => r.result === 'invalid_email' || r.result === 'seat_limit_reached').map((r) => r.email);
-      area.value = retry.join('\n');
-      count();
-      const invited = res.results.filter((r) => r.result === 'invited').length;
-      announce(`${plural('user', invited)} invited`);
-      if (invited) ctx.refresh();
+      // More than one request takes: in order, MAX at a time, so the first
+      // addresses still get the free seats.
+      for (let i = 0; i < emails.length; i += MAX) {
+        const res = await ctx.api.post(`${ctx.teamPath}/invitations`, { emails: emails.slice(i, i + MAX), role });
+        results.push(...res.results);
+      }
     } catch (error) {
       fail(error instanceof ApiError ? error.readable : error.message);
     } finally {
       done();
     }
+    if (!results.length) return;
+    showResults(results);
+    // Keep only what still needs attention in the box.
+    const retry = results.filter((r) => r.result === 'invalid_email' || r.result === 'seat_limit_reached').map((r) => r.email);
+    area.value = retry.join('\n');
+    const invited = results.filter((r) => r.result === 'invited').length;
+    announce(`${plural('user', invited)} invited`);
+    if (invited) {
+      // The dialog's seats are the card's once the counters are fresh.
+      await ctx.refresh();
+      $('invite-seats').textContent = seatsText(currentSummary());
+    }
+    count();
   });
 
   function fail(text) {

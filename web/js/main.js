@@ -170,9 +170,12 @@ async function openUsers(config, s) {
       $('team-name').textContent = name;
       document.title = `Users · ${name} · Admin Portal`;
     },
+    // refresh reloads the counters and the list; it resolves when the
+    // counters are fresh.
     refresh() {
-      loadSummary(ctx).catch(() => {});
+      const fresh = loadSummary(ctx).catch(() => {});
       reload();
+      return fresh;
     },
     updateRow,
   };
