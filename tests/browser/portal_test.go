@@ -188,6 +188,9 @@ func TestUsersPage(t *testing.T) {
 			if bad != "" {
 				t.Errorf("at %d px: %s", w, bad)
 			}
+			if w == 390 && eval[bool](b, `(() => { const n = document.getElementById('team-name'); return n.scrollWidth > n.clientWidth + 1 || !n.getBoundingClientRect().width; })()`) {
+				t.Errorf("at %d px the team's name is cut: %q", w, b.text("#team-name"))
+			}
 			if w == 390 {
 				b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('users-table').scrollIntoView()`))
 				b.shot("phone")
