@@ -1059,6 +1059,13 @@ func TestUsersPage(t *testing.T) {
 			t.Error("the spent link still offers to accept, or keeps its token in the address")
 		}
 		b.shot("accept-again")
+		// A link that no longer works says so and offers no Accept button.
+		b.navigate(site + "/invitations/accept?token=" + strings.Repeat("A", 43))
+		b.click("#accept-button")
+		b.waitFor("the answer", `document.getElementById('accept-result').dataset.code === 'invalid_token'`)
+		if got := b.text("#accept-title"); got != "This link no longer works" || !eval[bool](b, `document.getElementById('accept-button').hidden`) {
+			t.Errorf("a dead link: %q, the button still offered: %v", got, !eval[bool](b, `document.getElementById('accept-button').hidden`))
+		}
 	})
 
 	// signInAs signs the owner out and someone else in, and returns what the

@@ -39,7 +39,12 @@ export function showAccept(api) {
         result.textContent = 'This invitation was already accepted, so you are in the team. Download the desktop app and sign in with the address the invitation was sent to.';
         return;
       }
-      if (TITLES[code]) $('accept-title').textContent = TITLES[code];
+      if (TITLES[code]) {
+        // A dead link: asking again cannot help, so the button goes.
+        $('accept-title').textContent = TITLES[code];
+        $('accept-intro').hidden = true;
+        button.hidden = true;
+      }
       result.className = 'error-text';
       result.textContent = err instanceof ApiError ? err.readable : err.message;
     }
