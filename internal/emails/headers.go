@@ -49,7 +49,9 @@ const (
 )
 
 // cleanAddress is addr when it is one plain address that CheckEmail
-// accepts and net/mail reads back as itself; "" otherwise.
+// accepts and net/mail reads back as itself, with an internationalised
+// domain in its ASCII form (SES takes 7-bit addresses only); "" otherwise,
+// and for a local part beyond ASCII, which SES cannot send to.
 func cleanAddress(addr string) string {
 	email, reason := users.CheckEmail(addr)
 	if reason != "" || email != strings.ToLower(addr) {
@@ -59,7 +61,14 @@ func cleanAddress(addr string) string {
 	if err != nil || a.Name != "" || !strings.EqualFold(a.Address, email) {
 		return ""
 	}
-	return email
+	// SES takes 7-bit addresses: the domain in its ASCII form (IDNA), and
+	// no local part beyond ASCII, which no form can carry.
+	at := strings.LastIndexByte(email, '@')
+	domain := asciiDomain(email[at+1:])
+	if !isASCII(email[:at]) || domain == "" {
+		return ""
+	}
+	return email[:at+1] + domain
 }
 
 // FormatAddress is a mailbox for a header: `"Name" <addr>`, the name made
@@ -125,8 +134,8 @@ var bracketed = regexp.MustCompile(`<[^<>]*>`)
 // BareAddress is the address of a From value ("Name <a@b>" or "a@b").
 func BareAddress(from string) string { return bareAddress(from) }
 
-// CleanAddress is a recipient's or Reply-To's address when it is one
-// plain address that makes no other header, else "".
+// CleanAddress is a recipient's or Reply-To's address as SES takes it
+// when it is one plain address that makes no other header, else "".
 func CleanAddress(addr string) string { return cleanAddress(addr) }
 
 // SubjectLine is a subject as one visible line of at most 150 characters.

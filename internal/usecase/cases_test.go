@@ -219,3 +219,19 @@ func TestAnIdentityProvidersChangeHonoursIfMatch(t *testing.T) {
 		t.Fatalf("a change to no such user: %v", err)
 	}
 }
+
+// An invitation refuses an address email cannot be sent to (a local part
+// beyond ASCII), saying why; an internationalised domain is fine.
+func TestInviteRefusesAnAddressEmailCannotReach(t *testing.T) {
+	w := newWorld(t, 5, limits(10))
+	res, err := w.svc.Invite(w.ctx, usecase.TeamOf(w.team), w.owner.Email, []string{"ånna@acme.example", "anna@bücher.example"}, users.RoleUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Result != "invalid_email" || res[0].Reason != users.ReasonLocalNotASCII || res[1].Result != "invited" {
+		t.Fatalf("results %+v", res)
+	}
+	if w.invitationsUsed() != 1 {
+		t.Fatalf("the day's count %d, want 1", w.invitationsUsed())
+	}
+}

@@ -45,7 +45,7 @@ func (s Service) invite(ctx context.Context, team Team, invitedBy string, emails
 	var at []int // adds[k] answers emails[at[k]]
 	now := s.Now().UTC()
 	for i, raw := range emails {
-		email, reason := users.CheckEmail(raw)
+		email, reason := users.CheckInvitable(raw)
 		switch {
 		case reason != "":
 			out[i] = InviteResult{Email: raw, Result: "invalid_email", Reason: reason}

@@ -28,9 +28,31 @@ const (
 	ReasonDomainMalformed = "the domain is not a valid domain name"
 )
 
+// ReasonLocalNotASCII: the part before the @ has characters beyond ASCII.
+// It is a valid address (RFC 6531), but the mail service sends to 7-bit
+// addresses only, so such a member could never get an email; an
+// invitation refuses it (CheckInvitable) rather than seat someone it
+// cannot reach. Signing in with such an address still works.
+const ReasonLocalNotASCII = "the part before the @ has letters beyond ASCII, and email cannot be sent to such an address"
+
+// CheckInvitable is CheckEmail for an address someone is invited at:
+// also one email can be sent to.
+func CheckInvitable(raw string) (string, string) {
+	s, reason := CheckEmail(raw)
+	if reason != "" {
+		return "", reason
+	}
+	for i := 0; i < strings.LastIndexByte(s, '@'); i++ {
+		if s[i] >= 0x80 {
+			return "", ReasonLocalNotASCII
+		}
+	}
+	return s, ""
+}
+
 // EmailReasons lists every reason CheckEmail gives, for the docs and tests.
 var EmailReasons = []string{ReasonEmpty, ReasonNotText, ReasonTooLong, ReasonSpace, ReasonQuoted, ReasonDecorated,
-	ReasonSeveral, ReasonNotAnEmail, ReasonAddressLiteral, ReasonDomainNoDot, ReasonDomainMalformed}
+	ReasonSeveral, ReasonNotAnEmail, ReasonAddressLiteral, ReasonDomainNoDot, ReasonDomainMalformed, ReasonLocalNotASCII}
 
 // NormalizeEmail trims and lower-cases an address and checks that it is a
 // plain addr-spec (see CheckEmail).
