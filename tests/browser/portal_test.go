@@ -963,6 +963,15 @@ func TestUsersPage(t *testing.T) {
 		if code := scimGet(); code != 200 {
 			t.Errorf("the new token answers %d", code)
 		}
+		// A second token of the same name (any case) would look the same:
+		// refused, with why.
+		b.typeInto("#scim-name", "OKTA")
+		b.click("#scim-create")
+		b.waitFor("the refusal", `!document.getElementById('scim-error').hidden && document.getElementById('scim-error').textContent.includes('exists already')`)
+		if n := eval[int](b, `document.querySelectorAll('#scim-tokens li[data-id]').length`); n != 1 {
+			t.Errorf("%d tokens after a second of the same name", n)
+		}
+		b.setValue("#scim-name", "")
 		b.shot("settings")
 		// Shown once: opened again, the page has only its name.
 		b.click("#settings-close")

@@ -49,6 +49,10 @@ async function saveNotice(ctx, box) {
   }
 }
 
+// tokenNames are the team's tokens' names, as last listed: two tokens of
+// one name would look alike in the list and in the revoke confirmation.
+let tokenNames = [];
+
 async function loadTokens(ctx) {
   const list = $('scim-tokens');
   list.setAttribute('aria-busy', 'true');
@@ -56,6 +60,7 @@ async function loadTokens(ctx) {
     const out = await ctx.api.get(`${ctx.teamPath}/scim-tokens`);
     $('scim-url').value = out.baseUrl;
     const tokens = out.tokens || [];
+    tokenNames = tokens.map((t) => t.name.toLowerCase());
     replace(list, tokens.length
       ? tokens.map((t) => h('li', { dataset: { id: t.id } },
         h('span', { class: 'token-name' }, t.name),
@@ -80,11 +85,18 @@ async function createToken(ctx) {
     name.focus();
     return;
   }
+  if (tokenNames.includes(name.value.trim().toLowerCase())) {
+    error.textContent = `A token named "${name.value.trim()}" exists already: name this one differently (for example after where it is used), so the two can be told apart.`;
+    error.hidden = false;
+    name.focus();
+    return;
+  }
   const done = busy($('scim-create'), 'Making…');
   try {
     const t = await ctx.api.post(`${ctx.teamPath}/scim-tokens`, { name: name.value.trim() });
     $('scim-token').value = t.token;
     $('scim-created-name').textContent = t.name;
+    $('scim-created').dataset.id = t.id;
     $('scim-created').hidden = false;
     name.value = '';
     $('scim-token').focus();
@@ -111,7 +123,8 @@ async function revokeToken(ctx, t) {
   try {
     await ctx.api.del(`${ctx.teamPath}/scim-tokens/${encodeURIComponent(t.id)}`);
     announce(`Token ${t.name} revoked.`);
-    if ($('scim-created-name').textContent === t.name) $('scim-created').hidden = true;
+    // Only this token's "copy it now" box goes, not another's of the same name.
+    if ($('scim-created').dataset.id === t.id) $('scim-created').hidden = true;
   } catch (err) {
     $('scim-error').textContent = err.readable || err.message;
     $('scim-error').hidden = false;
