@@ -464,6 +464,21 @@ func TestUsersPage(t *testing.T) {
 	})
 
 	const bounce = "bounce@simulator.amazonses.com"
+	step("counters the API cannot refresh are marked as old", func(t *testing.T, api apiClient) {
+		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
+			window.__realFetch = window.fetch;
+			window.fetch = (u, o) => String(u).endsWith('/summary') ? Promise.reject(new TypeError('Failed to fetch')) : window.__realFetch(u, o);
+			document.dispatchEvent(new Event('visibilitychange'));
+		})()`))
+		b.waitFor("the stale mark", `!document.getElementById('counters-stale').hidden && document.getElementById('counters').classList.contains('stale')`)
+		if got := b.text("#counters-stale"); !strings.HasPrefix(got, "Could not refresh these numbers") {
+			t.Errorf("stale note %q", got)
+		}
+		b.do(chromedp.Evaluate[chromedp.Void](`window.fetch = window.__realFetch`))
+		b.click("#counters-stale button")
+		b.waitFor("fresh again", `document.getElementById('counters-stale').hidden && !document.getElementById('counters').classList.contains('stale')`)
+	})
+
 	step("invite several addresses and see the rows appear", func(t *testing.T, api apiClient) {
 		var before summary
 		api.get(teamPath+"/summary", &before)

@@ -76,6 +76,8 @@ function signInView(config, note = '') {
 
 // PageError is a whole-page message with its own title: why the page
 // cannot show a team to this caller.
+let visibleCtx = null; // the team shown, for a refresh when the tab is back
+
 class PageError extends Error {
   constructor(title, message) {
     super(message);
@@ -180,6 +182,14 @@ async function openUsers(config, s) {
     updateRow,
   };
   ctx.setTeamName(team.name);
+  // Back to the tab: the counters are read again (and marked old if the
+  // API cannot be reached), the list stays where the admin left it.
+  if (!visibleCtx) {
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') loadSummary(visibleCtx).catch(() => {});
+    });
+  }
+  visibleCtx = ctx;
   teamSwitcher(team.teams, team.teamId);
   // A link to a team this admin does not administer opens theirs instead.
   $('team-note').hidden = !team.notYours;

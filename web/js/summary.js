@@ -34,8 +34,26 @@ export function skeletonSummary() {
   for (const id of ['invite-open', 'resend-all', 'instructions-all']) $(id).disabled = true;
 }
 
+let loadedAt = null; // when the counters shown were read
+
 export async function loadSummary(ctx) {
-  const s = await ctx.api.get(`${ctx.teamPath}/summary`);
+  let s;
+  try {
+    s = await ctx.api.get(`${ctx.teamPath}/summary`);
+  } catch (err) {
+    // Numbers already shown stay, marked as old, never passed off as fresh.
+    if (summary) {
+      $('counters').classList.add('stale');
+      const note = $('counters-stale');
+      replace(note, `Could not refresh these numbers (${err.readable || err.message}); they are as of ${loadedAt.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}. `,
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => loadSummary(ctx).catch(() => {}) }, 'Try again'));
+      note.hidden = false;
+    }
+    throw err;
+  }
+  loadedAt = new Date();
+  $('counters').classList.remove('stale');
+  $('counters-stale').hidden = true;
   summary = s;
   setNumber('c-assigned', s.seats.assigned);
   setNumber('c-purchased', s.seats.purchased);
