@@ -85,12 +85,12 @@ func (s Service) countInvitations(results []InviteResult) int {
 	return n
 }
 
-// invitable counts the distinct valid addresses of an invitation: the
-// most it can invite.
+// invitable counts the distinct addresses of an invitation that can be
+// invited (CheckInvitable, the rule invite applies): the most it can invite.
 func invitable(emails []string) int {
 	seen := make(map[string]bool, len(emails))
 	for _, e := range emails {
-		if addr, ok := users.NormalizeEmail(e); ok {
+		if addr, reason := users.CheckInvitable(e); reason == "" {
 			seen[addr] = true
 		}
 	}

@@ -666,11 +666,7 @@ func TestUsersPage(t *testing.T) {
 			t.Errorf("a zip shows %q, want the heading and %q", got, want.Detail)
 		}
 		// A file dropped on the zone with no column of addresses: 400 no_email_column.
-		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
-			const dt = new DataTransfer();
-			dt.items.add(new File(['name\nAna\nBen\n'], 'names.csv', {type: 'text/csv'}));
-			document.getElementById('csv-drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
-		})()`))
+		b.dropFile("#csv-drop", "names.csv", "name\nAna\nBen\n")
 		b.waitFor("the dropped file's answer", `document.getElementById('csv-file-name').textContent.startsWith('names.csv') &&
 			!!document.querySelector('#csv-status [data-result]')`)
 		want = api.problem("POST", teamPath+"/members/csv-selection", "text/csv", []byte("name\nAna\nBen\n"))
@@ -685,11 +681,7 @@ func TestUsersPage(t *testing.T) {
 			t.Error("a preview or actions offered for a refused file")
 		}
 		// A header alone: said so, not "0 matched" and three "None.".
-		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
-			const dt = new DataTransfer();
-			dt.items.add(new File(['email\n'], 'header-only.csv', {type: 'text/csv'}));
-			document.getElementById('csv-drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
-		})()`))
+		b.dropFile("#csv-drop", "header-only.csv", "email\n")
 		b.waitFor("the empty file's answer", `document.getElementById('csv-file-name').textContent.startsWith('header-only.csv') &&
 			!!document.querySelector('#csv-status [data-result="empty"]')`)
 		if !strings.Contains(b.text("#csv-status"), "The file has no addresses") || !eval[bool](b, `document.getElementById('csv-actions').hidden && document.getElementById('csv-preview').hidden`) {
@@ -1268,6 +1260,16 @@ func (b *browser) countRequests(method, path string) int {
 
 // setValue sets a field as a user's choice does: the value, then the
 // input and change events.
+// dropFile drops a text file on an element, as a drag from the desktop does.
+func (b *browser) dropFile(sel, name, content string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([%q], %q, {type: 'text/csv'}));
+		document.querySelector(%q).dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`, content, name, sel)))
+}
+
 func (b *browser) setValue(sel, v string) {
 	b.t.Helper()
 	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %q;

@@ -164,18 +164,28 @@ func tokens(t *testing.T, f fixture) {
 func refusalWritesNothing(t *testing.T, f fixture) {
 	m := f.invited("refused")
 	f.add(t, m)
+	entries := func() int {
+		es, _, err := f.b.AuditLog(f.ctx, f.team.ID, users.AuditQuery{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	logged := entries()
 	no := errors.New("no")
-	got, changed, err := f.b.UpdateMember(f.ctx, f.team.ID, m.ID, func(m *users.Member) (users.Change, error) {
+	_, changed, err := f.b.UpdateMember(f.ctx, f.team.ID, m.ID, func(m *users.Member) (users.Change, error) {
 		m.Role = users.RoleAdmin
 		return users.Change{Action: users.AuditChangeRole}, no
 	})
 	if !errors.Is(err, no) || changed {
 		t.Fatalf("a refusing rule: changed %v, %v", changed, err)
 	}
-	_ = got
 	after, err := f.b.GetMember(f.ctx, f.team.ID, m.ID)
 	if err != nil || after.Role != users.RoleUser {
 		t.Fatalf("after a refusal: %s %v", after.Role, err)
+	}
+	if n := entries(); n != logged {
+		t.Fatalf("a refusal wrote %d audit entries", n-logged)
 	}
 	if _, changed, err := f.b.UpdateMember(f.ctx, f.team.ID, m.ID, func(*users.Member) (users.Change, error) {
 		return users.Change{}, users.ErrUnchanged
